@@ -1,0 +1,566 @@
+/*
+ * config.c - read hazmond.conf (libconfig) into a validated model.
+ *
+ * The whole file is checked before anything uses it, and every error is
+ * reported (file:line: message) before giving up, like a compiler, so an
+ * operator fixes a config in one pass.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hazmond.h"
+
+#ifndef HZ_PLUGIN_DIR
+#define HZ_PLUGIN_DIR "/usr/lib/hazmon"
+#endif
+#ifndef HZ_STATE_DIR
+#define HZ_STATE_DIR "/var/lib/hazmon"
+#endif
+
+struct loader {
+	struct hz_config *c;
+	config_t lc;
+	int errors;
+	const char *plugin_dir_override;
+};
+
+static int
+valid_id(const char *s, int allow_upper_dot)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= HZ_ID_MAX)
+		return 0;
+	for (; *s; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '_' || *s == '-')
+			continue;
+		if (allow_upper_dot && ((*s >= 'A' && *s <= 'Z') || *s == '.'))
+			continue;
+		return 0;
+	}
+	return 1;
+}
+
+/* Reads an optional string into a malloc'ed copy, or the default. */
+static char *
+opt_string(struct hazmon_cfg *g, const char *key, const char *def)
+{
+	const char *s = def;
+
+	(void)hz_host.get_string(g, key, &s);
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Reads an optional whole number and checks its range. */
+static int
+opt_int(struct hazmon_cfg *g, const char *key, int def, int lo, int hi)
+{
+	long long v = def;
+
+	if (hz_host.get_int(g, key, &v) == 0 && (v < lo || v > hi)) {
+		hz_host.error(g, key, "%lld is outside %d..%d", v, lo, hi);
+		return def;
+	}
+	return (int)v;
+}
+
+static double
+opt_number(struct hazmon_cfg *g, const char *key, double def, double lo,
+    double hi)
+{
+	double v = def;
+
+	if (hz_host.get_number(g, key, &v) == 0 && (v < lo || v > hi)) {
+		hz_host.error(g, key, "%g is outside %g..%g", v, lo, hi);
+		return def;
+	}
+	return v;
+}
+
+/* Reads a required identifier into buf. */
+static void
+req_id(struct hazmon_cfg *g, const char *key, char *buf, int allow_upper_dot,
+    const char *what)
+{
+	const char *s = NULL;
+	int rc = hz_host.get_string(g, key, &s);
+
+	if (rc == 1)
+		hz_host.error(g, NULL, "%s needs '%s'", what, key);
+	else if (rc == 0 && !valid_id(s, allow_upper_dot))
+		hz_host.error(g, key, "\"%s\" is not a valid id (1-%d of %s)", s,
+		    HZ_ID_MAX - 1, allow_upper_dot ? "A-Z a-z 0-9 . _ -" :
+		    "a-z 0-9 _ -");
+	else if (rc == 0)
+		snprintf(buf, HZ_ID_MAX, "%s", s);
+}
+
+/*
+ * Returns the named list, or NULL.  A group where a list is expected is
+ * the commonest libconfig slip, so it gets its own hint.
+ */
+static config_setting_t *
+get_list(struct loader *ld, struct hazmon_cfg *root, const char *key)
+{
+	config_setting_t *s = config_setting_get_member(config_root_setting(&ld->lc), key);
+
+	hostapi_mark(root, key); /* marks the key as known */
+	if (s == NULL)
+		return NULL;
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		hz_host.error(root, key, "must be a list of groups: %s = ( { ... }, { ... } );",
+		    key);
+		return NULL;
+	}
+	return s;
+}
+
+/* Wraps the i'th element of a list, which must be a group. */
+static struct hazmon_cfg *
+list_group(struct loader *ld, config_setting_t *list, unsigned i)
+{
+	config_setting_t *e = config_setting_get_elem(list, i);
+
+	if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+		log_msg(HZ_LOG_ERR, "%s:%d: each element of '%s' must be a group { ... }",
+		    ld->c->path, config_setting_source_line(e), config_setting_name(list));
+		ld->errors++;
+		return NULL;
+	}
+	return hostapi_wrap(e, ld->c->path, &ld->errors);
+}
+
+static void
+load_site(struct loader *ld, struct hazmon_cfg *root)
+{
+	config_setting_t *s = config_setting_get_member(config_root_setting(&ld->lc), "site");
+	struct hazmon_cfg *g;
+
+	hostapi_mark(root, "site");
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		hz_host.error(root, s ? "site" : NULL,
+		    "a 'site = { id = \"...\"; };' group is required");
+		return;
+	}
+	g = hostapi_wrap(s, ld->c->path, &ld->errors);
+	req_id(g, "id", ld->c->site_id, 0, "site");
+	ld->c->site_name = opt_string(g, "name", ld->c->site_id);
+	hostapi_check_unknown(g, NULL);
+	hostapi_free(g);
+}
+
+static void
+load_daemon(struct loader *ld, struct hazmon_cfg *root)
+{
+	config_setting_t *s = config_setting_get_member(config_root_setting(&ld->lc), "daemon");
+	struct hz_config *c = ld->c;
+	struct hazmon_cfg *g;
+	const char *lvl = "info";
+
+	hostapi_mark(root, "daemon");
+	c->log_level = HZ_LOG_INFO;
+	if (s != NULL && config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		hz_host.error(root, "daemon", "must be a group { ... }");
+		s = NULL;
+	}
+	if (s == NULL) {
+		c->plugin_dir = xstrdup(HZ_PLUGIN_DIR);
+		c->state_dir = xstrdup(HZ_STATE_DIR);
+		goto override;
+	}
+	g = hostapi_wrap(s, c->path, &ld->errors);
+	c->plugin_dir = opt_string(g, "plugin_dir", HZ_PLUGIN_DIR);
+	c->state_dir = opt_string(g, "state_dir", HZ_STATE_DIR);
+	if (hz_host.get_string(g, "log_level", &lvl) == 0 &&
+	    (c->log_level = log_level_parse(lvl)) < 0) {
+		hz_host.error(g, "log_level", "\"%s\" is not one of debug, info, "
+		    "notice, warning, err", lvl);
+		c->log_level = HZ_LOG_INFO;
+	}
+	hostapi_check_unknown(g, NULL);
+	hostapi_free(g);
+override:
+	if (ld->plugin_dir_override) {
+		free(c->plugin_dir);
+		c->plugin_dir = xstrdup(ld->plugin_dir_override);
+	}
+}
+
+static void
+load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i)
+{
+	struct hz_config *c = ld->c;
+	char def[HZ_ID_MAX + 16];
+
+	const char *name = NULL;
+
+	snprintf(d->name, sizeof(d->name), "mqtt%u", i + 1);
+	if (hz_host.get_string(g, "name", &name) == 0)
+		req_id(g, "name", d->name, 0, "an mqtt destination");
+	d->host = opt_string(g, "host", "127.0.0.1");
+	d->port = opt_int(g, "port", 1883, 1, 65535);
+	snprintf(def, sizeof(def), "hazmon/%s", c->site_id);
+	d->prefix = opt_string(g, "prefix", def);
+	if (c->site_id[0] && (d->prefix[0] == '\0' || strpbrk(d->prefix, "+#") ||
+	    d->prefix[strlen(d->prefix) - 1] == '/'))
+		hz_host.error(g, "prefix", "\"%s\" must be non-empty, without + or # "
+		    "and without a trailing /", d->prefix);
+	d->qos = opt_int(g, "qos", 1, 1, 2);
+	d->keepalive = opt_int(g, "keepalive", 30, 5, 3600);
+	d->line = config_setting_source_line(config_setting_get_elem(
+	    config_setting_get_member(config_root_setting(&ld->lc), "mqtt"), i));
+	hostapi_check_unknown(g, NULL);
+}
+
+static void
+load_mqtt(struct loader *ld, struct hazmon_cfg *root)
+{
+	config_setting_t *list = get_list(ld, root, "mqtt");
+	struct hz_config *c = ld->c;
+
+	if (list == NULL || config_setting_length(list) == 0) {
+		if (list || !config_setting_get_member(config_root_setting(&ld->lc), "mqtt"))
+			hz_host.error(root, list ? "mqtt" : NULL,
+			    "at least one mqtt destination is required: mqtt = ( { host = \"...\"; } );");
+		return;
+	}
+	c->n_dests = (unsigned)config_setting_length(list);
+	c->dests = xcalloc(c->n_dests, sizeof(*c->dests));
+	for (unsigned i = 0; i < c->n_dests; i++) {
+		struct hazmon_cfg *g = list_group(ld, list, i);
+
+		if (g == NULL)
+			continue;
+		load_dest(ld, g, &c->dests[i], i);
+		for (unsigned j = 0; j < i; j++)
+			if (strcmp(c->dests[j].name, c->dests[i].name) == 0)
+				hz_host.error(g, "name", "duplicate mqtt destination \"%s\"",
+				    c->dests[i].name);
+		hostapi_free(g);
+	}
+}
+
+static void
+load_bus(struct loader *ld, struct hazmon_cfg *g, struct hz_bus *b)
+{
+	const char *type = NULL;
+
+	req_id(g, "name", b->name, 0, "a bus");
+	if (hz_host.get_string(g, "type", &type) == 1)
+		hz_host.error(g, NULL, "bus needs 'type' (\"tcp\")");
+	else if (type && strcmp(type, "tcp") != 0)
+		hz_host.error(g, "type", "bus type \"%s\" is not supported by this "
+		    "version (only \"tcp\")", type);
+	b->host = opt_string(g, "host", NULL);
+	if (b->host == NULL)
+		hz_host.error(g, NULL, "tcp bus needs 'host'");
+	b->port = opt_int(g, "port", 502, 1, 65535);
+	b->timeout_ms = opt_int(g, "timeout_ms", 1000, 10, 60000);
+	b->retries = opt_int(g, "retries", 1, 0, 10);
+	b->fault_after = opt_int(g, "fault_after", 3, 1, 1000);
+	hostapi_check_unknown(g, NULL);
+	(void)ld;
+}
+
+static void
+load_buses(struct loader *ld, struct hazmon_cfg *root)
+{
+	config_setting_t *list = get_list(ld, root, "buses");
+	struct hz_config *c = ld->c;
+
+	if (list == NULL) {
+		if (!config_setting_get_member(config_root_setting(&ld->lc), "buses"))
+			hz_host.error(root, NULL, "a 'buses = ( ... );' list is required");
+		return;
+	}
+	c->n_buses = (unsigned)config_setting_length(list);
+	c->buses = xcalloc(c->n_buses, sizeof(*c->buses));
+	for (unsigned i = 0; i < c->n_buses; i++) {
+		struct hazmon_cfg *g = list_group(ld, list, i);
+
+		if (g == NULL)
+			continue;
+		c->buses[i].line = config_setting_source_line(config_setting_get_elem(list, i));
+		load_bus(ld, g, &c->buses[i]);
+		for (unsigned j = 0; j < i; j++)
+			if (c->buses[i].name[0] && strcmp(c->buses[j].name, c->buses[i].name) == 0)
+				hz_host.error(g, "name", "duplicate bus \"%s\"", c->buses[i].name);
+		hostapi_free(g);
+	}
+}
+
+static void
+load_level(struct hazmon_cfg *g, struct hz_level *lv)
+{
+	static const char *const prios[] = { "low", "medium", "high", "urgent", NULL };
+	const char *name = NULL, *prio = "high";
+	double above = NAN, below = NAN;
+	int n_dir, ok = 0;
+
+	if (hz_host.get_string(g, "name", &name) == 1)
+		hz_host.error(g, NULL, "level needs 'name' (e.g. \"high\", \"first\")");
+	else if (name && (strlen(name) == 0 || strlen(name) >= sizeof(lv->name)))
+		hz_host.error(g, "name", "must be 1-%zu characters", sizeof(lv->name) - 1);
+	else if (name)
+		snprintf(lv->name, sizeof(lv->name), "%s", name);
+	n_dir = (hz_host.get_number(g, "above", &above) == 0) +
+	    (hz_host.get_number(g, "below", &below) == 0);
+	if (n_dir != 1)
+		hz_host.error(g, NULL, "level needs exactly one of 'above' or 'below'");
+	lv->dir = isnan(above) ? HZ_BELOW : HZ_ABOVE;
+	lv->setpoint = isnan(above) ? below : above;
+	lv->deadband = opt_number(g, "deadband", 0.0, 0.0, 1e12);
+	lv->on_delay = opt_number(g, "on_delay", 0.0, 0.0, 86400.0);
+	lv->off_delay = opt_number(g, "off_delay", 0.0, 0.0, 86400.0);
+	if (hz_host.get_string(g, "priority", &prio) == 0) {
+		for (int i = 0; prios[i]; i++)
+			ok |= strcmp(prio, prios[i]) == 0;
+		if (!ok)
+			hz_host.error(g, "priority", "\"%s\" is not one of low, medium, "
+			    "high, urgent", prio);
+	}
+	snprintf(lv->priority, sizeof(lv->priority), "%s", prio);
+	hostapi_check_unknown(g, NULL);
+}
+
+static void
+load_levels(struct loader *ld, struct hazmon_cfg *sg, config_setting_t *ss,
+    struct hz_sensor *s)
+{
+	config_setting_t *list = config_setting_get_member(ss, "levels");
+
+	hostapi_mark(sg, "levels");
+	if (list == NULL)
+		return;
+	if (config_setting_type(list) != CONFIG_TYPE_LIST) {
+		hz_host.error(sg, "levels", "must be a list: levels = ( { name = \"high\"; above = 50.0; } );");
+		return;
+	}
+	s->n_levels = (unsigned)config_setting_length(list);
+	s->levels = xcalloc(s->n_levels, sizeof(*s->levels));
+	for (unsigned i = 0; i < s->n_levels; i++) {
+		struct hazmon_cfg *g = list_group(ld, list, i);
+
+		if (g == NULL)
+			continue;
+		s->levels[i].line = config_setting_source_line(config_setting_get_elem(list, i));
+		load_level(g, &s->levels[i]);
+		for (unsigned j = 0; j < i; j++)
+			if (s->levels[i].name[0] &&
+			    strcmp(s->levels[j].name, s->levels[i].name) == 0)
+				hz_host.error(g, "name", "duplicate level \"%s\"",
+				    s->levels[i].name);
+		hostapi_free(g);
+	}
+}
+
+/* Checks what a plugin declared: a bad declaration is the plugin's bug. */
+static void
+check_needs(struct hazmon_cfg *g, const struct hz_sensor *s)
+{
+	const struct hazmon_sensor_setup *su = &s->setup;
+
+	if (su->n_needs == 0 || su->n_needs > HAZMON_MAX_NEEDS) {
+		hz_host.error(g, "plugin", "plugin \"%s\" declared %u register blocks "
+		    "(must be 1..%d)", s->plugin->name, su->n_needs, HAZMON_MAX_NEEDS);
+		return;
+	}
+	for (unsigned i = 0; i < su->n_needs; i++) {
+		const struct hazmon_need *n = &su->needs[i];
+		int bits = n->table == HAZMON_TABLE_COIL || n->table == HAZMON_TABLE_DISCRETE;
+		unsigned max = bits ? 2000 : 125;
+
+		if ((unsigned)n->table > HAZMON_TABLE_INPUT || n->count == 0 ||
+		    n->count > max || (unsigned)n->address + n->count > 65536)
+			hz_host.error(g, NULL, "impossible register range: %s address "
+			    "%u count %u (at most %u, below 65536)",
+			    decode_table_name(n->table), n->address, n->count, max);
+	}
+}
+
+static void
+load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
+    struct hz_sensor *s)
+{
+	struct hz_config *c = ld->c;
+	const char *plugin = NULL, *bus = NULL;
+	char err[512];
+	int errs0 = ld->errors, errs;
+
+	req_id(g, "id", s->id, 1, "a sensor");
+	s->name = opt_string(g, "name", s->id[0] ? s->id : "");
+	if (hz_host.get_string(g, "bus", &bus) == 1)
+		hz_host.error(g, NULL, "sensor needs 'bus'");
+	s->bus = c->n_buses;
+	for (unsigned i = 0; bus && i < c->n_buses; i++)
+		if (strcmp(c->buses[i].name, bus) == 0)
+			s->bus = i;
+	if (bus && s->bus == c->n_buses)
+		hz_host.error(g, "bus", "no bus named \"%s\"", bus);
+	s->slave = opt_int(g, "slave", -1, 0, 255);
+	if (s->slave == -1)
+		hz_host.error(g, NULL, "sensor needs 'slave' (Modbus unit id 1..247; 255 for TCP)");
+	else if (s->slave == 0)
+		hz_host.error(g, "slave", "0 is the broadcast address and gets no reply");
+	s->interval = opt_number(g, "interval", 1.0, 0.05, 86400.0);
+	load_levels(ld, g, ss, s);
+	if (hz_host.get_string(g, "plugin", &plugin) == 1)
+		hz_host.error(g, NULL, "sensor needs 'plugin' (e.g. \"gas\")");
+	if (plugin && (s->plugin = plugin_get(&c->plugins, c->plugin_dir, plugin,
+	    err, sizeof(err))) == NULL)
+		hz_host.error(g, "plugin", "%s", err);
+	if (s->plugin) {
+		s->setup.id = s->id;
+		errs = ld->errors;
+		if (s->plugin->desc->configure(&hz_host, g, &s->setup) != 0 &&
+		    ld->errors == errs)
+			hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
+			    "without saying why", plugin);
+		if (ld->errors == errs)
+			check_needs(g, s);
+	}
+	hostapi_check_unknown(g, NULL);
+	if (s->n_levels == 0 && ld->errors == errs0)
+		hz_host.warn(g, NULL, "sensor \"%s\" has no alarm levels: it reports "
+		    "values and faults only", s->id);
+}
+
+static void
+load_sensors(struct loader *ld, struct hazmon_cfg *root)
+{
+	config_setting_t *list = get_list(ld, root, "sensors");
+	struct hz_config *c = ld->c;
+
+	if (list == NULL || config_setting_length(list) == 0) {
+		if (list || !config_setting_get_member(config_root_setting(&ld->lc), "sensors"))
+			hz_host.error(root, list ? "sensors" : NULL,
+			    "a non-empty 'sensors = ( ... );' list is required");
+		return;
+	}
+	c->n_sensors = (unsigned)config_setting_length(list);
+	c->sensors = xcalloc(c->n_sensors, sizeof(*c->sensors));
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		struct hazmon_cfg *g = list_group(ld, list, i);
+		struct hz_sensor *s = &c->sensors[i];
+
+		s->bus = c->n_buses;
+		if (g == NULL)
+			continue;
+		s->line = config_setting_source_line(config_setting_get_elem(list, i));
+		load_sensor(ld, g, config_setting_get_elem(list, i), s);
+		for (unsigned j = 0; j < i; j++)
+			if (s->id[0] && strcmp(c->sensors[j].id, s->id) == 0)
+				hz_host.error(g, "id", "duplicate sensor id \"%s\" (first "
+				    "at line %d)", s->id, c->sensors[j].line);
+		hostapi_free(g);
+	}
+}
+
+struct hz_config *
+config_load(const char *path, const char *plugin_dir_override, int *n_errors)
+{
+	struct loader ld = { .plugin_dir_override = plugin_dir_override };
+	struct hazmon_cfg *root;
+
+	ld.c = xcalloc(1, sizeof(*ld.c));
+	ld.c->path = xstrdup(path);
+	config_init(&ld.lc);
+	if (config_read_file(&ld.lc, path) != CONFIG_TRUE) {
+		if (config_error_type(&ld.lc) == CONFIG_ERR_FILE_IO)
+			log_msg(HZ_LOG_ERR, "%s: cannot read: %s", path, strerror(errno));
+		else
+			log_msg(HZ_LOG_ERR, "%s:%d: %s",
+			    config_error_file(&ld.lc) ? config_error_file(&ld.lc) : path,
+			    config_error_line(&ld.lc), config_error_text(&ld.lc));
+		ld.errors = 1;
+		goto out;
+	}
+	root = hostapi_wrap(config_root_setting(&ld.lc), path, &ld.errors);
+	load_site(&ld, root);
+	load_daemon(&ld, root);
+	load_mqtt(&ld, root);
+	load_buses(&ld, root);
+	load_sensors(&ld, root);
+	hostapi_check_unknown(root, NULL);
+	hostapi_free(root);
+out:
+	config_destroy(&ld.lc);
+	*n_errors = ld.errors;
+	if (ld.errors) {
+		config_free(ld.c);
+		return NULL;
+	}
+	return ld.c;
+}
+
+void
+config_free(struct hz_config *c)
+{
+	if (c == NULL)
+		return;
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		struct hz_sensor *s = &c->sensors[i];
+
+		if (s->plugin && s->plugin->desc->free_ctx && s->setup.ctx)
+			s->plugin->desc->free_ctx(s->setup.ctx);
+		free(s->name);
+		free(s->levels);
+	}
+	for (unsigned i = 0; i < c->n_dests; i++) {
+		free(c->dests[i].host);
+		free(c->dests[i].prefix);
+	}
+	for (unsigned i = 0; i < c->n_buses; i++)
+		free(c->buses[i].host);
+	plugin_unload_all(c->plugins);
+	free(c->sensors);
+	free(c->dests);
+	free(c->buses);
+	free(c->path);
+	free(c->site_name);
+	free(c->plugin_dir);
+	free(c->state_dir);
+	free(c);
+}
+
+/* Prints the effective configuration, defaults included (hazmond -t -v). */
+void
+config_dump(const struct hz_config *c)
+{
+	printf("site %s \"%s\"\n", c->site_id, c->site_name);
+	printf("plugin_dir %s\nstate_dir %s\n", c->plugin_dir, c->state_dir);
+	for (unsigned i = 0; i < c->n_dests; i++)
+		printf("mqtt %s %s:%d prefix %s qos %d keepalive %d\n",
+		    c->dests[i].name, c->dests[i].host, c->dests[i].port,
+		    c->dests[i].prefix, c->dests[i].qos, c->dests[i].keepalive);
+	for (unsigned i = 0; i < c->n_buses; i++)
+		printf("bus %s tcp %s:%d timeout %d ms retries %d fault_after %d\n",
+		    c->buses[i].name, c->buses[i].host, c->buses[i].port,
+		    c->buses[i].timeout_ms, c->buses[i].retries,
+		    c->buses[i].fault_after);
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		const struct hz_sensor *s = &c->sensors[i];
+
+		printf("sensor %s plugin %s bus %s slave %d interval %gs unit %s\n",
+		    s->id, s->plugin->name, c->buses[s->bus].name, s->slave,
+		    s->interval, s->setup.unit);
+		for (unsigned j = 0; j < s->setup.n_needs; j++)
+			printf("  read %s %u+%u\n",
+			    decode_table_name(s->setup.needs[j].table),
+			    s->setup.needs[j].address, s->setup.needs[j].count);
+		for (unsigned j = 0; j < s->n_levels; j++) {
+			const struct hz_level *l = &s->levels[j];
+
+			printf("  level %s %s %g deadband %g on_delay %gs off_delay %gs "
+			    "priority %s\n", l->name, l->dir == HZ_ABOVE ? "above" :
+			    "below", l->setpoint, l->deadband, l->on_delay,
+			    l->off_delay, l->priority);
+		}
+	}
+}

@@ -1,0 +1,280 @@
+/*
+ * core.c - the core thread: owns all state, runs one poll() loop.
+ *
+ * Readings arrive from the bus workers over the queue; the alarm engine
+ * turns them into transitions; each batch of events is committed to the
+ * ledger in one transaction and only then offered to the publishers.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include "hazmond.h"
+
+struct sensor_rt {
+	struct hz_level_state *ls;
+	struct hz_transition *tr;	/* scratch, one per level */
+	int fault_active;
+	uint32_t fault_flags;
+};
+
+struct core {
+	struct hz_config *c;
+	struct hz_ledger *l;
+	struct hz_queue q;
+	struct hz_pub **pubs;
+	struct hz_worker **workers;
+	struct sensor_rt *rt;
+	struct hz_msg *buf;
+	size_t bufcap;
+	int sigfd;
+	int stop;
+	unsigned n_events;		/* since start */
+};
+
+/* Records one event in the open ledger transaction. */
+static void
+record(struct core *k, struct hz_event *e)
+{
+	char *payload;
+
+	e->seq = ledger_reserve_seq(k->l);
+	payload = event_json(k->c->site_id, e);
+	if (payload == NULL || ledger_append(k->l, e, payload) != 0)
+		log_msg(HZ_LOG_ERR, "event lost: sensor %s %s %s %s (seq %lld)",
+		    e->sensor, e->kind, e->level ? e->level : "", e->event,
+		    (long long)e->seq);
+	else
+		log_msg(HZ_LOG_NOTICE, "event seq %lld: sensor %s %s %s %s value %g",
+		    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
+		    e->event, e->value);
+	free(payload);
+	k->n_events++;
+}
+
+static void
+fault_event(struct core *k, const struct hz_sensor *s, const struct hz_msg *m,
+    const char *what, uint32_t flags)
+{
+	struct hz_event e = {
+		.ts_ms = m->ts_ms, .sensor = s->id, .kind = "fault", .event = what,
+		.level = event_fault_reason(flags), .value = m->r.value,
+		.unit = s->setup.unit, .setpoint = NAN,
+	};
+	record(k, &e);
+}
+
+static void
+process(struct core *k, const struct hz_msg *m)
+{
+	const struct hz_sensor *s = &k->c->sensors[m->sensor];
+	struct sensor_rt *rt = &k->rt[m->sensor];
+	int faulty = m->r.quality == HAZMON_Q_FAULT;
+	unsigned n;
+
+	/* Faults are not alarms: they never clear an active alarm. */
+	if (faulty && !rt->fault_active) {
+		rt->fault_active = 1;
+		rt->fault_flags = m->r.flags;
+		fault_event(k, s, m, "raised", m->r.flags);
+	} else if (!faulty && rt->fault_active) {
+		rt->fault_active = 0;
+		fault_event(k, s, m, "cleared", rt->fault_flags);
+	}
+	if (m->r.quality != HAZMON_Q_OK || !isfinite(m->r.value))
+		return;
+	n = alarm_eval(s->levels, s->n_levels, rt->ls, m->r.value, m->ts_ms, rt->tr);
+	for (unsigned i = 0; i < n; i++) {
+		const struct hz_level *lv = &s->levels[rt->tr[i].level];
+		struct hz_event e = {
+			.ts_ms = m->ts_ms, .sensor = s->id, .kind = "alarm",
+			.event = rt->tr[i].kind == HZ_T_RAISED ? "raised" : "cleared",
+			.level = lv->name, .priority = lv->priority,
+			.value = m->r.value, .unit = s->setup.unit,
+			.setpoint = lv->setpoint,
+		};
+		record(k, &e);
+	}
+}
+
+static void
+publish_state(struct core *k, const struct hz_msg *m)
+{
+	const struct hz_sensor *s = &k->c->sensors[m->sensor];
+	int a = alarm_highest_active(s->levels, s->n_levels, k->rt[m->sensor].ls);
+	char *js = state_json(k->c->site_id, s->id, &m->r, s->setup.unit,
+	    a >= 0 ? s->levels[a].name : NULL, m->ts_ms);
+
+	for (unsigned d = 0; js && d < k->c->n_dests; d++)
+		pub_state(k->pubs[d], s->id, js);
+	free(js);
+}
+
+/* Durable before visible: commit the batch, then let publishers send it. */
+static void
+drain(struct core *k)
+{
+	size_t n = queue_take(&k->q, &k->buf, &k->bufcap);
+	unsigned before = k->n_events;
+
+	if (n == 0)
+		return;
+	if (ledger_begin(k->l) != 0)
+		log_msg(HZ_LOG_ERR, "ledger: cannot begin a transaction; events of "
+		    "this batch may be lost");
+	for (size_t i = 0; i < n; i++)
+		process(k, &k->buf[i]);
+	if (ledger_commit(k->l) != 0 && k->n_events != before)
+		log_msg(HZ_LOG_ERR, "ledger: commit failed: %u events not recorded",
+		    k->n_events - before);
+	for (unsigned d = 0; d < k->c->n_dests; d++)
+		pub_pump(k->pubs[d]);
+	for (size_t i = 0; i < n; i++)
+		publish_state(k, &k->buf[i]);
+}
+
+static int
+setup_signals(struct core *k)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	/* Blocked before any thread starts, so every thread inherits it. */
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	k->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	return k->sigfd < 0 ? -1 : 0;
+}
+
+static void
+handle_signal(struct core *k)
+{
+	struct signalfd_siginfo si;
+
+	while (read(k->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_warnx("SIGHUP: reload is not implemented yet; "
+			    "restart hazmond to apply a new config");
+			continue;
+		}
+		log_info("signal %d: stopping", (int)si.ssi_signo);
+		k->stop = 1;
+	}
+}
+
+static void
+loop_once(struct core *k)
+{
+	struct pollfd pfd[2 + 16];
+	unsigned nd = k->c->n_dests > 16 ? 16 : k->c->n_dests;
+	int64_t now = now_mono_ms(), due = now + 1000;
+
+	for (unsigned d = 0; d < k->c->n_dests; d++) {
+		int64_t t = pub_tick(k->pubs[d], now);
+
+		if (t < due)
+			due = t;
+	}
+	pfd[0] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = k->q.efd, .events = POLLIN };
+	for (unsigned d = 0; d < nd; d++)
+		pfd[2 + d] = (struct pollfd){ .fd = pub_fd(k->pubs[d]),
+		    .events = POLLIN | (pub_want_write(k->pubs[d]) ? POLLOUT : 0) };
+	if (poll(pfd, 2 + nd, due > now ? (int)(due - now) : 0) < 0) {
+		if (errno != EINTR)
+			log_warn("poll");
+		return;
+	}
+	if (pfd[0].revents)
+		handle_signal(k);
+	if (pfd[1].revents)
+		drain(k);
+	for (unsigned d = 0; d < nd; d++)
+		if (pfd[2 + d].fd >= 0 && pfd[2 + d].revents)
+			pub_io(k->pubs[d], (pfd[2 + d].revents & (POLLIN | POLLERR |
+			    POLLHUP)) != 0, (pfd[2 + d].revents & POLLOUT) != 0);
+}
+
+static void
+status_line(struct core *k)
+{
+	unsigned up = 0;
+
+	for (unsigned d = 0; d < k->c->n_dests; d++)
+		up += pub_connected(k->pubs[d]) != 0;
+	sd_notifyf(0, "STATUS=%u sensors on %u buses; %u/%u MQTT destinations "
+	    "connected; %u events since start", k->c->n_sensors, k->c->n_buses,
+	    up, k->c->n_dests, k->n_events);
+}
+
+int
+core_run(struct hz_config *c)
+{
+	struct core k = { .c = c, .sigfd = -1 };
+	int64_t status_at = 0;
+
+	if (c->n_dests > 16)
+		fatalx("at most 16 mqtt destinations are supported");
+	if (setup_signals(&k) != 0)
+		fatal("signals");
+	if ((k.l = ledger_open(c->state_dir)) == NULL)
+		fatalx("cannot open the event ledger in %s; refusing to run "
+		    "without durable events", c->state_dir);
+	if (queue_init(&k.q) != 0)
+		fatal("eventfd");
+	k.rt = xcalloc(c->n_sensors, sizeof(*k.rt));
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		k.rt[i].ls = xcalloc(c->sensors[i].n_levels, sizeof(*k.rt[i].ls));
+		k.rt[i].tr = xcalloc(c->sensors[i].n_levels, sizeof(*k.rt[i].tr));
+	}
+	k.pubs = xcalloc(c->n_dests, sizeof(*k.pubs));
+	for (unsigned d = 0; d < c->n_dests; d++)
+		k.pubs[d] = pub_new(c, d, k.l);
+	k.workers = xcalloc(c->n_buses, sizeof(*k.workers));
+	for (unsigned b = 0; b < c->n_buses; b++)
+		k.workers[b] = bus_start(c, b, &k.q);
+	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
+	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
+	    c->n_dests, (long long)ledger_last_seq(k.l));
+	sd_notify(0, "READY=1");
+	while (!k.stop) {
+		loop_once(&k);
+		if (now_mono_ms() >= status_at) {
+			status_line(&k);
+			status_at = now_mono_ms() + 5000;
+		}
+	}
+	sd_notify(0, "STOPPING=1");
+	for (unsigned b = 0; b < c->n_buses; b++)
+		bus_stop(k.workers[b]);
+	drain(&k);		/* what the workers read last is still recorded */
+	for (unsigned d = 0; d < c->n_dests; d++) {
+		pub_shutdown(k.pubs[d]);
+		pub_free(k.pubs[d]);
+	}
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		free(k.rt[i].ls);
+		free(k.rt[i].tr);
+	}
+	free(k.rt);
+	free(k.pubs);
+	free(k.workers);
+	free(k.buf);
+	queue_destroy(&k.q);
+	ledger_close(k.l);
+	close(k.sigfd);
+	return 0;
+}

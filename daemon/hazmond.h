@@ -1,0 +1,241 @@
+/*
+ * hazmond.h - internal interfaces of the daemon, grouped by file.
+ */
+#ifndef HAZMOND_H
+#define HAZMOND_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdatomic.h>
+#include <pthread.h>
+#include <libconfig.h>
+
+#include "hazmon-plugin.h"
+
+#define HZ_ID_MAX	64
+
+/* log.c */
+enum { HZ_LOG_ERR = 3, HZ_LOG_WARNING = 4, HZ_LOG_NOTICE = 5,
+	HZ_LOG_INFO = 6, HZ_LOG_DEBUG = 7 };
+void log_init(const char *progname, int level);
+void log_set_level(int level);
+int log_level_parse(const char *s);
+void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int prio, const char *fmt, va_list ap);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* util.c */
+int64_t now_mono_ms(void);
+int64_t now_real_ms(void);
+void format_ts(int64_t ms, char *buf, size_t len);	/* ISO 8601 UTC, ms */
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+
+/* decode.c: register values -> numbers; pure, shared with plugins via host */
+unsigned decode_words(const struct hazmon_register *r);
+int decode_register(const struct hazmon_register *r, uint16_t slice_address,
+    const struct hazmon_slice *s, double *out);
+int decode_type_parse(const char *s, enum hazmon_type *out);
+int decode_order_parse(const char *s, enum hazmon_order *out);
+int decode_table_parse(const char *s, enum hazmon_table *out);
+const char *decode_table_name(enum hazmon_table t);
+
+/* The validated configuration model. */
+enum hz_dir { HZ_ABOVE, HZ_BELOW };
+
+struct hz_level {
+	char name[32];
+	enum hz_dir dir;
+	double setpoint;
+	double deadband;
+	double on_delay;		/* seconds */
+	double off_delay;
+	char priority[16];
+	int line;
+};
+
+struct hz_plugin {
+	char *name;
+	char *path;
+	void *handle;
+	const struct hazmon_plugin *desc;
+	struct hz_plugin *next;
+};
+
+struct hz_bus {
+	char name[HZ_ID_MAX];
+	char *host;
+	int port;
+	int timeout_ms;
+	int retries;
+	int fault_after;		/* failed polls before a comm-loss fault */
+	int line;
+};
+
+struct hz_sensor {
+	char id[HZ_ID_MAX];
+	char *name;
+	struct hz_plugin *plugin;
+	unsigned bus;			/* index into config buses */
+	int slave;
+	double interval;		/* seconds */
+	struct hazmon_sensor_setup setup;
+	struct hz_level *levels;
+	unsigned n_levels;
+	int line;
+};
+
+struct hz_dest {
+	char name[HZ_ID_MAX];
+	char *host;
+	int port;
+	char *prefix;
+	int qos;
+	int keepalive;
+	char *username;
+	char *password;			/* read from password_file */
+	char *ca_file, *cert_file, *key_file;
+	int line;
+};
+
+struct hz_config {
+	char *path;
+	char site_id[HZ_ID_MAX];
+	char *site_name;
+	char *plugin_dir;
+	char *state_dir;
+	int log_level;
+	struct hz_dest *dests;
+	unsigned n_dests;
+	struct hz_bus *buses;
+	unsigned n_buses;
+	struct hz_sensor *sensors;
+	unsigned n_sensors;
+	struct hz_plugin *plugins;
+};
+
+/* config.c */
+struct hz_config *config_load(const char *path, const char *plugin_dir_override,
+    int *n_errors);
+void config_free(struct hz_config *c);
+void config_dump(const struct hz_config *c);
+
+/* hostapi.c: the struct hazmon_host handed to plugins */
+extern const struct hazmon_host hz_host;
+struct hazmon_cfg *hostapi_wrap(config_setting_t *s, const char *file,
+    int *errors);
+void hostapi_mark(struct hazmon_cfg *g, const char *key);
+int hostapi_check_unknown(struct hazmon_cfg *g, const char *const *core_keys);
+void hostapi_free(struct hazmon_cfg *g);
+
+/* plugin.c */
+struct hz_plugin *plugin_get(struct hz_plugin **list, const char *dir,
+    const char *name, char *err, size_t errlen);
+void plugin_unload_all(struct hz_plugin *list);
+
+/* alarm.c: pure threshold logic, no I/O and no clock reads */
+struct hz_level_state {
+	uint8_t active;
+	uint8_t pending;		/* a flip waits for its delay */
+	int64_t pending_since;		/* ms */
+};
+
+enum hz_transition_kind { HZ_T_RAISED, HZ_T_CLEARED };
+struct hz_transition {
+	unsigned level;
+	enum hz_transition_kind kind;
+};
+
+unsigned alarm_eval(const struct hz_level *levels, unsigned n,
+    struct hz_level_state *st, double value, int64_t ts_ms,
+    struct hz_transition *out);
+int alarm_priority_rank(const char *priority);
+int alarm_highest_active(const struct hz_level *levels, unsigned n,
+    const struct hz_level_state *st);
+
+/* queue.c: bus workers -> core */
+struct hz_msg {
+	unsigned sensor;		/* index into config sensors */
+	struct hazmon_reading r;
+	int64_t ts_ms;			/* realtime, when read */
+};
+
+struct hz_queue {
+	pthread_mutex_t lock;
+	struct hz_msg *items;
+	size_t len, cap;
+	int efd;			/* eventfd the core polls */
+};
+int queue_init(struct hz_queue *q);
+void queue_destroy(struct hz_queue *q);
+int queue_push(struct hz_queue *q, const struct hz_msg *m);
+size_t queue_take(struct hz_queue *q, struct hz_msg **buf, size_t *cap);
+
+/* bus.c: one worker thread per bus */
+struct hz_worker;
+struct hz_worker *bus_start(const struct hz_config *c, unsigned bus,
+    struct hz_queue *q);
+void bus_stop(struct hz_worker *w);
+uint64_t bus_progress(const struct hz_worker *w);
+
+/* ledger.c: durable events (SQLite) */
+struct hz_event {
+	int64_t seq;
+	int64_t ts_ms;
+	const char *sensor;
+	const char *kind;		/* "alarm" | "fault" */
+	const char *event;		/* "raised" | "cleared" */
+	const char *level;
+	const char *priority;
+	double value;
+	const char *unit;
+	double setpoint;		/* NaN when none */
+};
+
+struct hz_ledger;
+struct hz_ledger *ledger_open(const char *dir);
+void ledger_close(struct hz_ledger *l);
+int ledger_begin(struct hz_ledger *l);
+int ledger_commit(struct hz_ledger *l);
+int64_t ledger_reserve_seq(struct hz_ledger *l);
+int ledger_append(struct hz_ledger *l, const struct hz_event *e,
+    const char *payload);
+int64_t ledger_last_seq(struct hz_ledger *l);
+typedef int (*ledger_fn)(void *arg, int64_t seq, const char *sensor,
+    const char *payload);
+int ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn,
+    void *arg);
+int64_t ledger_cursor(struct hz_ledger *l, const char *dest);
+int ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq);
+int64_t ledger_next_counter(struct hz_ledger *l, const char *key);
+
+/* event.c: JSON documents of the MQTT contract */
+char *event_json(const char *site, const struct hz_event *e);
+char *state_json(const char *site, const char *sensor,
+    const struct hazmon_reading *r, const char *unit, const char *alarm,
+    int64_t ts_ms);
+const char *event_fault_reason(uint32_t flags);
+
+/* publish.c: MQTT destinations, driven from the core's poll loop */
+struct hz_pub;
+struct hz_pub *pub_new(const struct hz_config *c, unsigned dest,
+    struct hz_ledger *l);
+void pub_free(struct hz_pub *p);
+int pub_fd(struct hz_pub *p);
+int pub_want_write(struct hz_pub *p);
+void pub_io(struct hz_pub *p, int readable, int writable);
+int64_t pub_tick(struct hz_pub *p, int64_t now);	/* returns next due */
+void pub_pump(struct hz_pub *p);
+void pub_state(struct hz_pub *p, const char *sensor, const char *payload);
+void pub_shutdown(struct hz_pub *p);
+int pub_connected(const struct hz_pub *p);
+
+/* core.c */
+int core_run(struct hz_config *c);
+
+#endif /* HAZMOND_H */

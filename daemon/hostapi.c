@@ -1,0 +1,305 @@
+/*
+ * hostapi.c - the config access and decoding services the core offers to
+ * plugins (struct hazmon_host).
+ *
+ * Every key read through these getters is marked as used; after the core
+ * and the plugin have read a group, any key nobody read is an error.  In a
+ * safety daemon a misspelt key must not silently drop a setting.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hazmond.h"
+
+struct hazmon_cfg {
+	config_setting_t *s;
+	const char *file;
+	int *errors;		/* shared error counter of this load */
+	unsigned char *used;	/* one flag per member */
+	unsigned n;
+};
+
+struct hazmon_cfg *
+hostapi_wrap(config_setting_t *s, const char *file, int *errors)
+{
+	struct hazmon_cfg *g = xcalloc(1, sizeof(*g));
+
+	g->s = s;
+	g->file = file;
+	g->errors = errors;
+	g->n = (unsigned)config_setting_length(s);
+	g->used = xcalloc(g->n, 1);
+	return g;
+}
+
+void
+hostapi_free(struct hazmon_cfg *g)
+{
+	if (g == NULL)
+		return;
+	free(g->used);
+	free(g);
+}
+
+static int
+line_of(const struct hazmon_cfg *g, const config_setting_t *m)
+{
+	return (int)config_setting_source_line(m ? m : g->s);
+}
+
+static const char *
+file_of(const struct hazmon_cfg *g, const config_setting_t *m)
+{
+	const char *f = config_setting_source_file(m ? m : g->s);
+
+	return f ? f : g->file;
+}
+
+static void
+report(struct hazmon_cfg *g, int prio, const char *key, const char *fmt,
+    va_list ap)
+{
+	config_setting_t *m = key ? config_setting_get_member(g->s, key) : NULL;
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line_of(g, m) == 0)		/* the file as a whole */
+		log_msg(prio, "%s: %s", file_of(g, m), msg);
+	else if (key)
+		log_msg(prio, "%s:%d: '%s': %s", file_of(g, m), line_of(g, m),
+		    key, msg);
+	else
+		log_msg(prio, "%s:%d: %s", file_of(g, m), line_of(g, m), msg);
+	if (prio <= HZ_LOG_ERR)
+		(*g->errors)++;
+}
+
+static void host_error(struct hazmon_cfg *g, const char *key, const char *fmt, ...)
+    HAZMON_PRINTF(3, 4);
+static void
+host_error(struct hazmon_cfg *g, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(g, HZ_LOG_ERR, key, fmt, ap);
+	va_end(ap);
+}
+
+static void host_warn(struct hazmon_cfg *g, const char *key, const char *fmt, ...)
+    HAZMON_PRINTF(3, 4);
+static void
+host_warn(struct hazmon_cfg *g, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	report(g, HZ_LOG_WARNING, key, fmt, ap);
+	va_end(ap);
+}
+
+/* Finds a member and marks it used. */
+static config_setting_t *
+member(struct hazmon_cfg *g, const char *key)
+{
+	config_setting_t *m = config_setting_get_member(g->s, key);
+
+	if (m) {
+		int i = config_setting_index(m);
+
+		if (i >= 0 && (unsigned)i < g->n)
+			g->used[i] = 1;
+	}
+	return m;
+}
+
+static int
+host_get_string(struct hazmon_cfg *g, const char *key, const char **out)
+{
+	config_setting_t *m = member(g, key);
+
+	if (m == NULL)
+		return 1;
+	if (config_setting_type(m) != CONFIG_TYPE_STRING) {
+		host_error(g, key, "must be a string (in double quotes)");
+		return -1;
+	}
+	*out = config_setting_get_string(m);
+	return 0;
+}
+
+static int
+host_get_number(struct hazmon_cfg *g, const char *key, double *out)
+{
+	config_setting_t *m = member(g, key);
+	double v;
+
+	if (m == NULL)
+		return 1;
+	switch (config_setting_type(m)) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		v = (double)config_setting_get_int64(m);
+		break;
+	case CONFIG_TYPE_FLOAT:
+		v = config_setting_get_float(m);
+		break;
+	default:
+		host_error(g, key, "must be a number");
+		return -1;
+	}
+	if (!isfinite(v)) {
+		host_error(g, key, "must be a finite number");
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int
+host_get_int(struct hazmon_cfg *g, const char *key, long long *out)
+{
+	config_setting_t *m = member(g, key);
+
+	if (m == NULL)
+		return 1;
+	if (config_setting_type(m) != CONFIG_TYPE_INT &&
+	    config_setting_type(m) != CONFIG_TYPE_INT64) {
+		host_error(g, key, "must be a whole number");
+		return -1;
+	}
+	*out = config_setting_get_int64(m);
+	return 0;
+}
+
+static int
+host_get_bool(struct hazmon_cfg *g, const char *key, int *out)
+{
+	config_setting_t *m = member(g, key);
+
+	if (m == NULL)
+		return 1;
+	if (config_setting_type(m) != CONFIG_TYPE_BOOL) {
+		host_error(g, key, "must be true or false");
+		return -1;
+	}
+	*out = config_setting_get_bool(m);
+	return 0;
+}
+
+/* Marks a key as known when the core reads it directly with libconfig. */
+void
+hostapi_mark(struct hazmon_cfg *g, const char *key)
+{
+	(void)member(g, key);
+}
+
+/* Reports members nobody read. Returns the number reported. */
+int
+hostapi_check_unknown(struct hazmon_cfg *g, const char *const *extra_keys)
+{
+	int bad = 0;
+
+	for (unsigned i = 0; extra_keys && extra_keys[i]; i++)
+		(void)member(g, extra_keys[i]);
+	for (unsigned i = 0; i < g->n; i++) {
+		config_setting_t *m = config_setting_get_elem(g->s, i);
+
+		if (g->used[i] || m == NULL || config_setting_name(m) == NULL)
+			continue;
+		log_msg(HZ_LOG_ERR, "%s:%d: unknown key '%s'", file_of(g, m),
+		    line_of(g, m), config_setting_name(m));
+		(*g->errors)++;
+		bad++;
+	}
+	return bad;
+}
+
+static int
+parse_register(struct hazmon_cfg *rg, struct hazmon_register *r)
+{
+	const char *s = NULL;
+	long long addr = -1;
+	int errs = *rg->errors;
+
+	if (host_get_string(rg, "table", &s) == 1)
+		host_error(rg, NULL, "register needs 'table' (holding, input, coil or discrete)");
+	else if (s && decode_table_parse(s, &r->table) < 0) {
+		host_error(rg, "table", "unknown table \"%s\" (holding, input, coil, discrete)", s);
+		r->table = HAZMON_TABLE_HOLDING;	/* no follow-on errors */
+	}
+	if (host_get_int(rg, "address", &addr) == 1)
+		host_error(rg, NULL, "register needs 'address' (0-based protocol address)");
+	else if (addr < 0 || addr > 65535)
+		host_error(rg, "address", "%lld is outside 0..65535", addr);
+	r->address = (uint16_t)(addr < 0 ? 0 : addr);
+	r->type = r->table == HAZMON_TABLE_COIL || r->table == HAZMON_TABLE_DISCRETE ?
+	    HAZMON_TYPE_BIT : HAZMON_TYPE_UINT16;
+	s = NULL;
+	if (host_get_string(rg, "type", &s) == 0 && decode_type_parse(s, &r->type) < 0)
+		host_error(rg, "type", "unknown type \"%s\" (int16 uint16 int32 uint32 "
+		    "float32 int64 uint64 float64 bit)", s);
+	if ((r->type == HAZMON_TYPE_BIT) !=
+	    (r->table == HAZMON_TABLE_COIL || r->table == HAZMON_TABLE_DISCRETE))
+		host_error(rg, "type", "type %s does not fit table %s",
+		    r->type == HAZMON_TYPE_BIT ? "bit" : "of a register",
+		    decode_table_name(r->table));
+	r->order = HAZMON_ORDER_ABCD;
+	s = NULL;
+	if (host_get_string(rg, "order", &s) == 0 && decode_order_parse(s, &r->order) < 0)
+		host_error(rg, "order", "unknown order \"%s\" (ABCD CDAB BADC DCBA)", s);
+	r->scale = 1.0;
+	r->offset = 0.0;
+	(void)host_get_number(rg, "scale", &r->scale);
+	(void)host_get_number(rg, "offset", &r->offset);
+	if (r->scale == 0.0)
+		host_error(rg, "scale", "must not be 0");
+	if (addr >= 0 && addr + decode_words(r) > 65536)
+		host_error(rg, "address", "value of %u words runs past address 65535",
+		    decode_words(r));
+	if (addr >= 30001 && addr <= 49999)
+		host_warn(rg, "address", "%lld looks like a 1-based register number "
+		    "(3xxxx/4xxxx); addresses here are 0-based protocol addresses, "
+		    "e.g. 40001 is holding address 0", addr);
+	r->line = line_of(rg, NULL);
+	hostapi_check_unknown(rg, NULL);
+	return *rg->errors > errs ? -1 : 0;
+}
+
+static int
+host_get_register(struct hazmon_cfg *g, const char *key, struct hazmon_register *out)
+{
+	config_setting_t *m = member(g, key);
+	struct hazmon_cfg *rg;
+	int rc;
+
+	if (m == NULL)
+		return 1;
+	if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
+		host_error(g, key, "must be a group: %s = { table = \"holding\"; address = 0; };",
+		    key);
+		return -1;
+	}
+	rg = hostapi_wrap(m, g->file, g->errors);
+	rc = parse_register(rg, out);
+	hostapi_free(rg);
+	return rc;
+}
+
+const struct hazmon_host hz_host = {
+	.abi = HAZMON_PLUGIN_ABI,
+	.struct_size = sizeof(struct hazmon_host),
+	.get_string = host_get_string,
+	.get_number = host_get_number,
+	.get_int = host_get_int,
+	.get_bool = host_get_bool,
+	.get_register = host_get_register,
+	.error = host_error,
+	.warn = host_warn,
+	.register_words = decode_words,
+	.decode = decode_register,
+};

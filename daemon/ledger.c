@@ -1,0 +1,264 @@
+/*
+ * ledger.c - the durable event ledger (SQLite, WAL).
+ *
+ * Every alarm and fault event is committed here before any destination
+ * sees it; each destination's delivery cursor lives beside the events, so
+ * a restart resumes exactly where PUBACKs stopped.  The core thread is the
+ * only user, so there is no locking.  One module owns the schema.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sqlite3.h>
+
+#include "hazmond.h"
+
+#define LEDGER_SCHEMA 1
+
+struct hz_ledger {
+	sqlite3 *db;
+	sqlite3_stmt *ins, *scan, *cur_get, *cur_set;
+	int64_t next_seq;
+	char path[4096];
+};
+
+static const char *const schema_v1 =
+    "CREATE TABLE events("
+    " seq INTEGER PRIMARY KEY AUTOINCREMENT,"	/* never reused, even after pruning */
+    " ts INTEGER NOT NULL,"			/* ms since the epoch, UTC */
+    " sensor TEXT NOT NULL, kind TEXT NOT NULL, event TEXT NOT NULL,"
+    " level TEXT, payload TEXT NOT NULL);"
+    "CREATE TABLE cursors(dest TEXT PRIMARY KEY, acked INTEGER NOT NULL);"
+    "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+
+static int
+exec(struct hz_ledger *l, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(l->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("ledger %s: %s", l->path, err ? err : "error");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int64_t
+query_int(struct hz_ledger *l, const char *sql, int64_t def)
+{
+	sqlite3_stmt *st;
+	int64_t v = def;
+
+	if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return def;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Creates or upgrades the schema; user_version holds its version. */
+static int
+migrate(struct hz_ledger *l)
+{
+	int64_t v = query_int(l, "PRAGMA user_version", 0);
+
+	if (v > LEDGER_SCHEMA) {
+		log_warnx("ledger %s: schema version %lld is newer than this "
+		    "hazmond understands (%d)", l->path, (long long)v, LEDGER_SCHEMA);
+		return -1;
+	}
+	if (v == 0) {
+		if (exec(l, "BEGIN") || exec(l, schema_v1) ||
+		    exec(l, "PRAGMA user_version = 1") || exec(l, "COMMIT"))
+			return -1;
+	}
+	return 0;
+}
+
+static void
+resync_seq(struct hz_ledger *l)
+{
+	l->next_seq = query_int(l, "SELECT seq FROM sqlite_sequence WHERE "
+	    "name = 'events'", 0) + 1;
+}
+
+struct hz_ledger *
+ledger_open(const char *dir)
+{
+	struct hz_ledger *l = xcalloc(1, sizeof(*l));
+
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		log_warn("state directory %s", dir);
+		free(l);
+		return NULL;
+	}
+	snprintf(l->path, sizeof(l->path), "%s/ledger.db", dir);
+	if (sqlite3_open_v2(l->path, &l->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
+		goto fail;
+	}
+	sqlite3_busy_timeout(l->db, 2000);
+	/* WAL + FULL: a committed event survives power loss. */
+	if (exec(l, "PRAGMA journal_mode = WAL") ||
+	    exec(l, "PRAGMA synchronous = FULL") || migrate(l))
+		goto fail;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO events(seq, ts, sensor, kind, "
+	    "event, level, payload) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &l->ins,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "SELECT seq, sensor, payload FROM events WHERE "
+	    "seq > ? ORDER BY seq LIMIT ?", -1, &l->scan, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "SELECT acked FROM cursors WHERE dest = ?",
+	    -1, &l->cur_get, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "INSERT INTO cursors(dest, acked) VALUES "
+	    "(?, ?) ON CONFLICT(dest) DO UPDATE SET acked = excluded.acked",
+	    -1, &l->cur_set, NULL) != SQLITE_OK) {
+		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
+		goto fail;
+	}
+	resync_seq(l);
+	return l;
+fail:
+	ledger_close(l);
+	return NULL;
+}
+
+void
+ledger_close(struct hz_ledger *l)
+{
+	if (l == NULL)
+		return;
+	sqlite3_finalize(l->ins);
+	sqlite3_finalize(l->scan);
+	sqlite3_finalize(l->cur_get);
+	sqlite3_finalize(l->cur_set);
+	sqlite3_close(l->db);
+	free(l);
+}
+
+int
+ledger_begin(struct hz_ledger *l)
+{
+	return exec(l, "BEGIN IMMEDIATE");
+}
+
+int
+ledger_commit(struct hz_ledger *l)
+{
+	if (exec(l, "COMMIT") == 0)
+		return 0;
+	(void)exec(l, "ROLLBACK");
+	resync_seq(l);		/* the rolled-back numbers were never seen */
+	return -1;
+}
+
+int64_t
+ledger_reserve_seq(struct hz_ledger *l)
+{
+	return l->next_seq++;
+}
+
+int
+ledger_append(struct hz_ledger *l, const struct hz_event *e, const char *payload)
+{
+	sqlite3_stmt *st = l->ins;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, e->seq);
+	sqlite3_bind_int64(st, 2, e->ts_ms);
+	sqlite3_bind_text(st, 3, e->sensor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, e->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, e->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, e->level, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, payload, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_msg(HZ_LOG_ERR, "ledger %s: cannot record event seq %lld: %s",
+		    l->path, (long long)e->seq, sqlite3_errmsg(l->db));
+		return -1;
+	}
+	return 0;
+}
+
+int
+ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn, void *arg)
+{
+	sqlite3_stmt *st = l->scan;
+	int n = 0, rc;
+
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n++;
+		if (fn(arg, sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
+		n = -1;
+	}
+	sqlite3_reset(st);
+	return n;
+}
+
+int64_t
+ledger_cursor(struct hz_ledger *l, const char *dest)
+{
+	sqlite3_stmt *st = l->cur_get;
+	int64_t v = -1;		/* no cursor yet */
+
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+int
+ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq)
+{
+	sqlite3_stmt *st = l->cur_set;
+	int rc;
+
+	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("ledger %s: cannot save cursor of %s: %s", l->path,
+		    dest, sqlite3_errmsg(l->db));
+		return -1;
+	}
+	return 0;
+}
+
+int64_t
+ledger_last_seq(struct hz_ledger *l)
+{
+	return l->next_seq - 1;
+}
+
+/* Increments and returns a named counter (e.g. a destination's bdSeq). */
+int64_t
+ledger_next_counter(struct hz_ledger *l, const char *name)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "INSERT INTO counters(name, value) VALUES "
+	    "('%s', 0) ON CONFLICT(name) DO UPDATE SET value = value + 1", name);
+	if (exec(l, sql) != 0)
+		return -1;
+	snprintf(sql, sizeof(sql), "SELECT value FROM counters WHERE name = '%s'",
+	    name);
+	return query_int(l, sql, -1);
+}

@@ -1,0 +1,357 @@
+/*
+ * publish.c - one MQTT client per destination, driven from the core's poll
+ * loop (no libmosquitto thread touches our state).
+ *
+ * Events are read from the ledger in seq order and published with QoS 1
+ * or 2; a destination's cursor advances only when the broker acknowledged
+ * every event up to it.  After a reconnect or a restart, everything past
+ * the cursor is sent again, flagged "replayed", with its original seq and
+ * ts.  Sensor states are best effort: retained, QoS 0, and skipped while
+ * events are still waiting, so events always go first.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <mosquitto.h>
+
+#include "hazmond.h"
+
+#define WINDOW		32	/* events in flight per destination */
+#define RETRY_MIN_MS	500
+#define RETRY_MAX_MS	10000
+
+enum pstate { P_IDLE, P_CONNECTING, P_CONNECTED };
+
+struct inflight {
+	int mid;
+	int64_t seq;
+	int done;
+};
+
+struct hz_pub {
+	const struct hz_config *c;
+	const struct hz_dest *d;
+	struct hz_ledger *l;
+	struct mosquitto *m;
+	enum pstate state;
+	int64_t retry_at, retry_ms, since, misc_at;
+	int64_t acked;		/* every event <= acked is delivered */
+	int64_t sent;		/* highest seq handed to libmosquitto */
+	int64_t replay_upto;	/* events <= this are sent as replayed */
+	int64_t bdseq;
+	int cursor_dirty;
+	int complained;
+	struct inflight fl[WINDOW];
+	unsigned fl_head, fl_len;
+	char topic[512];
+};
+
+static char *
+status_json(const struct hz_pub *p, const char *state)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:s}", "state", state,
+	    "site", p->c->site_id, "name", p->c->site_name, "bdseq",
+	    (json_int_t)p->bdseq, "version", PACKAGE_VERSION);
+	char ts[32], *s;
+
+	if (strcmp(state, "online") == 0) {
+		format_ts(now_real_ms(), ts, sizeof(ts));
+		json_object_set_new(o, "ts", json_string(ts));
+	}
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static void
+set_will(struct hz_pub *p)
+{
+	char *s;
+
+	p->bdseq = ledger_next_counter(p->l, p->d->name);
+	s = status_json(p, "offline");
+	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
+	if (mosquitto_will_set(p->m, p->topic, (int)strlen(s), s, 1, true) !=
+	    MOSQ_ERR_SUCCESS)
+		log_warnx("mqtt %s: cannot set will", p->d->name);
+	free(s);
+}
+
+static void
+schedule_retry(struct hz_pub *p)
+{
+	p->state = P_IDLE;
+	p->retry_at = now_mono_ms() + p->retry_ms;
+	p->retry_ms = p->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_ms * 2;
+}
+
+static void
+start_connect(struct hz_pub *p)
+{
+	int rc;
+
+	set_will(p);
+	p->since = now_mono_ms();
+	if (p->m && mosquitto_socket(p->m) >= 0)
+		rc = mosquitto_reconnect_async(p->m);
+	else
+		rc = mosquitto_connect_async(p->m, p->d->host, p->d->port,
+		    p->d->keepalive);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		if (!p->complained++)
+			log_warnx("mqtt %s: cannot connect to broker %s:%d: %s",
+			    p->d->name, p->d->host, p->d->port,
+			    rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+			    mosquitto_strerror(rc));
+		schedule_retry(p);
+		return;
+	}
+	p->state = P_CONNECTING;
+}
+
+static void
+on_connect(struct mosquitto *m, void *arg, int rc)
+{
+	struct hz_pub *p = arg;
+	char *s;
+
+	if (rc != 0) {
+		log_msg(HZ_LOG_ERR, "mqtt %s: broker %s:%d refused the connection: %s",
+		    p->d->name, p->d->host, p->d->port, mosquitto_connack_string(rc));
+		p->complained++;
+		return;		/* libmosquitto closes; on_disconnect retries */
+	}
+	log_info("mqtt %s: connected to %s:%d (bdseq %lld)", p->d->name,
+	    p->d->host, p->d->port, (long long)p->bdseq);
+	p->state = P_CONNECTED;
+	p->complained = 0;
+	p->retry_ms = RETRY_MIN_MS;
+	s = status_json(p, "online");
+	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
+	mosquitto_publish(m, NULL, p->topic, (int)strlen(s), s, 1, true);
+	free(s);
+	/* Unacknowledged events are sent again, in order. */
+	p->fl_len = 0;
+	p->sent = p->acked;
+	p->replay_upto = ledger_last_seq(p->l);
+	pub_pump(p);
+}
+
+static void
+on_disconnect(struct mosquitto *m, void *arg, int rc)
+{
+	struct hz_pub *p = arg;
+
+	(void)m;
+	if (p->state == P_CONNECTED)
+		log_warnx("mqtt %s: lost connection to %s:%d (%s); %lld events "
+		    "unacknowledged", p->d->name, p->d->host, p->d->port,
+		    mosquitto_strerror(rc), (long long)(p->sent - p->acked));
+	else if (!p->complained++)
+		log_warnx("mqtt %s: cannot connect to broker %s:%d: %s",
+		    p->d->name, p->d->host, p->d->port,
+		    rc == MOSQ_ERR_ERRNO ? strerror(errno) : mosquitto_strerror(rc));
+	schedule_retry(p);
+}
+
+static void
+on_publish(struct mosquitto *m, void *arg, int mid)
+{
+	struct hz_pub *p = arg;
+
+	(void)m;
+	for (unsigned i = 0; i < p->fl_len; i++) {
+		struct inflight *f = &p->fl[(p->fl_head + i) % WINDOW];
+
+		if (f->mid == mid)
+			f->done = 1;
+	}
+	/* The cursor moves only over a prefix of acknowledged events. */
+	while (p->fl_len && p->fl[p->fl_head].done) {
+		p->acked = p->fl[p->fl_head].seq;
+		p->fl_head = (p->fl_head + 1) % WINDOW;
+		p->fl_len--;
+		p->cursor_dirty = 1;
+	}
+	pub_pump(p);
+}
+
+struct hz_pub *
+pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
+{
+	struct hz_pub *p = xcalloc(1, sizeof(*p));
+	char id[2 * HZ_ID_MAX + 16];
+
+	p->c = c;
+	p->d = &c->dests[dest];
+	p->l = l;
+	p->retry_ms = RETRY_MIN_MS;
+	/*
+	 * A destination seen for the first time starts at the end of the
+	 * ledger: it must not receive months of history as "replayed".
+	 */
+	p->acked = ledger_cursor(l, p->d->name);
+	if (p->acked < 0) {
+		p->acked = ledger_last_seq(l);
+		ledger_set_cursor(l, p->d->name, p->acked);
+	}
+	snprintf(id, sizeof(id), "hazmond-%s-%s", c->site_id, p->d->name);
+	p->m = mosquitto_new(id, true, p);
+	if (p->m == NULL)
+		fatal("mqtt %s: mosquitto_new", p->d->name);
+	mosquitto_int_option(p->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	mosquitto_connect_callback_set(p->m, on_connect);
+	mosquitto_disconnect_callback_set(p->m, on_disconnect);
+	mosquitto_publish_callback_set(p->m, on_publish);
+	start_connect(p);
+	return p;
+}
+
+void
+pub_free(struct hz_pub *p)
+{
+	if (p == NULL)
+		return;
+	mosquitto_destroy(p->m);
+	free(p);
+}
+
+int
+pub_fd(struct hz_pub *p)
+{
+	return p->state == P_IDLE ? -1 : mosquitto_socket(p->m);
+}
+
+int
+pub_want_write(struct hz_pub *p)
+{
+	return mosquitto_want_write(p->m);
+}
+
+int
+pub_connected(const struct hz_pub *p)
+{
+	return p->state == P_CONNECTED;
+}
+
+static void
+flush_cursor(struct hz_pub *p)
+{
+	if (p->cursor_dirty && ledger_set_cursor(p->l, p->d->name, p->acked) == 0)
+		p->cursor_dirty = 0;
+}
+
+void
+pub_io(struct hz_pub *p, int readable, int writable)
+{
+	if (readable && p->state != P_IDLE)
+		mosquitto_loop_read(p->m, 1);
+	if (writable && p->state != P_IDLE)
+		mosquitto_loop_write(p->m, 1);
+	flush_cursor(p);
+}
+
+int64_t
+pub_tick(struct hz_pub *p, int64_t now)
+{
+	if (p->state == P_IDLE && now >= p->retry_at)
+		start_connect(p);
+	if (p->state == P_CONNECTING &&
+	    now - p->since > (int64_t)p->d->keepalive * 1000) {
+		log_warnx("mqtt %s: no answer from broker %s:%d within %d s",
+		    p->d->name, p->d->host, p->d->port, p->d->keepalive);
+		mosquitto_disconnect(p->m);
+		schedule_retry(p);
+	}
+	if (p->state != P_IDLE && now >= p->misc_at) {
+		mosquitto_loop_misc(p->m);	/* keepalive pings */
+		p->misc_at = now + 1000;
+	}
+	flush_cursor(p);
+	if (p->state == P_IDLE)
+		return p->retry_at;
+	return p->misc_at;
+}
+
+static int
+send_event(void *arg, int64_t seq, const char *sensor, const char *payload)
+{
+	struct hz_pub *p = arg;
+	char *replayed = NULL;
+	int mid, rc;
+
+	if (seq <= p->replay_upto) {
+		json_t *o = json_loads(payload, 0, NULL);
+
+		if (o) {
+			json_object_set_new(o, "replayed", json_true());
+			replayed = json_dumps(o, JSON_COMPACT);
+			json_decref(o);
+		}
+		if (replayed)
+			payload = replayed;
+	}
+	snprintf(p->topic, sizeof(p->topic), "%s/events/%s", p->d->prefix, sensor);
+	rc = mosquitto_publish(p->m, &mid, p->topic, (int)strlen(payload),
+	    payload, p->d->qos, false);
+	free(replayed);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_warnx("mqtt %s: cannot publish event seq %lld: %s", p->d->name,
+		    (long long)seq, mosquitto_strerror(rc));
+		return 1;
+	}
+	p->fl[(p->fl_head + p->fl_len) % WINDOW] = (struct inflight){ mid, seq, 0 };
+	p->fl_len++;
+	p->sent = seq;
+	return 0;
+}
+
+/* Sends waiting events while the window has room. */
+void
+pub_pump(struct hz_pub *p)
+{
+	while (p->state == P_CONNECTED && p->fl_len < WINDOW &&
+	    p->sent < ledger_last_seq(p->l)) {
+		int64_t before = p->sent;
+
+		if (ledger_scan(p->l, p->sent, (int)(WINDOW - p->fl_len),
+		    send_event, p) <= 0 || p->sent == before)
+			break;
+	}
+}
+
+void
+pub_state(struct hz_pub *p, const char *sensor, const char *payload)
+{
+	if (p->state != P_CONNECTED || p->sent < ledger_last_seq(p->l))
+		return;		/* best effort; the next reading brings it again */
+	snprintf(p->topic, sizeof(p->topic), "%s/sensors/%s/state", p->d->prefix,
+	    sensor);
+	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(payload), payload, 0,
+	    true);
+}
+
+/* Says goodbye: a clean disconnect does not fire the will. */
+void
+pub_shutdown(struct hz_pub *p)
+{
+	char *s;
+	int64_t end = now_mono_ms() + 1000;
+
+	if (p->state != P_CONNECTED)
+		return;
+	s = status_json(p, "offline");
+	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
+	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, true);
+	free(s);
+	while (mosquitto_want_write(p->m) && now_mono_ms() < end)
+		if (mosquitto_loop_write(p->m, 1) != MOSQ_ERR_SUCCESS)
+			break;
+	mosquitto_disconnect(p->m);
+	mosquitto_loop_write(p->m, 1);
+	flush_cursor(p);
+}
