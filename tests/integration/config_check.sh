@@ -1,0 +1,33 @@
+#!/bin/bash
+# hazmond -t, --version and --help as an operator uses them.
+. "$top_srcdir/tests/lib.sh"
+
+out=$T/out.log
+"$HAZMOND" -t -c "$top_srcdir/conf/hazmond.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
+check "the shipped example config passes -t" test $? = 0
+check "-t says OK and counts sensors" grep -q 'configuration OK (' "$out"
+
+"$HAZMOND" -t -v -c "$top_srcdir/tests/data/good.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
+check "-t -v prints effective levels with defaults" \
+    grep -q 'level second above 50 deadband 2 on_delay 0s off_delay 5s priority urgent' "$out"
+
+"$HAZMOND" -t -c "$top_srcdir/tests/data/bad-unknown-key.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
+rc=$?
+check "-t exits non-zero on a bad config" test "$rc" = 1
+check "-t names file:line of the error" \
+    grep -q "tests/data/bad-unknown-key.conf:8: unknown key 'scal'" "$out"
+
+"$HAZMOND" -c "$top_srcdir/tests/data/bad-many.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
+check "the daemon refuses to start on a bad config" test $? = 1
+check "all errors are reported before giving up" grep -q '10 errors; not starting' "$out"
+
+"$HAZMOND" -t -c "$T/missing.conf" >"$out" 2>&1
+check "a missing config file is named" grep -q "missing.conf: cannot read: No such file" "$out"
+
+"$HAZMOND" --version >"$out" 2>&1
+check "--version" grep -q '^hazmond [0-9]' "$out"
+"$HAZMOND" --help >"$out" 2>&1
+check "--help lists -t" grep -q -- '--test' "$out"
+"$HAZMOND" --bogus >"$out" 2>&1
+check "an unknown option exits 2" test $? = 2
+done_testing

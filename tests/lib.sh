@@ -1,0 +1,172 @@
+# tests/lib.sh - helpers for the integration tests (TAP output).
+#
+# Every helper process is started through `spawn`, which records its PID;
+# the EXIT trap stops each one by PID (TERM, then KILL after a grace
+# period), also when a test fails half-way.  Every wait has a timeout.
+# Nothing is ever killed by name.
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+HAZMOND=$top_builddir/hazmond
+HAZMON_SIM=$top_builddir/hazmon-sim
+PLUGIN_DIR=$top_builddir/plugins/.libs
+
+T=$(mktemp -d /tmp/hazmon-test.XXXXXX)
+PIDS=""
+TAP_N=0
+TAP_FAILED=0
+
+stop_pid() {	# stop_pid PID: TERM, wait up to 5 s, then KILL
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+cleanup() {
+	local pid
+	for pid in $PIDS; do stop_pid "$pid"; done
+	if [ "$TAP_FAILED" != 0 ] || [ -n "${KEEP_TEST_DIR:-}" ]; then
+		echo "# logs kept in $T"
+		for f in "$T"/*.log "$T"/*.out; do
+			[ -f "$f" ] || continue
+			echo "# ---- $f (last 30 lines)"
+			tail -n 30 "$f" | sed 's/^/#   /'
+		done
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# spawn NAME CMD...: start CMD in the background, output to $T/NAME.log.
+# Sets LAST_PID.
+spawn() {
+	local name=$1; shift
+	"$@" >"$T/$name.log" 2>&1 &
+	LAST_PID=$!
+	PIDS="$PIDS $LAST_PID"
+}
+
+forget_pid() {	# after a test stopped a process itself
+	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+}
+
+ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $*"; }
+not_ok() { TAP_N=$((TAP_N + 1)); TAP_FAILED=1; echo "not ok $TAP_N - $*"; }
+check() {	# check DESCRIPTION CMD...
+	local d=$1; shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+bail() { echo "Bail out! $*"; TAP_FAILED=1; exit 1; }
+done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+
+# wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
+wait_for() {
+	local limit=$1 i; shift
+	for i in $(seq $((limit * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+# start_broker [PORT]: a real Mosquitto on a free loopback port.
+# Sets BROKER_PORT and BROKER_PID.
+start_broker() {
+	local port=${1:-} try conf
+	for try in $(seq 20); do
+		[ -n "${1:-}" ] || port=$((20000 + (RANDOM * 7 + try) % 40000))
+		conf=$T/mosquitto-$port.conf
+		cat >"$conf" <<-EOC
+			listener $port 127.0.0.1
+			allow_anonymous true
+			persistence false
+			user root
+		EOC
+		spawn "mosquitto-$port" mosquitto -c "$conf"
+		BROKER_PID=$LAST_PID
+		if wait_for 5 broker_up "$port"; then
+			BROKER_PORT=$port
+			return 0
+		fi
+		stop_pid "$BROKER_PID"
+		[ -z "${1:-}" ] || break
+	done
+	bail "cannot start mosquitto"
+}
+
+broker_up() {
+	kill -0 "$BROKER_PID" 2>/dev/null &&
+	    mosquitto_pub -h 127.0.0.1 -p "$1" -t hazmon-test/probe -m up -q 1 2>/dev/null
+}
+
+# start_sim [PORT] [SCRIPT]: the project's Modbus simulator. Sets SIM_PORT,
+# SIM_PID and SIM_FIFO.
+start_sim() {
+	local port=${1:-0} script=${2:-}
+	rm -f "$T/sim.port"
+	SIM_FIFO=$T/sim.fifo
+	if [ -n "$script" ]; then
+		spawn sim "$HAZMON_SIM" -p "$port" -P "$T/sim.port" -c "$SIM_FIFO" -f "$script"
+	else
+		spawn sim "$HAZMON_SIM" -p "$port" -P "$T/sim.port" -c "$SIM_FIFO"
+	fi
+	SIM_PID=$LAST_PID
+	wait_for 5 test -s "$T/sim.port" || bail "simulator did not start"
+	SIM_PORT=$(cat "$T/sim.port")
+}
+
+sim() { echo "$*" >"$SIM_FIFO"; }	# sim COMMAND: send a command
+
+# start_sub FILE: subscribe to everything under hazmon/, one line per
+# message: "topic payload".  Returns once the subscription is live.
+start_sub() {
+	local out=$1
+	spawn "sub-$(basename "$out")" sh -c "exec mosquitto_sub -h 127.0.0.1 -p $BROKER_PORT -v -q 1 -t 'hazmon/#' -t 'hazmon-test/#' >'$out'"
+	SUB_PID=$LAST_PID
+	wait_for 10 sub_ready "$out" || bail "mosquitto_sub did not subscribe"
+}
+
+sub_ready() {
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t hazmon-test/ready -m x -q 1 2>/dev/null
+	grep -q '^hazmon-test/ready' "$1"
+}
+
+# start_hazmond CONF: sets HAZMOND_PID; waits for nothing.
+start_hazmond() {
+	spawn hazmond "$HAZMOND" -c "$1" -P "$PLUGIN_DIR"
+	HAZMOND_PID=$LAST_PID
+}
+
+# events FILE SENSOR: payloads of event messages of one sensor, in order.
+events() {
+	grep "^hazmon/[^ ]*/events/$2 " "$1" | cut -d' ' -f2-
+}
+
+# jq_events FILE SENSOR JQPROGRAM: run jq -s -e over one sensor's events.
+jq_events() {
+	events "$1" "$2" | jq -s -e "$3" >/dev/null
+}
+
+not() { ! "$@"; }
+
+# wait_exit PID SECONDS: wait until PID has exited.
+wait_exit() {
+	wait_for "$2" not kill -0 "$1" 2>/dev/null
+}
+
+# wait_event FILE SENSOR JQFILTER [SECONDS]: wait until an event matches.
+wait_event() {
+	wait_for "${4:-10}" has_event "$1" "$2" "$3"
+}
+has_event() {
+	events "$1" "$2" | jq -e -s "map(select($3)) | length > 0" >/dev/null 2>&1
+}

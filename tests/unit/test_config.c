@@ -1,0 +1,199 @@
+/*
+ * Config validation (daemon/config.c, hostapi.c, plugin.c): a good file
+ * loads with its defaults; each bad file yields its specific file:line
+ * messages, all of them in one pass.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "hazmond.h"
+
+static char plugin_dir[4096], data_dir[4096];
+static char out[65536];
+
+static void
+path_of(char *buf, size_t len, const char *name)
+{
+	snprintf(buf, len, "%s/%s", data_dir, name);
+}
+
+/* Loads a fixture with stderr captured into `out`. */
+static struct hz_config *
+load(const char *name, int *errors)
+{
+	char path[4200], tmp[] = "/tmp/hztest-XXXXXX";
+	int fd = mkstemp(tmp), saved = dup(2);
+	struct hz_config *c;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	path_of(path, sizeof(path), name);
+	dup2(fd, 2);
+	c = config_load(path, plugin_dir, errors);
+	dup2(saved, 2);
+	close(saved);
+	lseek(fd, 0, SEEK_SET);
+	n = read(fd, out, sizeof(out) - 1);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(tmp);
+	return c;
+}
+
+static void
+expect(const char *file, int line, const char *text)
+{
+	char want[8192];
+
+	if (line)
+		snprintf(want, sizeof(want), "%s/%s:%d: ", data_dir, file, line);
+	else
+		snprintf(want, sizeof(want), "%s/%s: ", data_dir, file);
+	strncat(want, text, sizeof(want) - strlen(want) - 1);
+	if (strstr(out, want) == NULL) {
+		print_error("missing \"%s\" in:\n%s\n", want, out);
+		fail();
+	}
+}
+
+static void
+test_good(void **state)
+{
+	int errors = -1;
+	struct hz_config *c = load("good.conf", &errors);
+
+	(void)state;
+	assert_non_null(c);
+	assert_int_equal(errors, 0);
+	assert_string_equal(c->site_id, "test-site");
+	assert_int_equal(c->n_sensors, 2);
+	assert_int_equal(c->n_dests, 1);
+	assert_string_equal(c->dests[0].prefix, "hazmon/test-site");
+	assert_int_equal(c->dests[0].qos, 1);
+	assert_int_equal(c->buses[0].fault_after, 3);
+	assert_string_equal(c->sensors[0].setup.unit, "%LEL");
+	assert_int_equal(c->sensors[0].setup.needs[0].count, 2);
+	assert_int_equal(c->sensors[0].n_levels, 2);
+	assert_float_equal(c->sensors[0].levels[1].setpoint, 50.0, 0);
+	assert_float_equal(c->sensors[0].levels[1].off_delay, 5.0, 0);
+	assert_float_equal(c->sensors[0].interval, 0.5, 0);
+	assert_int_equal(c->sensors[1].levels[0].dir, HZ_BELOW);
+	assert_float_equal(c->sensors[1].interval, 1.0, 0);
+	assert_string_equal(c->sensors[1].levels[0].priority, "high");
+	assert_int_equal(c->sensors[1].setup.needs[0].table, HAZMON_TABLE_INPUT);
+	assert_int_equal(c->sensors[1].setup.needs[0].address, 3);
+	config_free(c);
+}
+
+static void
+test_syntax(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-syntax.conf", &errors));
+	assert_int_equal(errors, 1);
+	expect("bad-syntax.conf", 3, "syntax error");
+	assert_null(strstr(out, "needs"));	/* nothing checked after a parse error */
+}
+
+static void
+test_unknown_key(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-unknown-key.conf", &errors));
+	assert_int_equal(errors, 1);
+	expect("bad-unknown-key.conf", 8, "unknown key 'scal'");
+}
+
+/* Every error of the file is reported, each at its own line. */
+static void
+test_many(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-many.conf", &errors));
+	expect("bad-many.conf", 1, "'id': \"Bad Site\" is not a valid id");
+	expect("bad-many.conf", 2, "'qos': 0 is outside 1..2");
+	expect("bad-many.conf", 3, "'port': 70000 is outside 1..65535");
+	expect("bad-many.conf", 5, "'bus': no bus named \"nobus\"");
+	expect("bad-many.conf", 8, "'plugin': cannot load plugin \"nosuchplugin\"");
+	expect("bad-many.conf", 8, "'id': duplicate sensor id \"g1\" (first at line 5)");
+	expect("bad-many.conf", 10, "'table': unknown table \"holdings\"");
+	expect("bad-many.conf", 10, "'address': value of 2 words runs past address 65535");
+	expect("bad-many.conf", 11, "level needs exactly one of 'above' or 'below'");
+	expect("bad-many.conf", 11, "'priority': \"extreme\" is not one of");
+	assert_int_equal(errors, 10);
+}
+
+static void
+test_structure(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-structure.conf", &errors));
+	expect("bad-structure.conf", 2, "'mqtt': must be a list of groups");
+	expect("bad-structure.conf", 0, "a 'buses = ( ... );' list is required");
+	expect("bad-structure.conf", 3, "'sensors': a non-empty 'sensors = ( ... );' list is required");
+}
+
+static void
+test_missing_file(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("does-not-exist.conf", &errors));
+	assert_non_null(strstr(out, "does-not-exist.conf: cannot read: No such file"));
+}
+
+/* A plugin of another ABI major version is refused before it is called. */
+static void
+test_plugin_abi(void **state)
+{
+	struct hz_plugin *list = NULL;
+	char dir[4200], err[512];
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tests/plugins/.libs", getenv("top_builddir"));
+	assert_null(plugin_get(&list, dir, "badabi", err, sizeof(err)));
+	assert_non_null(strstr(err, "badabi.so: unsupported plugin ABI version "
+	    "(got 2.0, expected 1.0"));
+	assert_null(plugin_get(&list, dir, "../gas", err, sizeof(err)));
+	assert_non_null(strstr(err, "invalid plugin name"));
+	assert_non_null(plugin_get(&list, plugin_dir, "gas", err, sizeof(err)));
+	assert_ptr_equal(plugin_get(&list, plugin_dir, "gas", err, sizeof(err)), list);
+	plugin_unload_all(list);
+}
+
+int
+main(void)
+{
+	const char *src = getenv("top_srcdir"), *build = getenv("top_builddir");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_syntax),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_plugin_abi),
+	};
+
+	snprintf(data_dir, sizeof(data_dir), "%s/tests/data", src ? src : ".");
+	snprintf(plugin_dir, sizeof(plugin_dir), "%s/plugins/.libs", build ? build : ".");
+	log_init("test", HZ_LOG_INFO);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
