@@ -12,16 +12,16 @@
 #include "hazmond.h"
 
 static int
-condition_on(const struct hz_level *l, double v)
+condition_on(const struct hazmon_level *l, double v)
 {
-	return l->dir == HZ_ABOVE ? v >= l->setpoint : v <= l->setpoint;
+	return l->dir == HAZMON_ABOVE ? v >= l->setpoint : v <= l->setpoint;
 }
 
 /* Back to normal only beyond the deadband, so noise at the setpoint cannot chatter. */
 static int
-condition_off(const struct hz_level *l, double v)
+condition_off(const struct hazmon_level *l, double v)
 {
-	return l->dir == HZ_ABOVE ? v < l->setpoint - l->deadband :
+	return l->dir == HAZMON_ABOVE ? v < l->setpoint - l->deadband :
 	    v > l->setpoint + l->deadband;
 }
 
@@ -30,7 +30,7 @@ condition_off(const struct hz_level *l, double v)
  * for the whole delay; any reading without it restarts the wait.
  */
 static int
-step(const struct hz_level *l, struct hz_level_state *st, double v, int64_t ts)
+step(const struct hazmon_level *l, struct hz_level_state *st, double v, int64_t ts)
 {
 	int flip = st->active ? condition_off(l, v) : condition_on(l, v);
 	double delay = st->active ? l->off_delay : l->on_delay;
@@ -62,7 +62,7 @@ transitioned(const struct hz_transition *out, unsigned k, unsigned level)
 }
 
 unsigned
-alarm_eval(const struct hz_level *levels, unsigned n, struct hz_level_state *st,
+alarm_eval(const struct hazmon_level *levels, unsigned n, struct hz_level_state *st,
     double value, int64_t ts_ms, struct hz_transition *out)
 {
 	unsigned k = 0;
@@ -97,7 +97,7 @@ alarm_priority_rank(const char *p)
 
 /* The active level shown as "the" alarm: highest priority, later wins ties. */
 int
-alarm_highest_active(const struct hz_level *levels, unsigned n,
+alarm_highest_active(const struct hazmon_level *levels, unsigned n,
     const struct hz_level_state *st)
 {
 	int best = -1;

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -296,7 +297,7 @@ load_buses(struct loader *ld, struct hazmon_cfg *root)
 }
 
 static void
-load_level(struct hazmon_cfg *g, struct hz_level *lv)
+load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 {
 	static const char *const prios[] = { "low", "medium", "high", "urgent", NULL };
 	const char *name = NULL, *prio = "high";
@@ -313,7 +314,7 @@ load_level(struct hazmon_cfg *g, struct hz_level *lv)
 	    (hz_host.get_number(g, "below", &below) == 0);
 	if (n_dir != 1)
 		hz_host.error(g, NULL, "level needs exactly one of 'above' or 'below'");
-	lv->dir = isnan(above) ? HZ_BELOW : HZ_ABOVE;
+	lv->dir = isnan(above) ? HAZMON_BELOW : HAZMON_ABOVE;
 	lv->setpoint = isnan(above) ? below : above;
 	lv->deadband = opt_number(g, "deadband", 0.0, 0.0, 1e12);
 	lv->on_delay = opt_number(g, "on_delay", 0.0, 0.0, 86400.0);
@@ -384,6 +385,26 @@ check_needs(struct hazmon_cfg *g, const struct hz_sensor *s)
 	}
 }
 
+/* Plugin defaults apply when the config sets no levels; else the plugin may check them. */
+static void
+apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s)
+{
+	const struct hazmon_plugin *d = s->plugin->desc;
+	const struct hazmon_sensor_setup *su = &s->setup;
+
+	if (s->n_levels == 0 && su->n_defaults > 0 &&
+	    su->n_defaults <= HAZMON_MAX_DEFAULT_LEVELS) {
+		s->n_levels = su->n_defaults;
+		s->levels = xcalloc(s->n_levels, sizeof(*s->levels));
+		memcpy(s->levels, su->defaults, s->n_levels * sizeof(*s->levels));
+		for (unsigned i = 0; i < s->n_levels; i++)
+			s->levels[i].line = 0;
+	} else if (s->n_levels > 0 && d->struct_size >=
+	    offsetof(struct hazmon_plugin, check_levels) + sizeof(d->check_levels) &&
+	    d->check_levels)
+		d->check_levels(&hz_host, g, su->ctx, s->levels, s->n_levels);
+}
+
 static void
 load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
     struct hz_sensor *s)
@@ -424,6 +445,8 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 			    "without saying why", plugin);
 		if (ld->errors == errs)
 			check_needs(g, s);
+		if (ld->errors == errs)
+			apply_plugin_levels(g, s);
 	}
 	hostapi_check_unknown(g, NULL);
 	if (s->n_levels == 0 && ld->errors == errs0)
@@ -555,12 +578,13 @@ config_dump(const struct hz_config *c)
 			    decode_table_name(s->setup.needs[j].table),
 			    s->setup.needs[j].address, s->setup.needs[j].count);
 		for (unsigned j = 0; j < s->n_levels; j++) {
-			const struct hz_level *l = &s->levels[j];
+			const struct hazmon_level *l = &s->levels[j];
 
 			printf("  level %s %s %g deadband %g on_delay %gs off_delay %gs "
-			    "priority %s\n", l->name, l->dir == HZ_ABOVE ? "above" :
-			    "below", l->setpoint, l->deadband, l->on_delay,
-			    l->off_delay, l->priority);
+			    "priority %s%s\n", l->name, l->dir == HAZMON_ABOVE ?
+			    "above" : "below", l->setpoint, l->deadband, l->on_delay,
+			    l->off_delay, l->priority, l->line ? "" :
+			    " (plugin default)");
 		}
 	}
 }

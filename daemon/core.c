@@ -94,7 +94,7 @@ process(struct core *k, const struct hz_msg *m)
 		return;
 	n = alarm_eval(s->levels, s->n_levels, rt->ls, m->r.value, m->ts_ms, rt->tr);
 	for (unsigned i = 0; i < n; i++) {
-		const struct hz_level *lv = &s->levels[rt->tr[i].level];
+		const struct hazmon_level *lv = &s->levels[rt->tr[i].level];
 		struct hz_event e = {
 			.ts_ms = m->ts_ms, .sensor = s->id, .kind = "alarm",
 			.event = rt->tr[i].kind == HZ_T_RAISED ? "raised" : "cleared",

@@ -158,6 +158,28 @@ struct hazmon_host {
 	void *future[8];
 };
 
+/*
+ * An alarm level.  The core parses `levels = ( ... )` from the config into
+ * these; a plugin may propose defaults (setup->defaults) that apply when
+ * the config sets no levels, and may check configured ones (check_levels).
+ */
+enum hazmon_dir { HAZMON_ABOVE, HAZMON_BELOW };
+#define HAZMON_LEVEL_NAME_MAX 32
+#define HAZMON_PRIORITY_MAX 16
+struct hazmon_level {
+	char name[HAZMON_LEVEL_NAME_MAX];	/* e.g. "first", "high", "fire" */
+	enum hazmon_dir dir;
+	double setpoint;
+	double deadband;		/* clears this far back past the setpoint */
+	double on_delay;		/* seconds the condition must hold */
+	double off_delay;		/* seconds it must be clear */
+	char priority[HAZMON_PRIORITY_MAX];	/* low | medium | high | urgent */
+	int latch;			/* stays until acknowledged */
+	int line;			/* config line, 0 for a default */
+	void *future[2];
+};
+#define HAZMON_MAX_DEFAULT_LEVELS 4
+
 /* What a plugin fills in when it configures one sensor. */
 struct hazmon_sensor_setup {
 	const char *id;			/* in: sensor id, for messages */
@@ -165,6 +187,9 @@ struct hazmon_sensor_setup {
 	unsigned n_needs;		/* out */
 	char unit[24];			/* out: engineering unit, e.g. "%LEL" */
 	void *ctx;			/* out: plugin state for decode() */
+	/* out: levels that apply when the config sets none */
+	struct hazmon_level defaults[HAZMON_MAX_DEFAULT_LEVELS];
+	unsigned n_defaults;
 	void *future[4];
 };
 
@@ -183,7 +208,14 @@ struct hazmon_plugin {
 	void (*decode)(const struct hazmon_host *host, const void *ctx,
 	    const struct hazmon_slice *slices, struct hazmon_reading *out);
 	void (*free_ctx)(void *ctx);
-	void *future[4];
+	/*
+	 * Optional: look at the levels the config sets (for warnings such as
+	 * a gas level above what the standard allows).  Called after
+	 * configure() succeeded, only when the config has levels.
+	 */
+	void (*check_levels)(const struct hazmon_host *host, struct hazmon_cfg *g,
+	    const void *ctx, const struct hazmon_level *levels, unsigned n);
+	void *future[3];
 };
 
 typedef uint32_t (*hazmon_plugin_abi_fn)(void);

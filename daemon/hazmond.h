@@ -46,18 +46,6 @@ int decode_table_parse(const char *s, enum hazmon_table *out);
 const char *decode_table_name(enum hazmon_table t);
 
 /* The validated configuration model. */
-enum hz_dir { HZ_ABOVE, HZ_BELOW };
-
-struct hz_level {
-	char name[32];
-	enum hz_dir dir;
-	double setpoint;
-	double deadband;
-	double on_delay;		/* seconds */
-	double off_delay;
-	char priority[16];
-	int line;
-};
 
 struct hz_plugin {
 	char *name;
@@ -85,7 +73,7 @@ struct hz_sensor {
 	int slave;
 	double interval;		/* seconds */
 	struct hazmon_sensor_setup setup;
-	struct hz_level *levels;
+	struct hazmon_level *levels;
 	unsigned n_levels;
 	int line;
 };
@@ -151,11 +139,11 @@ struct hz_transition {
 	enum hz_transition_kind kind;
 };
 
-unsigned alarm_eval(const struct hz_level *levels, unsigned n,
+unsigned alarm_eval(const struct hazmon_level *levels, unsigned n,
     struct hz_level_state *st, double value, int64_t ts_ms,
     struct hz_transition *out);
 int alarm_priority_rank(const char *priority);
-int alarm_highest_active(const struct hz_level *levels, unsigned n,
+int alarm_highest_active(const struct hazmon_level *levels, unsigned n,
     const struct hz_level_state *st);
 
 /* queue.c: bus workers -> core */
