@@ -17,7 +17,7 @@ struct step {
 };
 
 static void
-run(const struct hz_level *lv, unsigned n, const struct step *steps, size_t ns)
+run(const struct hazmon_level *lv, unsigned n, const struct step *steps, size_t ns)
 {
 	struct hz_level_state st[8];
 	struct hz_transition tr[8];
@@ -42,9 +42,9 @@ run(const struct hz_level *lv, unsigned n, const struct step *steps, size_t ns)
 	}
 }
 
-static const struct hz_level gas[] = {
-	{ .name = "first", .dir = HZ_ABOVE, .setpoint = 20, .deadband = 2, .priority = "high" },
-	{ .name = "second", .dir = HZ_ABOVE, .setpoint = 50, .deadband = 2, .priority = "urgent" },
+static const struct hazmon_level gas[] = {
+	{ .name = "first", .dir = HAZMON_ABOVE, .setpoint = 20, .deadband = 2, .priority = "high" },
+	{ .name = "second", .dir = HAZMON_ABOVE, .setpoint = 50, .deadband = 2, .priority = "urgent" },
 };
 
 static void
@@ -75,9 +75,9 @@ test_two_levels_order(void **state)
 static void
 test_below(void **state)
 {
-	static const struct hz_level o2[] = {
-		{ .name = "low", .dir = HZ_BELOW, .setpoint = 19.5, .deadband = 0.5 },
-		{ .name = "high", .dir = HZ_ABOVE, .setpoint = 23.5, .deadband = 0.5 },
+	static const struct hazmon_level o2[] = {
+		{ .name = "low", .dir = HAZMON_BELOW, .setpoint = 19.5, .deadband = 0.5 },
+		{ .name = "high", .dir = HAZMON_ABOVE, .setpoint = 23.5, .deadband = 0.5 },
 	};
 	static const struct step s[] = {
 		{ 0, 20.9, "" }, { 1, 19.5, "+0" }, { 2, 19.9, "" }, { 3, 20.1, "-0" },
@@ -90,8 +90,8 @@ test_below(void **state)
 static void
 test_delays(void **state)
 {
-	static const struct hz_level lv[] = {
-		{ .name = "high", .dir = HZ_ABOVE, .setpoint = 10, .on_delay = 2.0,
+	static const struct hazmon_level lv[] = {
+		{ .name = "high", .dir = HAZMON_ABOVE, .setpoint = 10, .on_delay = 2.0,
 		  .off_delay = 1.0 },
 	};
 	static const struct step s[] = {

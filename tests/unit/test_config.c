@@ -85,7 +85,7 @@ test_good(void **state)
 	assert_float_equal(c->sensors[0].levels[1].setpoint, 50.0, 0);
 	assert_float_equal(c->sensors[0].levels[1].off_delay, 5.0, 0);
 	assert_float_equal(c->sensors[0].interval, 0.5, 0);
-	assert_int_equal(c->sensors[1].levels[0].dir, HZ_BELOW);
+	assert_int_equal(c->sensors[1].levels[0].dir, HAZMON_BELOW);
 	assert_float_equal(c->sensors[1].interval, 1.0, 0);
 	assert_string_equal(c->sensors[1].levels[0].priority, "high");
 	assert_int_equal(c->sensors[1].setup.needs[0].table, HAZMON_TABLE_INPUT);
