@@ -1,12 +1,13 @@
 /*
  * bus.c - one worker thread per Modbus bus.
  *
- * A worker owns its modbus_t (libmodbus contexts are not thread-safe), so
- * every transaction on a bus is serialized here.  It polls each sensor on
- * its interval, lets the sensor's plugin decode the raw words, and queues
- * the reading for the core.  A failed read yields no value: after
- * fault_after consecutive failures the sensor reports a comm-loss fault
- * instead, every cycle, until a read succeeds again.
+ * Sensors of one slave with the same interval form a poll group; the
+ * register needs of a group are coalesced once (plan.c) into a few
+ * requests.  Groups are scheduled on absolute monotonic deadlines from a
+ * min-heap.  A failed poll yields no value: after fault_after failures in a
+ * row a sensor reports a comm-loss fault, every cycle, until a read
+ * succeeds.  A slave that keeps failing is backed off (capped at 5 s), and
+ * skipped polls count as failures, so backoff never hides a dead detector.
  */
 #include "config.h"
 
@@ -20,13 +21,28 @@
 
 #include "hazmond.h"
 
-#define BACKOFF_MIN_MS	250
-#define BACKOFF_MAX_MS	5000	/* a dead link is retried at least this often */
+#define SLAVE_BACKOFF_MAX_MS 5000
 
-struct wsensor {
-	unsigned idx;			/* into config sensors */
-	int64_t due;			/* monotonic ms */
+struct member {
+	unsigned sensor;		/* index into config sensors */
+	unsigned ref[HAZMON_MAX_NEEDS];	/* into the group's refs */
 	int fails;			/* consecutive failed polls */
+};
+
+struct group {
+	int slave;
+	int64_t interval_ms;
+	int64_t due;			/* monotonic ms */
+	int64_t skip_until;		/* slave backoff */
+	int64_t backoff_ms;
+	struct member *m;
+	unsigned n_m;
+	struct plan_block *blocks;
+	struct plan_ref *refs;		/* one per need of all members */
+	unsigned n_blocks;
+	uint16_t **regs;		/* per block */
+	uint8_t **bits;
+	uint8_t *ok;			/* per block, this poll */
 };
 
 struct hz_worker {
@@ -37,172 +53,170 @@ struct hz_worker {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int stop;
-	modbus_t *mb;
-	int connected;
-	int64_t reconnect_at;
-	int backoff_ms;
-	struct wsensor *s;
-	unsigned n;
-	_Atomic uint64_t progress;
-	uint16_t regs[HAZMON_MAX_NEEDS][125];
-	uint8_t bits[HAZMON_MAX_NEEDS][2000];
+	struct hz_link link;
+	struct group *g;
+	unsigned n_g;
+	unsigned *heap;			/* group indices, earliest due first */
+	_Atomic uint64_t polls, requests, failed, readings;
+	_Atomic int connected;
+	unsigned requests_per_cycle;
 };
 
-static void
-disconnect(struct hz_worker *w, int64_t now)
-{
-	if (w->mb) {
-		modbus_close(w->mb);
-		modbus_free(w->mb);
-		w->mb = NULL;
-	}
-	w->connected = 0;
-	w->reconnect_at = now + w->backoff_ms;
-	w->backoff_ms = w->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-	    w->backoff_ms * 2;
-}
+/* ---- scheduling: a binary min-heap of groups by due time */
 
 static int
-connect_bus(struct hz_worker *w, int64_t now)
+earlier(const struct hz_worker *w, unsigned a, unsigned b)
 {
-	const struct hz_bus *b = w->bus;
-	char port[8];
-	uint32_t sec = (uint32_t)b->timeout_ms / 1000;
-	uint32_t usec = (uint32_t)(b->timeout_ms % 1000) * 1000;
-
-	if (now < w->reconnect_at)
-		return -1;
-	snprintf(port, sizeof(port), "%d", b->port);
-	w->mb = modbus_new_tcp_pi(b->host, port);
-	if (w->mb == NULL) {
-		log_warn("bus %s: cannot create Modbus context for %s:%d",
-		    b->name, b->host, b->port);
-		disconnect(w, now);
-		return -1;
-	}
-	modbus_set_response_timeout(w->mb, sec, usec);
-	modbus_set_byte_timeout(w->mb, sec, usec);
-	if (modbus_connect(w->mb) != 0) {
-		if (w->backoff_ms == BACKOFF_MIN_MS)
-			log_warnx("bus %s: cannot connect to %s:%d: %s",
-			    b->name, b->host, b->port, modbus_strerror(errno));
-		disconnect(w, now);
-		return -1;
-	}
-	if (w->backoff_ms > BACKOFF_MIN_MS)
-		log_info("bus %s: connected to %s:%d again", b->name, b->host, b->port);
-	w->connected = 1;
-	w->backoff_ms = BACKOFF_MIN_MS;
-	return 0;
-}
-
-/* Errors after which the connection itself is not trustworthy. */
-static int
-link_error(int err)
-{
-	return err == ECONNRESET || err == EPIPE || err == EBADF ||
-	    err == ENOTCONN || err == ECONNREFUSED || err == EIO ||
-	    err == ECONNABORTED;
-}
-
-static int
-read_need(struct hz_worker *w, const struct hazmon_need *n, unsigned k)
-{
-	switch (n->table) {
-	case HAZMON_TABLE_HOLDING:
-		return modbus_read_registers(w->mb, n->address, n->count, w->regs[k]);
-	case HAZMON_TABLE_INPUT:
-		return modbus_read_input_registers(w->mb, n->address, n->count, w->regs[k]);
-	case HAZMON_TABLE_COIL:
-		return modbus_read_bits(w->mb, n->address, n->count, w->bits[k]);
-	case HAZMON_TABLE_DISCRETE:
-		return modbus_read_input_bits(w->mb, n->address, n->count, w->bits[k]);
-	}
-	errno = EINVAL;
-	return -1;
-}
-
-/* Reads every block a sensor needs. Returns 0, or -1 with errno set. */
-static int
-read_sensor(struct hz_worker *w, const struct hz_sensor *s, int64_t now,
-    const struct hazmon_need **failed)
-{
-	if (!w->connected && connect_bus(w, now) != 0) {
-		*failed = NULL;
-		errno = ENOTCONN;
-		return -1;
-	}
-	modbus_set_slave(w->mb, s->slave);
-	for (unsigned k = 0; k < s->setup.n_needs; k++) {
-		const struct hazmon_need *n = &s->setup.needs[k];
-		int rc = -1, err = 0;
-
-		for (int a = 0; a <= w->bus->retries && rc != n->count; a++) {
-			rc = read_need(w, n, k);
-			err = errno;
-			if (rc == -1 && err == ETIMEDOUT)
-				modbus_flush(w->mb);	/* drop a late reply */
-			if (rc == -1 && link_error(err))
-				break;
-		}
-		if (rc != n->count) {
-			*failed = n;
-			if (rc >= 0)
-				err = EMBBADDATA;	/* short reply */
-			if (link_error(err))
-				disconnect(w, now);
-			errno = err;
-			return -1;
-		}
-	}
-	return 0;
+	return w->g[w->heap[a]].due < w->g[w->heap[b]].due;
 }
 
 static void
-poll_sensor(struct hz_worker *w, struct wsensor *ws, int64_t now)
+heap_swap(struct hz_worker *w, unsigned a, unsigned b)
 {
-	const struct hz_sensor *s = &w->c->sensors[ws->idx];
-	const struct hazmon_need *failed = NULL;
-	struct hz_msg m = { .sensor = ws->idx };
-	struct hazmon_slice sl[HAZMON_MAX_NEEDS];
+	unsigned t = w->heap[a];
 
-	if (read_sensor(w, s, now, &failed) != 0) {
-		int err = errno;
+	w->heap[a] = w->heap[b];
+	w->heap[b] = t;
+}
 
-		if (ws->fails++ == 0) {
-			if (failed)
-				log_warnx("bus %s slave %d %s address %u count %u "
-				    "(sensor %s): %s", w->bus->name, s->slave,
-				    decode_table_name(failed->table), failed->address,
-				    failed->count, s->id, modbus_strerror(err));
-			else
-				log_warnx("bus %s slave %d (sensor %s): no connection "
-				    "to %s:%d", w->bus->name, s->slave, s->id,
-				    w->bus->host, w->bus->port);
-		}
-		if (ws->fails < w->bus->fault_after)
-			return;		/* not yet a fault; invent nothing */
-		m.r.value = NAN;
-		m.r.quality = HAZMON_Q_FAULT;
-		m.r.flags = HAZMON_F_COMM;
-	} else {
-		if (ws->fails >= w->bus->fault_after)
-			log_info("bus %s slave %d (sensor %s): reads succeed again "
-			    "after %d failed polls", w->bus->name, s->slave, s->id,
-			    ws->fails);
-		ws->fails = 0;
-		for (unsigned k = 0; k < s->setup.n_needs; k++) {
-			sl[k].regs = w->regs[k];
-			sl[k].bits = w->bits[k];
-			sl[k].count = s->setup.needs[k].count;
-		}
-		m.r.value = NAN;
-		s->plugin->desc->decode(&hz_host, s->setup.ctx, sl, &m.r);
+/* Restores the heap after the root's due time grew. */
+static void
+heap_sift_down(struct hz_worker *w)
+{
+	unsigned i = 0;
+
+	for (;;) {
+		unsigned l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < w->n_g && earlier(w, l, m))
+			m = l;
+		if (r < w->n_g && earlier(w, r, m))
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(w, i, m);
+		i = m;
 	}
-	m.ts_ms = now_real_ms();
+}
+
+/* ---- polling */
+
+static void
+push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *r)
+{
+	struct hz_msg m = { .sensor = sensor, .r = *r, .ts_ms = now_real_ms() };
+
 	if (queue_push(w->q, &m) != 0)
 		log_warnx("bus %s: reading of sensor %s dropped: out of memory",
-		    w->bus->name, s->id);
+		    w->bus->name, w->c->sensors[sensor].id);
+	else
+		atomic_fetch_add(&w->readings, 1);
+}
+
+static void
+member_failed(struct hz_worker *w, struct group *g, struct member *mb,
+    const struct plan_block *blk, int err)
+{
+	const struct hz_sensor *s = &w->c->sensors[mb->sensor];
+	struct hazmon_reading r = { .value = NAN, .quality = HAZMON_Q_FAULT,
+	    .flags = HAZMON_F_COMM };
+	char where[300];
+
+	if (mb->fails++ == 0) {
+		if (blk)
+			log_warnx("bus %s slave %d %s address %u count %u (sensor %s): %s",
+			    w->bus->name, g->slave, decode_table_name(blk->table),
+			    blk->address, blk->count, s->id, modbus_strerror(err));
+		else
+			log_warnx("bus %s slave %d (sensor %s): not polled: no "
+			    "connection to %s", w->bus->name, g->slave, s->id,
+			    link_describe(&w->link, where, sizeof(where)));
+	}
+	if (mb->fails >= w->bus->fault_after)
+		push_reading(w, mb->sensor, &r);	/* a fault, never a value */
+}
+
+static void
+member_decode(struct hz_worker *w, struct group *g, struct member *mb)
+{
+	const struct hz_sensor *s = &w->c->sensors[mb->sensor];
+	struct hazmon_slice sl[HAZMON_MAX_NEEDS];
+	struct hazmon_reading r = { .value = NAN };
+
+	for (unsigned k = 0; k < s->setup.n_needs; k++) {
+		const struct plan_ref *ref = &g->refs[mb->ref[k]];
+
+		sl[k].regs = g->regs[ref->block] ? g->regs[ref->block] + ref->offset : NULL;
+		sl[k].bits = g->bits[ref->block] ? g->bits[ref->block] + ref->offset : NULL;
+		sl[k].count = s->setup.needs[k].count;
+	}
+	if (mb->fails >= w->bus->fault_after)
+		log_info("bus %s slave %d (sensor %s): reads succeed again after "
+		    "%d failed polls", w->bus->name, g->slave, s->id, mb->fails);
+	mb->fails = 0;
+	s->plugin->desc->decode(&hz_host, s->setup.ctx, sl, &r);
+	push_reading(w, mb->sensor, &r);
+}
+
+/* Reads the group's blocks; after a timeout the slave is taken as silent. */
+static int
+read_blocks(struct hz_worker *w, struct group *g, int *last_err)
+{
+	int silent = 0, n_ok = 0;
+
+	for (unsigned b = 0; b < g->n_blocks; b++) {
+		g->ok[b] = 0;
+		if (silent || link_up(&w->link, now_mono_ms()) != 0)
+			continue;
+		atomic_fetch_add(&w->requests, 1);
+		if (link_read(&w->link, g->slave, &g->blocks[b], g->regs[b],
+		    g->bits[b]) == 0) {
+			g->ok[b] = 1;
+			n_ok++;
+			continue;
+		}
+		*last_err = errno;
+		atomic_fetch_add(&w->failed, 1);
+		silent = errno == ETIMEDOUT;	/* costs one timeout per cycle */
+	}
+	return n_ok;
+}
+
+static void
+poll_group(struct hz_worker *w, struct group *g, int64_t now)
+{
+	int err = ENOTCONN, n_ok = 0;
+
+	if (now >= g->skip_until)
+		n_ok = read_blocks(w, g, &err);
+	else
+		memset(g->ok, 0, g->n_blocks);
+	atomic_store(&w->connected, w->link.connected);
+	for (unsigned i = 0; i < g->n_m; i++) {
+		struct member *mb = &g->m[i];
+		const struct hz_sensor *s = &w->c->sensors[mb->sensor];
+		const struct plan_block *bad = NULL;
+
+		for (unsigned k = 0; k < s->setup.n_needs && !bad; k++)
+			if (!g->ok[g->refs[mb->ref[k]].block])
+				bad = &g->blocks[g->refs[mb->ref[k]].block];
+		if (bad)
+			member_failed(w, g, mb, w->link.connected ? bad : NULL, err);
+		else
+			member_decode(w, g, mb);
+	}
+	/* A slave that answers nothing is polled less often, but never hidden. */
+	if (n_ok == 0 && now >= g->skip_until && w->link.connected) {
+		g->backoff_ms = g->backoff_ms ? g->backoff_ms * 2 : g->interval_ms;
+		if (g->backoff_ms > SLAVE_BACKOFF_MAX_MS)
+			g->backoff_ms = SLAVE_BACKOFF_MAX_MS;
+		g->skip_until = now + g->backoff_ms;
+	} else if (n_ok > 0) {
+		g->backoff_ms = 0;
+		g->skip_until = 0;
+	}
+	log_debug("bus %s slave %d: %u requests for %u sensors, %d ok",
+	    w->bus->name, g->slave, g->n_blocks, g->n_m, n_ok);
 }
 
 /* Waits until the deadline or a stop request. Returns 1 to stop. */
@@ -227,63 +241,155 @@ worker_main(void *arg)
 {
 	struct hz_worker *w = arg;
 
-	for (;;) {
-		struct wsensor *next = &w->s[0];
-		int64_t now, step;
+	while (!wait_until(w, w->g[w->heap[0]].due)) {
+		struct group *g = &w->g[w->heap[0]];
+		int64_t now = now_mono_ms();
 
-		for (unsigned i = 1; i < w->n; i++)
-			if (w->s[i].due < next->due)
-				next = &w->s[i];
-		if (wait_until(w, next->due))
-			break;
-		now = now_mono_ms();
-		poll_sensor(w, next, now);
-		atomic_fetch_add(&w->progress, 1);
+		poll_group(w, g, now);
+		atomic_fetch_add(&w->polls, 1);
 		/* Absolute deadlines: no drift; after an overrun, no catch-up burst. */
-		step = (int64_t)(w->c->sensors[next->idx].interval * 1000.0);
-		next->due += step;
-		if (next->due <= now) {
-			log_debug("bus %s: sensor %s overran its interval",
-			    w->bus->name, w->c->sensors[next->idx].id);
-			next->due = now + step;
+		g->due += g->interval_ms;
+		now = now_mono_ms();
+		if (g->due <= now) {
+			log_debug("bus %s slave %d: poll overran its %lld ms interval",
+			    w->bus->name, g->slave, (long long)g->interval_ms);
+			g->due = now + g->interval_ms;
+		}
+		heap_sift_down(w);
+	}
+	link_down(&w->link, 0);
+	return NULL;
+}
+
+/* ---- setup */
+
+static struct group *
+find_group(struct hz_worker *w, int slave, int64_t interval_ms)
+{
+	for (unsigned i = 0; i < w->n_g; i++)
+		if (w->g[i].slave == slave && w->g[i].interval_ms == interval_ms)
+			return &w->g[i];
+	w->g[w->n_g] = (struct group){ .slave = slave, .interval_ms = interval_ms };
+	return &w->g[w->n_g++];
+}
+
+/* Coalesces the needs of all members of a group into its blocks. */
+static void
+plan_group(const struct hz_worker *w, struct group *g)
+{
+	struct hazmon_need *needs;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < g->n_m; i++)
+		n += w->c->sensors[g->m[i].sensor].setup.n_needs;
+	needs = xcalloc(n, sizeof(*needs));
+	g->refs = xcalloc(n, sizeof(*g->refs));
+	g->blocks = xcalloc(n, sizeof(*g->blocks));
+	n = 0;
+	for (unsigned i = 0; i < g->n_m; i++) {
+		const struct hazmon_sensor_setup *su = &w->c->sensors[g->m[i].sensor].setup;
+
+		for (unsigned k = 0; k < su->n_needs; k++) {
+			g->m[i].ref[k] = n;
+			needs[n++] = su->needs[k];
 		}
 	}
-	if (w->mb)
-		disconnect(w, 0);
-	return NULL;
+	g->n_blocks = plan_build(needs, n, &w->bus->plan, g->blocks, g->refs);
+	free(needs);
+	g->regs = xcalloc(g->n_blocks, sizeof(*g->regs));
+	g->bits = xcalloc(g->n_blocks, sizeof(*g->bits));
+	g->ok = xcalloc(g->n_blocks, 1);
+	for (unsigned b = 0; b < g->n_blocks; b++) {
+		if (g->blocks[b].table == HAZMON_TABLE_COIL ||
+		    g->blocks[b].table == HAZMON_TABLE_DISCRETE)
+			g->bits[b] = xcalloc(g->blocks[b].count, 1);
+		else
+			g->regs[b] = xcalloc(g->blocks[b].count, sizeof(uint16_t));
+	}
+	log_debug("bus %s slave %d every %lld ms: %u sensors, %u needs, %u requests",
+	    w->bus->name, g->slave, (long long)g->interval_ms, g->n_m, n, g->n_blocks);
+}
+
+static void
+free_group(struct group *g)
+{
+	for (unsigned b = 0; b < g->n_blocks; b++) {
+		free(g->regs[b]);
+		free(g->bits[b]);
+	}
+	free(g->regs);
+	free(g->bits);
+	free(g->ok);
+	free(g->blocks);
+	free(g->refs);
+	free(g->m);
 }
 
 struct hz_worker *
 bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q)
 {
-	struct hz_worker *w;
+	struct hz_worker *w = xcalloc(1, sizeof(*w));
 	pthread_condattr_t ca;
+	pthread_attr_t ta;
 	int64_t now = now_mono_ms();
+	unsigned *gi;
 	int rc;
 
-	w = xcalloc(1, sizeof(*w));
 	w->c = c;
 	w->bus = &c->buses[bus];
 	w->q = q;
-	w->backoff_ms = BACKOFF_MIN_MS;
-	w->s = xcalloc(c->n_sensors, sizeof(*w->s));
+	link_init(&w->link, w->bus);
+	w->g = xcalloc(c->n_sensors, sizeof(*w->g));
+	gi = xcalloc(c->n_sensors, sizeof(*gi));
+	/* Two passes, so each group's member array has its exact size. */
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		const struct hz_sensor *s = &c->sensors[i];
+		struct group *g;
+
+		if (s->bus != bus)
+			continue;
+		g = find_group(w, s->slave, (int64_t)llround(s->interval * 1000.0));
+		gi[i] = (unsigned)(g - w->g);
+		g->n_m++;
+	}
+	for (unsigned i = 0; i < w->n_g; i++) {
+		w->g[i].m = xcalloc(w->g[i].n_m, sizeof(*w->g[i].m));
+		w->g[i].n_m = 0;
+	}
 	for (unsigned i = 0; i < c->n_sensors; i++)
 		if (c->sensors[i].bus == bus)
-			w->s[w->n++] = (struct wsensor){ .idx = i, .due = now };
-	if (w->n == 0) {
-		free(w->s);
+			w->g[gi[i]].m[w->g[gi[i]].n_m++].sensor = i;
+	free(gi);
+	w->g = realloc(w->g, (w->n_g ? w->n_g : 1) * sizeof(*w->g));
+	if (w->g == NULL)
+		fatal("realloc");
+	if (w->n_g == 0) {
+		free(w->g);
 		free(w);
 		return NULL;		/* a bus without sensors needs no thread */
 	}
+	w->heap = xcalloc(w->n_g, sizeof(*w->heap));
+	for (unsigned i = 0; i < w->n_g; i++) {
+		plan_group(w, &w->g[i]);
+		w->requests_per_cycle += w->g[i].n_blocks;
+		/* Spread the first polls over the interval: no start-up burst. */
+		w->g[i].due = now + (int64_t)i * w->g[i].interval_ms / w->n_g;
+		w->heap[i] = i;		/* ascending due: already a heap */
+	}
+	log_info("bus %s: %u poll groups, %u requests per cycle", w->bus->name,
+	    w->n_g, w->requests_per_cycle);
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->cond, &ca);
 	pthread_condattr_destroy(&ca);
-	if ((rc = pthread_create(&w->th, NULL, worker_main, w)) != 0) {
+	pthread_attr_init(&ta);
+	pthread_attr_setstacksize(&ta, 256 * 1024);	/* many buses, small needs */
+	if ((rc = pthread_create(&w->th, &ta, worker_main, w)) != 0) {
 		errno = rc;
 		fatal("bus %s: cannot start worker thread", w->bus->name);
 	}
+	pthread_attr_destroy(&ta);
 	return w;
 }
 
@@ -299,12 +405,25 @@ bus_stop(struct hz_worker *w)
 	pthread_join(w->th, NULL);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
-	free(w->s);
+	for (unsigned i = 0; i < w->n_g; i++)
+		free_group(&w->g[i]);
+	free(w->g);
+	free(w->heap);
 	free(w);
 }
 
-uint64_t
-bus_progress(const struct hz_worker *w)
+void
+bus_stats(const struct hz_worker *w, struct hz_bus_stats *out)
 {
-	return atomic_load(&((struct hz_worker *)w)->progress);
+	struct hz_worker *x = (struct hz_worker *)w;	/* atomics are read-only here */
+
+	memset(out, 0, sizeof(*out));
+	if (w == NULL)
+		return;
+	out->polls = atomic_load(&x->polls);
+	out->requests = atomic_load(&x->requests);
+	out->failed = atomic_load(&x->failed);
+	out->readings = atomic_load(&x->readings);
+	out->connected = atomic_load(&x->connected);
+	out->requests_per_cycle = w->requests_per_cycle;
 }

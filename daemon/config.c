@@ -248,23 +248,60 @@ load_mqtt(struct loader *ld, struct hazmon_cfg *root)
 }
 
 static void
+load_bus_tcp(struct hazmon_cfg *g, struct hz_bus *b)
+{
+	b->type = HZ_BUS_TCP;
+	b->host = opt_string(g, "host", NULL);
+	if (b->host == NULL)
+		hz_host.error(g, NULL, "tcp bus needs 'host'");
+	b->port = opt_int(g, "port", 502, 1, 65535);
+}
+
+static void
+load_bus_rtu(struct hazmon_cfg *g, struct hz_bus *b)
+{
+	const char *parity = "N";
+
+	b->type = HZ_BUS_RTU;
+	b->device = opt_string(g, "device", NULL);
+	if (b->device == NULL)
+		hz_host.error(g, NULL, "rtu bus needs 'device' (e.g. \"/dev/ttyUSB0\")");
+	b->baud = opt_int(g, "baud", 9600, 50, 4000000);
+	if (hz_host.get_string(g, "parity", &parity) == 0 &&
+	    (strlen(parity) != 1 || !strchr("NEO", parity[0])))
+		hz_host.error(g, "parity", "\"%s\" is not \"N\", \"E\" or \"O\"", parity);
+	b->parity = strlen(parity) == 1 && strchr("NEO", parity[0]) ? parity[0] : 'N';
+	b->data_bits = opt_int(g, "data_bits", 8, 5, 8);
+	b->stop_bits = opt_int(g, "stop_bits", 1, 1, 2);
+	b->rs485 = 0;
+	(void)hz_host.get_bool(g, "rs485", &b->rs485);
+}
+
+static void
 load_bus(struct loader *ld, struct hazmon_cfg *g, struct hz_bus *b)
 {
 	const char *type = NULL;
 
 	req_id(g, "name", b->name, 0, "a bus");
 	if (hz_host.get_string(g, "type", &type) == 1)
-		hz_host.error(g, NULL, "bus needs 'type' (\"tcp\")");
-	else if (type && strcmp(type, "tcp") != 0)
-		hz_host.error(g, "type", "bus type \"%s\" is not supported by this "
-		    "version (only \"tcp\")", type);
-	b->host = opt_string(g, "host", NULL);
-	if (b->host == NULL)
-		hz_host.error(g, NULL, "tcp bus needs 'host'");
-	b->port = opt_int(g, "port", 502, 1, 65535);
-	b->timeout_ms = opt_int(g, "timeout_ms", 1000, 10, 60000);
+		hz_host.error(g, NULL, "bus needs 'type' (\"tcp\" or \"rtu\")");
+	else if (type && strcmp(type, "tcp") == 0)
+		load_bus_tcp(g, b);
+	else if (type && strcmp(type, "rtu") == 0)
+		load_bus_rtu(g, b);
+	else if (type)
+		hz_host.error(g, "type", "\"%s\" is not \"tcp\" or \"rtu\"", type);
+	b->timeout_ms = opt_int(g, "timeout_ms", b->type == HZ_BUS_RTU ? 300 : 1000,
+	    10, 60000);
 	b->retries = opt_int(g, "retries", 1, 0, 10);
 	b->fault_after = opt_int(g, "fault_after", 3, 1, 1000);
+	b->pause_ms = opt_int(g, "pause_ms", 0, 0, 10000);
+	b->connect_pause_ms = opt_int(g, "connect_pause_ms", 0, 0, 60000);
+	b->plan.max_regs = (unsigned)opt_int(g, "max_registers", 125, 1, 125);
+	b->plan.max_bits = (unsigned)opt_int(g, "max_bits", 2000, 1, 2000);
+	b->plan.gap = (unsigned)opt_int(g, "gap", 0, 0, 124);
+	b->plan.coalesce = 1;
+	(void)hz_host.get_bool(g, "coalesce", &b->plan.coalesce);
 	hostapi_check_unknown(g, NULL);
 	(void)ld;
 }
@@ -363,7 +400,7 @@ load_levels(struct loader *ld, struct hazmon_cfg *sg, config_setting_t *ss,
 
 /* Checks what a plugin declared: a bad declaration is the plugin's bug. */
 static void
-check_needs(struct hazmon_cfg *g, const struct hz_sensor *s)
+check_needs(struct hazmon_cfg *g, const struct hz_sensor *s, const struct hz_bus *b)
 {
 	const struct hazmon_sensor_setup *su = &s->setup;
 
@@ -382,6 +419,11 @@ check_needs(struct hazmon_cfg *g, const struct hz_sensor *s)
 			hz_host.error(g, NULL, "impossible register range: %s address "
 			    "%u count %u (at most %u, below 65536)",
 			    decode_table_name(n->table), n->address, n->count, max);
+		else if (b && n->count > (bits ? b->plan.max_bits : b->plan.max_regs))
+			hz_host.error(g, NULL, "reads %u %s at once but bus \"%s\" allows "
+			    "at most %u per request", n->count, bits ? "bits" :
+			    "registers", b->name, bits ? b->plan.max_bits :
+			    b->plan.max_regs);
 	}
 }
 
@@ -444,7 +486,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 			hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
 			    "without saying why", plugin);
 		if (ld->errors == errs)
-			check_needs(g, s);
+			check_needs(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
 		if (ld->errors == errs)
 			apply_plugin_levels(g, s);
 	}
@@ -539,8 +581,10 @@ config_free(struct hz_config *c)
 		free(c->dests[i].host);
 		free(c->dests[i].prefix);
 	}
-	for (unsigned i = 0; i < c->n_buses; i++)
+	for (unsigned i = 0; i < c->n_buses; i++) {
 		free(c->buses[i].host);
+		free(c->buses[i].device);
+	}
 	plugin_unload_all(c->plugins);
 	free(c->sensors);
 	free(c->dests);
@@ -562,11 +606,21 @@ config_dump(const struct hz_config *c)
 		printf("mqtt %s %s:%d prefix %s qos %d keepalive %d\n",
 		    c->dests[i].name, c->dests[i].host, c->dests[i].port,
 		    c->dests[i].prefix, c->dests[i].qos, c->dests[i].keepalive);
-	for (unsigned i = 0; i < c->n_buses; i++)
-		printf("bus %s tcp %s:%d timeout %d ms retries %d fault_after %d\n",
-		    c->buses[i].name, c->buses[i].host, c->buses[i].port,
-		    c->buses[i].timeout_ms, c->buses[i].retries,
-		    c->buses[i].fault_after);
+	for (unsigned i = 0; i < c->n_buses; i++) {
+		const struct hz_bus *b = &c->buses[i];
+
+		if (b->type == HZ_BUS_TCP)
+			printf("bus %s tcp %s:%d", b->name, b->host, b->port);
+		else
+			printf("bus %s rtu %s %d %d%c%d%s", b->name, b->device, b->baud,
+			    b->data_bits, b->parity, b->stop_bits,
+			    b->rs485 ? " rs485" : "");
+		printf(" timeout %d ms retries %d fault_after %d pause %d ms "
+		    "connect_pause %d ms max_registers %u max_bits %u gap %u%s\n",
+		    b->timeout_ms, b->retries, b->fault_after, b->pause_ms,
+		    b->connect_pause_ms, b->plan.max_regs, b->plan.max_bits,
+		    b->plan.gap, b->plan.coalesce ? "" : " no-coalesce");
+	}
 	for (unsigned i = 0; i < c->n_sensors; i++) {
 		const struct hz_sensor *s = &c->sensors[i];
 

@@ -45,6 +45,26 @@ int decode_order_parse(const char *s, enum hazmon_order *out);
 int decode_table_parse(const char *s, enum hazmon_table *out);
 const char *decode_table_name(enum hazmon_table t);
 
+/* plan.c: coalescing of register needs into requests (pure) */
+struct plan_opts {
+	unsigned max_regs;		/* per request, <= 125 */
+	unsigned max_bits;		/* per request, <= 2000 */
+	unsigned gap;			/* unused registers/bits read to merge */
+	int coalesce;			/* 0: one request per need */
+};
+struct plan_block {
+	enum hazmon_table table;
+	uint16_t address;
+	uint16_t count;
+};
+struct plan_ref {
+	unsigned block;			/* which block holds the need */
+	uint16_t offset;		/* where in it the need starts */
+};
+/* blocks and refs have room for n entries; returns the number of blocks. */
+unsigned plan_build(const struct hazmon_need *needs, unsigned n,
+    const struct plan_opts *o, struct plan_block *blocks, struct plan_ref *refs);
+
 /* The validated configuration model. */
 
 struct hz_plugin {
@@ -55,13 +75,25 @@ struct hz_plugin {
 	struct hz_plugin *next;
 };
 
+enum hz_bus_type { HZ_BUS_TCP, HZ_BUS_RTU };
+
 struct hz_bus {
 	char name[HZ_ID_MAX];
-	char *host;
+	enum hz_bus_type type;
+	char *host;			/* tcp */
 	int port;
+	char *device;			/* rtu */
+	int baud;
+	char parity;			/* 'N', 'E', 'O' */
+	int data_bits;
+	int stop_bits;
+	int rs485;			/* switch the port to RS-485 mode */
 	int timeout_ms;
 	int retries;
 	int fault_after;		/* failed polls before a comm-loss fault */
+	int pause_ms;			/* between requests */
+	int connect_pause_ms;		/* after connecting */
+	struct plan_opts plan;
 	int line;
 };
 
@@ -166,10 +198,34 @@ size_t queue_take(struct hz_queue *q, struct hz_msg **buf, size_t *cap);
 
 /* bus.c: one worker thread per bus */
 struct hz_worker;
+struct hz_bus_stats {
+	uint64_t polls;			/* group polls attempted (progress) */
+	uint64_t requests;		/* Modbus requests sent */
+	uint64_t failed;		/* requests that failed */
+	uint64_t readings;		/* readings queued */
+	unsigned requests_per_cycle;	/* sum over groups of blocks per poll */
+	int connected;
+};
 struct hz_worker *bus_start(const struct hz_config *c, unsigned bus,
     struct hz_queue *q);
 void bus_stop(struct hz_worker *w);
-uint64_t bus_progress(const struct hz_worker *w);
+void bus_stats(const struct hz_worker *w, struct hz_bus_stats *out);
+
+/* link.c: a bus's Modbus context (TCP or RTU), connect and backoff */
+struct hz_link {
+	const struct hz_bus *bus;
+	void *mb;			/* modbus_t */
+	int connected;
+	int64_t retry_at;		/* monotonic ms */
+	int backoff_ms;
+	int complained;
+};
+void link_init(struct hz_link *l, const struct hz_bus *b);
+int link_up(struct hz_link *l, int64_t now);
+void link_down(struct hz_link *l, int64_t now);
+int link_read(struct hz_link *l, int slave, const struct plan_block *b,
+    uint16_t *regs, uint8_t *bits);
+const char *link_describe(const struct hz_link *l, char *buf, size_t len);
 
 /* ledger.c: durable events (SQLite) */
 struct hz_event {
@@ -219,7 +275,8 @@ int pub_want_write(struct hz_pub *p);
 void pub_io(struct hz_pub *p, int readable, int writable);
 int64_t pub_tick(struct hz_pub *p, int64_t now);	/* returns next due */
 void pub_pump(struct hz_pub *p);
-void pub_state(struct hz_pub *p, const char *sensor, const char *payload);
+int pub_state(struct hz_pub *p, const char *sensor, const char *payload);
+int pub_take_connected(struct hz_pub *p);
 void pub_shutdown(struct hz_pub *p);
 int pub_connected(const struct hz_pub *p);
 
