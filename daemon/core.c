@@ -20,11 +20,20 @@
 
 #include "hazmond.h"
 
+#define STATE_REFRESH_MS 60000	/* an unchanged state is republished this often */
+
 struct sensor_rt {
 	struct hz_level_state *ls;
 	struct hz_transition *tr;	/* scratch, one per level */
 	int fault_active;
 	uint32_t fault_flags;
+	/* what the state topic shows now */
+	int published;
+	double pub_value;
+	enum hazmon_quality pub_quality;
+	uint32_t pub_flags;
+	int pub_alarm;
+	int64_t pub_at;			/* monotonic ms */
 };
 
 struct core {
@@ -106,17 +115,36 @@ process(struct core *k, const struct hz_msg *m)
 	}
 }
 
+/*
+ * Sensor states are published when something a consumer sees changed, and
+ * refreshed now and then; identical readings every second would only cost
+ * CPU and bandwidth at every subscriber.
+ */
 static void
-publish_state(struct core *k, const struct hz_msg *m)
+publish_state(struct core *k, const struct hz_msg *m, int64_t now)
 {
 	const struct hz_sensor *s = &k->c->sensors[m->sensor];
-	int a = alarm_highest_active(s->levels, s->n_levels, k->rt[m->sensor].ls);
-	char *js = state_json(k->c->site_id, s->id, &m->r, s->setup.unit,
-	    a >= 0 ? s->levels[a].name : NULL, m->ts_ms);
+	struct sensor_rt *rt = &k->rt[m->sensor];
+	int a = alarm_highest_active(s->levels, s->n_levels, rt->ls);
+	char *js;
+	int sent = 1;
 
+	if (rt->published && now - rt->pub_at < STATE_REFRESH_MS &&
+	    rt->pub_quality == m->r.quality && rt->pub_flags == m->r.flags &&
+	    rt->pub_alarm == a && (rt->pub_value == m->r.value ||
+	    (isnan(rt->pub_value) && isnan(m->r.value))))
+		return;
+	js = state_json(k->c->site_id, s->id, &m->r, s->setup.unit,
+	    a >= 0 ? s->levels[a].name : NULL, m->ts_ms);
 	for (unsigned d = 0; js && d < k->c->n_dests; d++)
-		pub_state(k->pubs[d], s->id, js);
+		sent &= pub_state(k->pubs[d], s->id, js);
 	free(js);
+	rt->published = sent;
+	rt->pub_value = m->r.value;
+	rt->pub_quality = m->r.quality;
+	rt->pub_flags = m->r.flags;
+	rt->pub_alarm = a;
+	rt->pub_at = now;
 }
 
 /* Durable before visible: commit the batch, then let publishers send it. */
@@ -125,6 +153,7 @@ drain(struct core *k)
 {
 	size_t n = queue_take(&k->q, &k->buf, &k->bufcap);
 	unsigned before = k->n_events;
+	int64_t now;
 
 	if (n == 0)
 		return;
@@ -138,8 +167,9 @@ drain(struct core *k)
 		    k->n_events - before);
 	for (unsigned d = 0; d < k->c->n_dests; d++)
 		pub_pump(k->pubs[d]);
+	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
-		publish_state(k, &k->buf[i]);
+		publish_state(k, &k->buf[i], now);
 }
 
 static int
@@ -202,10 +232,15 @@ loop_once(struct core *k)
 		handle_signal(k);
 	if (pfd[1].revents)
 		drain(k);
-	for (unsigned d = 0; d < nd; d++)
+	for (unsigned d = 0; d < nd; d++) {
 		if (pfd[2 + d].fd >= 0 && pfd[2 + d].revents)
 			pub_io(k->pubs[d], (pfd[2 + d].revents & (POLLIN | POLLERR |
 			    POLLHUP)) != 0, (pfd[2 + d].revents & POLLOUT) != 0);
+		/* A new connection gets every state with the next readings. */
+		if (pub_take_connected(k->pubs[d]))
+			for (unsigned i = 0; i < k->c->n_sensors; i++)
+				k->rt[i].published = 0;
+	}
 }
 
 static void

@@ -44,6 +44,7 @@ struct hz_pub {
 	int64_t replay_upto;	/* events <= this are sent as replayed */
 	int64_t bdseq;
 	int cursor_dirty;
+	int just_connected;
 	int complained;
 	struct inflight fl[WINDOW];
 	unsigned fl_head, fl_len;
@@ -128,6 +129,7 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	log_info("mqtt %s: connected to %s:%d (bdseq %lld)", p->d->name,
 	    p->d->host, p->d->port, (long long)p->bdseq);
 	p->state = P_CONNECTED;
+	p->just_connected = 1;
 	p->complained = 0;
 	p->retry_ms = RETRY_MIN_MS;
 	s = status_json(p, "online");
@@ -324,15 +326,26 @@ pub_pump(struct hz_pub *p)
 	}
 }
 
-void
+/* Returns 1 when the state went out; 0 and the next reading tries again. */
+int
 pub_state(struct hz_pub *p, const char *sensor, const char *payload)
 {
 	if (p->state != P_CONNECTED || p->sent < ledger_last_seq(p->l))
-		return;		/* best effort; the next reading brings it again */
+		return 0;	/* events first */
 	snprintf(p->topic, sizeof(p->topic), "%s/sensors/%s/state", p->d->prefix,
 	    sensor);
-	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(payload), payload, 0,
-	    true);
+	return mosquitto_publish(p->m, NULL, p->topic, (int)strlen(payload),
+	    payload, 0, true) == MOSQ_ERR_SUCCESS;
+}
+
+/* True once after each successful connect: time to publish every state. */
+int
+pub_take_connected(struct hz_pub *p)
+{
+	int v = p->just_connected;
+
+	p->just_connected = 0;
+	return v;
 }
 
 /* Says goodbye: a clean disconnect does not fire the will. */
