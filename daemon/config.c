@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
 
 #include "hazmond.h"
 
@@ -170,6 +172,7 @@ load_daemon(struct loader *ld, struct hazmon_cfg *root)
 		hz_host.error(root, "daemon", "must be a group { ... }");
 		s = NULL;
 	}
+	c->retention_days = 180;
 	if (s == NULL) {
 		c->plugin_dir = xstrdup(HZ_PLUGIN_DIR);
 		c->state_dir = xstrdup(HZ_STATE_DIR);
@@ -178,6 +181,7 @@ load_daemon(struct loader *ld, struct hazmon_cfg *root)
 	g = hostapi_wrap(s, c->path, &ld->errors);
 	c->plugin_dir = opt_string(g, "plugin_dir", HZ_PLUGIN_DIR);
 	c->state_dir = opt_string(g, "state_dir", HZ_STATE_DIR);
+	c->retention_days = opt_int(g, "retention_days", 180, 1, 36500);
 	if (hz_host.get_string(g, "log_level", &lvl) == 0 &&
 	    (c->log_level = log_level_parse(lvl)) < 0) {
 		hz_host.error(g, "log_level", "\"%s\" is not one of debug, info, "
@@ -193,13 +197,93 @@ override:
 	}
 }
 
+/*
+ * Reads a password from a file that only its owner and group may read:
+ * secrets never sit in the config (which is often world-readable) and are
+ * never logged.
+ */
+static char *
+read_secret(struct hazmon_cfg *g, const char *key, const char *path)
+{
+	struct stat st;
+	char buf[512];
+	size_t n;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		hz_host.error(g, key, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(f), &st) != 0 || (st.st_mode & 0007)) {
+		hz_host.error(g, key, "%s is readable by others (mode %04o); "
+		    "chmod o-rwx it", path, (unsigned)(st.st_mode & 07777));
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';	/* the first line is the password */
+	if (buf[0] == '\0') {
+		hz_host.error(g, key, "%s holds no password", path);
+		return NULL;
+	}
+	return xstrdup(buf);
+}
+
+static int
+readable(struct hazmon_cfg *g, const char *key, const char *path)
+{
+	if (path && access(path, R_OK) != 0) {
+		hz_host.error(g, key, "cannot read %s: %s", path, strerror(errno));
+		return 0;
+	}
+	return 1;
+}
+
+static void
+load_tls(struct loader *ld, struct hazmon_cfg *dg, struct hz_dest *d, unsigned i)
+{
+	config_setting_t *s = config_setting_get_member(config_setting_get_elem(
+	    config_setting_get_member(config_root_setting(&ld->lc), "mqtt"), i), "tls");
+	struct hazmon_cfg *g;
+
+	hostapi_mark(dg, "tls");
+	if (s == NULL)
+		return;
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		hz_host.error(dg, "tls", "must be a group: tls = { ca_file = \"...\"; };");
+		return;
+	}
+	g = hostapi_wrap(s, ld->c->path, &ld->errors);
+	d->tls = 1;
+	d->ca_file = opt_string(g, "ca_file", NULL);
+	d->ca_path = opt_string(g, "ca_path", NULL);
+	d->cert_file = opt_string(g, "cert_file", NULL);
+	d->key_file = opt_string(g, "key_file", NULL);
+	d->tls_version = opt_string(g, "version", NULL);
+	(void)hz_host.get_bool(g, "insecure", &d->tls_insecure);
+	if (!d->ca_file && !d->ca_path)
+		hz_host.error(g, NULL, "tls needs 'ca_file' or 'ca_path' to verify the broker");
+	if (!d->cert_file != !d->key_file)
+		hz_host.error(g, NULL, "'cert_file' and 'key_file' go together");
+	if (d->tls_version && strcmp(d->tls_version, "tlsv1.2") &&
+	    strcmp(d->tls_version, "tlsv1.3"))
+		hz_host.error(g, "version", "\"%s\" is not \"tlsv1.2\" or \"tlsv1.3\"",
+		    d->tls_version);
+	(void)(readable(g, "ca_file", d->ca_file) && readable(g, "cert_file",
+	    d->cert_file) && readable(g, "key_file", d->key_file));
+	hostapi_check_unknown(g, NULL);
+	hostapi_free(g);
+}
+
 static void
 load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i)
 {
 	struct hz_config *c = ld->c;
 	char def[HZ_ID_MAX + 16];
 
-	const char *name = NULL;
+	const char *name = NULL, *pwfile;
 
 	snprintf(d->name, sizeof(d->name), "mqtt%u", i + 1);
 	if (hz_host.get_string(g, "name", &name) == 0)
@@ -214,6 +298,13 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 		    "and without a trailing /", d->prefix);
 	d->qos = opt_int(g, "qos", 1, 1, 2);
 	d->keepalive = opt_int(g, "keepalive", 30, 5, 3600);
+	d->username = opt_string(g, "username", NULL);
+	if (hz_host.get_string(g, "password_file", &pwfile) == 0) {
+		if (d->username == NULL)
+			hz_host.error(g, "password_file", "a password needs 'username'");
+		d->password = read_secret(g, "password_file", pwfile);
+	}
+	load_tls(ld, g, d, i);
 	d->line = config_setting_source_line(config_setting_get_elem(
 	    config_setting_get_member(config_root_setting(&ld->lc), "mqtt"), i));
 	hostapi_check_unknown(g, NULL);
@@ -578,8 +669,19 @@ config_free(struct hz_config *c)
 		free(s->levels);
 	}
 	for (unsigned i = 0; i < c->n_dests; i++) {
-		free(c->dests[i].host);
-		free(c->dests[i].prefix);
+		struct hz_dest *d = &c->dests[i];
+
+		free(d->host);
+		free(d->prefix);
+		free(d->username);
+		if (d->password)
+			explicit_bzero(d->password, strlen(d->password));
+		free(d->password);
+		free(d->ca_file);
+		free(d->ca_path);
+		free(d->cert_file);
+		free(d->key_file);
+		free(d->tls_version);
 	}
 	for (unsigned i = 0; i < c->n_buses; i++) {
 		free(c->buses[i].host);
@@ -601,11 +703,22 @@ void
 config_dump(const struct hz_config *c)
 {
 	printf("site %s \"%s\"\n", c->site_id, c->site_name);
-	printf("plugin_dir %s\nstate_dir %s\n", c->plugin_dir, c->state_dir);
-	for (unsigned i = 0; i < c->n_dests; i++)
-		printf("mqtt %s %s:%d prefix %s qos %d keepalive %d\n",
-		    c->dests[i].name, c->dests[i].host, c->dests[i].port,
-		    c->dests[i].prefix, c->dests[i].qos, c->dests[i].keepalive);
+	printf("plugin_dir %s\nstate_dir %s\nretention_days %d\n", c->plugin_dir,
+	    c->state_dir, c->retention_days);
+	for (unsigned i = 0; i < c->n_dests; i++) {
+		const struct hz_dest *d = &c->dests[i];
+
+		printf("mqtt %s %s:%d prefix %s qos %d keepalive %d", d->name,
+		    d->host, d->port, d->prefix, d->qos, d->keepalive);
+		if (d->username)	/* never the password */
+			printf(" username %s%s", d->username, d->password ?
+			    " password (from file)" : "");
+		if (d->tls)
+			printf(" tls%s%s%s", d->ca_file ? " ca_file " : "",
+			    d->ca_file ? d->ca_file : "", d->cert_file ?
+			    " client-cert" : "");
+		printf("\n");
+	}
 	for (unsigned i = 0; i < c->n_buses; i++) {
 		const struct hz_bus *b = &c->buses[i];
 

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -48,26 +49,105 @@ struct core {
 	int sigfd;
 	int stop;
 	unsigned n_events;		/* since start */
+	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
+	size_t n_batch, cap_batch, n_unrec, cap_unrec;
+	int64_t retry_at, prune_at;	/* monotonic ms */
 };
 
-/* Records one event in the open ledger transaction. */
+/* An event of the current batch, or one the ledger could not take yet. */
+struct pending {
+	struct hz_event e;
+	char sensor[HZ_ID_MAX], level[HAZMON_LEVEL_NAME_MAX];
+	char *payload;
+	int appended;
+};
+
+/* Records one event in the open ledger transaction of this batch. */
 static void
 record(struct core *k, struct hz_event *e)
 {
-	char *payload;
+	struct pending *p;
 
+	if (k->n_batch == k->cap_batch) {
+		k->cap_batch = k->cap_batch ? 2 * k->cap_batch : 16;
+		k->batch = realloc(k->batch, k->cap_batch * sizeof(*k->batch));
+		if (k->batch == NULL)
+			fatal("realloc");
+	}
+	p = &k->batch[k->n_batch++];
 	e->seq = ledger_reserve_seq(k->l);
-	payload = event_json(k->c->site_id, e);
-	if (payload == NULL || ledger_append(k->l, e, payload) != 0)
-		log_msg(HZ_LOG_ERR, "event lost: sensor %s %s %s %s (seq %lld)",
-		    e->sensor, e->kind, e->level ? e->level : "", e->event,
-		    (long long)e->seq);
-	else
-		log_msg(HZ_LOG_NOTICE, "event seq %lld: sensor %s %s %s %s value %g",
-		    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
-		    e->event, e->value);
-	free(payload);
+	p->e = *e;
+	/* Own copies: an unrecorded event may outlive this batch. */
+	snprintf(p->sensor, sizeof(p->sensor), "%s", e->sensor);
+	snprintf(p->level, sizeof(p->level), "%s", e->level ? e->level : "");
+	p->e.sensor = p->sensor;
+	p->e.level = e->level ? p->level : NULL;
+	p->e.priority = NULL;		/* only the payload needs it */
+	p->payload = event_json(k->c->site_id, e);
+	if (p->payload == NULL)
+		fatalx("out of memory building event seq %lld", (long long)e->seq);
+	p->appended = ledger_append(k->l, &p->e, p->payload) == 0;
+	log_msg(HZ_LOG_NOTICE, "event seq %lld: sensor %s %s %s %s value %g",
+	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
+	    e->event, e->value);
 	k->n_events++;
+}
+
+/*
+ * After the batch's commit: events the ledger did not take are published
+ * live at once and kept in memory until a later write succeeds.
+ */
+static void
+settle_batch(struct core *k, int committed)
+{
+	for (size_t i = 0; i < k->n_batch; i++) {
+		struct pending *p = &k->batch[i];
+
+		if (committed && p->appended) {
+			free(p->payload);
+			continue;
+		}
+		log_msg(HZ_LOG_ERR, "LEDGER WRITE FAILED: event seq %lld (sensor %s) "
+		    "is published live without a durable record; it is kept in "
+		    "memory and written when the ledger recovers",
+		    (long long)p->e.seq, p->sensor);
+		for (unsigned d = 0; d < k->c->n_dests; d++)
+			pub_live(k->pubs[d], p->sensor, p->payload);
+		if (k->n_unrec == k->cap_unrec) {
+			k->cap_unrec = k->cap_unrec ? 2 * k->cap_unrec : 16;
+			k->unrec = realloc(k->unrec, k->cap_unrec * sizeof(*k->unrec));
+			if (k->unrec == NULL)
+				fatal("realloc");
+		}
+		k->unrec[k->n_unrec] = *p;
+		/* The copy's pointers must point into the copy. */
+		k->unrec[k->n_unrec].e.sensor = k->unrec[k->n_unrec].sensor;
+		if (p->e.level)
+			k->unrec[k->n_unrec].e.level = k->unrec[k->n_unrec].level;
+		k->n_unrec++;
+	}
+	k->n_batch = 0;
+}
+
+/* Tries again to write what the ledger refused earlier. */
+static void
+retry_unrecorded(struct core *k)
+{
+	int ok = ledger_begin(k->l) == 0;
+
+	for (size_t i = 0; ok && i < k->n_unrec; i++)
+		ok = ledger_append(k->l, &k->unrec[i].e, k->unrec[i].payload) == 0;
+	if (!ok) {
+		ledger_rollback(k->l);		/* all or nothing, no duplicates */
+		return;
+	}
+	if (ledger_commit(k->l) != 0)
+		return;
+	log_info("ledger: %zu events written late, seq %lld to %lld", k->n_unrec,
+	    (long long)k->unrec[0].e.seq, (long long)k->unrec[k->n_unrec - 1].e.seq);
+	for (size_t i = 0; i < k->n_unrec; i++)
+		free(k->unrec[i].payload);
+	k->n_unrec = 0;
 }
 
 static void
@@ -152,24 +232,55 @@ static void
 drain(struct core *k)
 {
 	size_t n = queue_take(&k->q, &k->buf, &k->bufcap);
-	unsigned before = k->n_events;
 	int64_t now;
+	int committed;
 
 	if (n == 0)
 		return;
-	if (ledger_begin(k->l) != 0)
-		log_msg(HZ_LOG_ERR, "ledger: cannot begin a transaction; events of "
-		    "this batch may be lost");
+	committed = ledger_begin(k->l) == 0;
 	for (size_t i = 0; i < n; i++)
 		process(k, &k->buf[i]);
-	if (ledger_commit(k->l) != 0 && k->n_events != before)
-		log_msg(HZ_LOG_ERR, "ledger: commit failed: %u events not recorded",
-		    k->n_events - before);
+	if (k->n_batch > 0) {
+		if (committed)
+			committed = ledger_commit(k->l) == 0;
+		settle_batch(k, committed);
+	} else if (committed)
+		(void)ledger_commit(k->l);
 	for (unsigned d = 0; d < k->c->n_dests; d++)
 		pub_pump(k->pubs[d]);
 	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
 		publish_state(k, &k->buf[i], now);
+}
+
+/* Hourly: drop delivered events past the retention time. */
+static void
+prune(struct core *k)
+{
+	int64_t delivered = INT64_MAX;
+	int n;
+
+	for (unsigned d = 0; d < k->c->n_dests; d++)
+		if (pub_acked(k->pubs[d]) < delivered)
+			delivered = pub_acked(k->pubs[d]);
+	n = ledger_prune(k->l, now_real_ms() - (int64_t)k->c->retention_days *
+	    86400000, delivered);
+	if (n > 0)
+		log_info("ledger: pruned %d delivered events older than %d days", n,
+		    k->c->retention_days);
+}
+
+static void
+housekeeping(struct core *k, int64_t now)
+{
+	if (k->n_unrec > 0 && now >= k->retry_at) {
+		retry_unrecorded(k);
+		k->retry_at = now + 5000;
+	}
+	if (now >= k->prune_at) {
+		prune(k);
+		k->prune_at = now + 3600 * 1000;
+	}
 }
 
 static int
@@ -287,6 +398,7 @@ core_run(struct hz_config *c)
 	sd_notify(0, "READY=1");
 	while (!k.stop) {
 		loop_once(&k);
+		housekeeping(&k, now_mono_ms());
 		if (now_mono_ms() >= status_at) {
 			status_line(&k);
 			status_at = now_mono_ms() + 5000;
@@ -307,6 +419,14 @@ core_run(struct hz_config *c)
 	free(k.rt);
 	free(k.pubs);
 	free(k.workers);
+	if (k.n_unrec > 0)
+		log_msg(HZ_LOG_ERR, "stopping with %zu events that never reached the "
+		    "ledger (seq %lld to %lld)", k.n_unrec, (long long)k.unrec[0].e.seq,
+		    (long long)k.unrec[k.n_unrec - 1].e.seq);
+	for (size_t i = 0; i < k.n_unrec; i++)
+		free(k.unrec[i].payload);
+	free(k.unrec);
+	free(k.batch);
 	free(k.buf);
 	queue_destroy(&k.q);
 	ledger_close(k.l);

@@ -118,8 +118,10 @@ struct hz_dest {
 	int qos;
 	int keepalive;
 	char *username;
-	char *password;			/* read from password_file */
-	char *ca_file, *cert_file, *key_file;
+	char *password;			/* read from password_file, never logged */
+	int tls;			/* a tls group is present */
+	char *ca_file, *ca_path, *cert_file, *key_file, *tls_version;
+	int tls_insecure;		/* skip the host name check (testing only) */
 	int line;
 };
 
@@ -130,6 +132,7 @@ struct hz_config {
 	char *plugin_dir;
 	char *state_dir;
 	int log_level;
+	int retention_days;		/* delivered events kept this long */
 	struct hz_dest *dests;
 	unsigned n_dests;
 	struct hz_bus *buses;
@@ -246,6 +249,7 @@ struct hz_ledger *ledger_open(const char *dir);
 void ledger_close(struct hz_ledger *l);
 int ledger_begin(struct hz_ledger *l);
 int ledger_commit(struct hz_ledger *l);
+void ledger_rollback(struct hz_ledger *l);
 int64_t ledger_reserve_seq(struct hz_ledger *l);
 int ledger_append(struct hz_ledger *l, const struct hz_event *e,
     const char *payload);
@@ -257,6 +261,7 @@ int ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn,
 int64_t ledger_cursor(struct hz_ledger *l, const char *dest);
 int ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq);
 int64_t ledger_next_counter(struct hz_ledger *l, const char *key);
+int ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered);
 
 /* event.c: JSON documents of the MQTT contract */
 char *event_json(const char *site, const struct hz_event *e);
@@ -277,6 +282,8 @@ int64_t pub_tick(struct hz_pub *p, int64_t now);	/* returns next due */
 void pub_pump(struct hz_pub *p);
 int pub_state(struct hz_pub *p, const char *sensor, const char *payload);
 int pub_take_connected(struct hz_pub *p);
+int64_t pub_acked(const struct hz_pub *p);
+void pub_live(struct hz_pub *p, const char *sensor, const char *payload);
 void pub_shutdown(struct hz_pub *p);
 int pub_connected(const struct hz_pub *p);
 

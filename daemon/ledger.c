@@ -81,11 +81,15 @@ migrate(struct hz_ledger *l)
 	return 0;
 }
 
+/* Never moves down: a number handed out once may have been published live. */
 static void
 resync_seq(struct hz_ledger *l)
 {
-	l->next_seq = query_int(l, "SELECT seq FROM sqlite_sequence WHERE "
+	int64_t db = query_int(l, "SELECT seq FROM sqlite_sequence WHERE "
 	    "name = 'events'", 0) + 1;
+
+	if (db > l->next_seq)
+		l->next_seq = db;
 }
 
 struct hz_ledger *
@@ -105,6 +109,14 @@ ledger_open(const char *dir)
 		goto fail;
 	}
 	sqlite3_busy_timeout(l->db, 2000);
+	/* Fault injection for tests: a ledger that fills up after N pages. */
+	if (getenv("HAZMOND_TEST_LEDGER_MAX_PAGES")) {
+		char sql[80];
+
+		snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d",
+		    atoi(getenv("HAZMOND_TEST_LEDGER_MAX_PAGES")));
+		(void)exec(l, sql);
+	}
 	/* WAL + FULL: a committed event survives power loss. */
 	if (exec(l, "PRAGMA journal_mode = WAL") ||
 	    exec(l, "PRAGMA synchronous = FULL") || migrate(l))
@@ -154,8 +166,13 @@ ledger_commit(struct hz_ledger *l)
 	if (exec(l, "COMMIT") == 0)
 		return 0;
 	(void)exec(l, "ROLLBACK");
-	resync_seq(l);		/* the rolled-back numbers were never seen */
 	return -1;
+}
+
+void
+ledger_rollback(struct hz_ledger *l)
+{
+	(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 int64_t
@@ -240,6 +257,31 @@ ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * Deletes delivered events older than the retention time.  `delivered` is
+ * the lowest cursor of all destinations: undelivered events are never
+ * pruned, however old.  Returns the number deleted, or -1.
+ */
+int
+ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(l->db, "DELETE FROM events WHERE ts < ? AND seq <= ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, before_ms);
+	sqlite3_bind_int64(st, 2, delivered);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("ledger %s: pruning failed: %s", l->path, sqlite3_errmsg(l->db));
+		return -1;
+	}
+	return sqlite3_changes(l->db);
 }
 
 int64_t

@@ -136,11 +136,32 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
 	mosquitto_publish(m, NULL, p->topic, (int)strlen(s), s, 1, true);
 	free(s);
+	snprintf(p->topic, sizeof(p->topic), "%s/command/rebirth", p->d->prefix);
+	mosquitto_subscribe(m, NULL, p->topic, 1);
 	/* Unacknowledged events are sent again, in order. */
 	p->fl_len = 0;
 	p->sent = p->acked;
 	p->replay_upto = ledger_last_seq(p->l);
 	pub_pump(p);
+}
+
+/* "<prefix>/command/rebirth": publish the status and every state again. */
+static void
+on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
+{
+	struct hz_pub *p = arg;
+	char topic[sizeof(p->topic)], *s;
+
+	(void)m;
+	snprintf(topic, sizeof(topic), "%s/command/rebirth", p->d->prefix);
+	if (msg->retain || strcmp(msg->topic, topic) != 0)
+		return;		/* a retained command is history, not a request */
+	log_info("mqtt %s: rebirth requested", p->d->name);
+	s = status_json(p, "online");
+	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
+	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, true);
+	free(s);
+	p->just_connected = 1;
 }
 
 static void
@@ -182,6 +203,24 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 	pub_pump(p);
 }
 
+static void
+setup_tls(struct hz_pub *p)
+{
+	const struct hz_dest *d = p->d;
+	int rc;
+
+	rc = mosquitto_tls_set(p->m, d->ca_file, d->ca_path, d->cert_file,
+	    d->key_file, NULL);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_tls_opts_set(p->m, 1, d->tls_version, NULL);
+	if (rc == MOSQ_ERR_SUCCESS && d->tls_insecure)
+		rc = mosquitto_tls_insecure_set(p->m, true);
+	if (rc != MOSQ_ERR_SUCCESS)
+		fatalx("mqtt %s: TLS set-up for %s:%d failed: %s", d->name, d->host,
+		    d->port, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
+		    mosquitto_strerror(rc));
+}
+
 struct hz_pub *
 pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 {
@@ -206,9 +245,15 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 	if (p->m == NULL)
 		fatal("mqtt %s: mosquitto_new", p->d->name);
 	mosquitto_int_option(p->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	if (p->d->username && mosquitto_username_pw_set(p->m, p->d->username,
+	    p->d->password) != MOSQ_ERR_SUCCESS)
+		fatalx("mqtt %s: cannot set the user name", p->d->name);
+	if (p->d->tls)
+		setup_tls(p);
 	mosquitto_connect_callback_set(p->m, on_connect);
 	mosquitto_disconnect_callback_set(p->m, on_disconnect);
 	mosquitto_publish_callback_set(p->m, on_publish);
+	mosquitto_message_callback_set(p->m, on_message);
 	start_connect(p);
 	return p;
 }
@@ -336,6 +381,34 @@ pub_state(struct hz_pub *p, const char *sensor, const char *payload)
 	    sensor);
 	return mosquitto_publish(p->m, NULL, p->topic, (int)strlen(payload),
 	    payload, 0, true) == MOSQ_ERR_SUCCESS;
+}
+
+int64_t
+pub_acked(const struct hz_pub *p)
+{
+	return p->acked;
+}
+
+/*
+ * Publishes an event the ledger could not record: better late tracking
+ * than a silent alarm.  libmosquitto still retries it within the session.
+ */
+void
+pub_live(struct hz_pub *p, const char *sensor, const char *payload)
+{
+	int rc;
+
+	if (p->state != P_CONNECTED) {
+		log_msg(HZ_LOG_ERR, "mqtt %s: event of sensor %s neither recorded nor "
+		    "sent: no connection", p->d->name, sensor);
+		return;
+	}
+	snprintf(p->topic, sizeof(p->topic), "%s/events/%s", p->d->prefix, sensor);
+	rc = mosquitto_publish(p->m, NULL, p->topic, (int)strlen(payload), payload,
+	    p->d->qos, false);
+	if (rc != MOSQ_ERR_SUCCESS)
+		log_msg(HZ_LOG_ERR, "mqtt %s: unrecorded event of sensor %s not sent: "
+		    "%s", p->d->name, sensor, mosquitto_strerror(rc));
 }
 
 /* True once after each successful connect: time to publish every state. */
