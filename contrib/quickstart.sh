@@ -10,7 +10,8 @@ cd "$(dirname "$0")/.."
 
 DEPS="build-essential autoconf automake libtool pkg-config
   libmodbus-dev libmosquitto-dev libconfig-dev libsystemd-dev libjansson-dev
-  libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps"
+  libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps
+  socat openssl"
 
 install_deps() {
 	local missing=() p

@@ -43,6 +43,7 @@ struct group {
 	uint16_t **regs;		/* per block */
 	uint8_t **bits;
 	uint8_t *ok;			/* per block, this poll */
+	unsigned *bfail;		/* per block, consecutive failures */
 };
 
 struct hz_worker {
@@ -114,26 +115,62 @@ push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *
 }
 
 static void
-member_failed(struct hz_worker *w, struct group *g, struct member *mb,
-    const struct plan_block *blk, int err)
+member_failed(struct hz_worker *w, struct member *mb)
 {
-	const struct hz_sensor *s = &w->c->sensors[mb->sensor];
 	struct hazmon_reading r = { .value = NAN, .quality = HAZMON_Q_FAULT,
 	    .flags = HAZMON_F_COMM };
-	char where[300];
 
-	if (mb->fails++ == 0) {
-		if (blk)
-			log_warnx("bus %s slave %d %s address %u count %u (sensor %s): %s",
-			    w->bus->name, g->slave, decode_table_name(blk->table),
-			    blk->address, blk->count, s->id, modbus_strerror(err));
-		else
-			log_warnx("bus %s slave %d (sensor %s): not polled: no "
-			    "connection to %s", w->bus->name, g->slave, s->id,
-			    link_describe(&w->link, where, sizeof(where)));
-	}
-	if (mb->fails >= w->bus->fault_after)
+	if (++mb->fails >= w->bus->fault_after)
 		push_reading(w, mb->sensor, &r);	/* a fault, never a value */
+}
+
+/* Names the sensors that read a block, for log lines: "a, b, c (+5 more)". */
+static void
+block_sensors(const struct hz_worker *w, const struct group *g, unsigned b,
+    char *buf, size_t len)
+{
+	size_t o = 0;
+	unsigned n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < g->n_m; i++) {
+		const struct hz_sensor *s = &w->c->sensors[g->m[i].sensor];
+		int uses = 0;
+
+		for (unsigned k = 0; k < s->setup.n_needs; k++)
+			uses |= g->refs[g->m[i].ref[k]].block == b;
+		if (!uses)
+			continue;
+		if (n++ < 3 && o < len)
+			o += (size_t)snprintf(buf + o, len - o, "%s%s", n > 1 ? ", " : "",
+			    s->id);
+	}
+	if (n > 3 && o < len)
+		snprintf(buf + o, len - o, " (+%u more)", n - 3);
+}
+
+/* A failure is logged when it starts and its recovery once, per block. */
+static void
+block_result(struct hz_worker *w, struct group *g, unsigned b, int ok, int err)
+{
+	const struct plan_block *bl = &g->blocks[b];
+	char who[256];
+
+	if (ok && g->bfail[b] == 0)
+		return;
+	if (!ok && g->bfail[b]++ > 0)
+		return;
+	block_sensors(w, g, b, who, sizeof(who));
+	if (ok) {
+		log_info("bus %s slave %d %s address %u count %u (sensors %s): reads "
+		    "succeed again after %u failures", w->bus->name, g->slave,
+		    decode_table_name(bl->table), bl->address, bl->count, who,
+		    g->bfail[b]);
+		g->bfail[b] = 0;
+	} else
+		log_warnx("bus %s slave %d %s address %u count %u (sensors %s): %s",
+		    w->bus->name, g->slave, decode_table_name(bl->table),
+		    bl->address, bl->count, who, modbus_strerror(err));
 }
 
 static void
@@ -150,9 +187,6 @@ member_decode(struct hz_worker *w, struct group *g, struct member *mb)
 		sl[k].bits = g->bits[ref->block] ? g->bits[ref->block] + ref->offset : NULL;
 		sl[k].count = s->setup.needs[k].count;
 	}
-	if (mb->fails >= w->bus->fault_after)
-		log_info("bus %s slave %d (sensor %s): reads succeed again after "
-		    "%d failed polls", w->bus->name, g->slave, s->id, mb->fails);
 	mb->fails = 0;
 	s->plugin->desc->decode(&hz_host, s->setup.ctx, sl, &r);
 	push_reading(w, mb->sensor, &r);
@@ -173,11 +207,13 @@ read_blocks(struct hz_worker *w, struct group *g, int *last_err)
 		    g->bits[b]) == 0) {
 			g->ok[b] = 1;
 			n_ok++;
+			block_result(w, g, b, 1, 0);
 			continue;
 		}
 		*last_err = errno;
+		block_result(w, g, b, 0, errno);
 		atomic_fetch_add(&w->failed, 1);
-		silent = errno == ETIMEDOUT;	/* costs one timeout per cycle */
+		silent = *last_err == ETIMEDOUT;	/* costs one timeout per cycle */
 	}
 	return n_ok;
 }
@@ -185,7 +221,7 @@ read_blocks(struct hz_worker *w, struct group *g, int *last_err)
 static void
 poll_group(struct hz_worker *w, struct group *g, int64_t now)
 {
-	int err = ENOTCONN, n_ok = 0;
+	int err = ENOTCONN, n_ok = 0;	/* err: for the debug line only */
 
 	if (now >= g->skip_until)
 		n_ok = read_blocks(w, g, &err);
@@ -195,13 +231,12 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	for (unsigned i = 0; i < g->n_m; i++) {
 		struct member *mb = &g->m[i];
 		const struct hz_sensor *s = &w->c->sensors[mb->sensor];
-		const struct plan_block *bad = NULL;
+		int bad = 0;
 
-		for (unsigned k = 0; k < s->setup.n_needs && !bad; k++)
-			if (!g->ok[g->refs[mb->ref[k]].block])
-				bad = &g->blocks[g->refs[mb->ref[k]].block];
+		for (unsigned k = 0; k < s->setup.n_needs; k++)
+			bad |= !g->ok[g->refs[mb->ref[k]].block];
 		if (bad)
-			member_failed(w, g, mb, w->link.connected ? bad : NULL, err);
+			member_failed(w, mb);
 		else
 			member_decode(w, g, mb);
 	}
@@ -215,8 +250,10 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 		g->backoff_ms = 0;
 		g->skip_until = 0;
 	}
-	log_debug("bus %s slave %d: %u requests for %u sensors, %d ok",
-	    w->bus->name, g->slave, g->n_blocks, g->n_m, n_ok);
+	log_debug("bus %s slave %d: %u requests for %u sensors, %d ok%s%s",
+	    w->bus->name, g->slave, g->n_blocks, g->n_m, n_ok,
+	    n_ok < (int)g->n_blocks ? "; last error: " : "",
+	    n_ok < (int)g->n_blocks ? modbus_strerror(err) : "");
 }
 
 /* Waits until the deadline or a stop request. Returns 1 to stop. */
@@ -299,6 +336,7 @@ plan_group(const struct hz_worker *w, struct group *g)
 	g->regs = xcalloc(g->n_blocks, sizeof(*g->regs));
 	g->bits = xcalloc(g->n_blocks, sizeof(*g->bits));
 	g->ok = xcalloc(g->n_blocks, 1);
+	g->bfail = xcalloc(g->n_blocks, sizeof(*g->bfail));
 	for (unsigned b = 0; b < g->n_blocks; b++) {
 		if (g->blocks[b].table == HAZMON_TABLE_COIL ||
 		    g->blocks[b].table == HAZMON_TABLE_DISCRETE)
@@ -320,6 +358,7 @@ free_group(struct group *g)
 	free(g->regs);
 	free(g->bits);
 	free(g->ok);
+	free(g->bfail);
 	free(g->blocks);
 	free(g->refs);
 	free(g->m);

@@ -121,9 +121,10 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	char *s;
 
 	if (rc != 0) {
-		log_msg(HZ_LOG_ERR, "mqtt %s: broker %s:%d refused the connection: %s",
-		    p->d->name, p->d->host, p->d->port, mosquitto_connack_string(rc));
-		p->complained++;
+		if (!p->complained++)	/* logged when it starts, not every retry */
+			log_msg(HZ_LOG_ERR, "mqtt %s: broker %s:%d refused the "
+			    "connection: %s", p->d->name, p->d->host, p->d->port,
+			    mosquitto_connack_string(rc));
 		return;		/* libmosquitto closes; on_disconnect retries */
 	}
 	log_info("mqtt %s: connected to %s:%d (bdseq %lld)", p->d->name,

@@ -85,12 +85,13 @@ start_broker() {
 	for try in $(seq 20); do
 		[ -n "${1:-}" ] || port=$((20000 + (RANDOM * 7 + try) % 40000))
 		conf=$T/mosquitto-$port.conf
-		cat >"$conf" <<-EOC
-			listener $port 127.0.0.1
-			allow_anonymous true
-			persistence false
-			user root
-		EOC
+		# BROKER_CONF (if set) replaces the default settings below the listener.
+		{
+			echo "listener $port 127.0.0.1"
+			echo "user root"
+			printf '%s\n' "${BROKER_CONF:-allow_anonymous true
+persistence false}"
+		} >"$conf"
 		spawn "mosquitto-$port" mosquitto -c "$conf"
 		BROKER_PID=$LAST_PID
 		if wait_for 5 broker_up "$port"; then
@@ -105,7 +106,8 @@ start_broker() {
 
 broker_up() {
 	kill -0 "$BROKER_PID" 2>/dev/null &&
-	    mosquitto_pub -h 127.0.0.1 -p "$1" -t hazmon-test/probe -m up -q 1 2>/dev/null
+	    mosquitto_pub -h 127.0.0.1 -p "$1" -t hazmon-test/probe -m up -q 1 \
+	    ${BROKER_PUB_OPTS:-} 2>/dev/null
 }
 
 # start_sim [PORT] [SCRIPT]: the project's Modbus simulator. Sets SIM_PORT,
@@ -135,15 +137,95 @@ start_sub() {
 	wait_for 10 sub_ready "$out" || bail "mosquitto_sub did not subscribe"
 }
 
+# start_psub FILE ID: a persistent-session QoS 1 subscriber (-c) that
+# reconnects by itself, so it misses nothing across broker restarts when the
+# broker keeps its persistence.
+start_psub() {
+	local out=$1 id=$2
+	spawn "psub-$id" sh -c "exec mosquitto_sub -h 127.0.0.1 -p $BROKER_PORT -v -q 1 -c -i '$id' ${SUB_OPTS:-} -t 'hazmon/#' -t 'hazmon-test/#' >'$out'"
+	wait_for 10 sub_ready "$out" || bail "mosquitto_sub $id did not subscribe"
+}
+
 sub_ready() {
-	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t hazmon-test/ready -m x -q 1 2>/dev/null
+	mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -t hazmon-test/ready -m x -q 1 \
+	    ${BROKER_PUB_OPTS:-} 2>/dev/null
 	grep -q '^hazmon-test/ready' "$1"
 }
 
-# start_hazmond CONF: sets HAZMOND_PID; waits for nothing.
+# start_hazmond CONF [LOGNAME]: sets HAZMOND_PID; waits for nothing.
 start_hazmond() {
-	spawn hazmond "$HAZMOND" -c "$1" -P "$PLUGIN_DIR"
+	spawn "${2:-hazmond}" "$HAZMOND" -c "$1" -P "$PLUGIN_DIR"
 	HAZMOND_PID=$LAST_PID
+}
+
+# seqs FILE: the seq of every event received, in arrival order.
+seqs() {
+	grep '^hazmon/[^ ]*/events/' "$1" | cut -d' ' -f2- | jq -r .seq
+}
+
+# have_all_seqs FILE N: every seq 1..N has arrived at least once.
+have_all_seqs() {
+	[ "$(seqs "$1" | sort -n -u | awk -v n="$2" '$1 >= 1 && $1 <= n' | wc -l)" = "$2" ]
+}
+
+# n_seqs_ge FILE N: at least N event messages have arrived.
+n_seqs_ge() {
+	[ "$(seqs "$1" | wc -l)" -ge "$2" ]
+}
+
+# logged_seq_ge N LOG...: hazmond recorded seq N or higher.
+logged_seq_ge() {
+	local n=$1; shift
+	[ "$(max_logged_seq "$@")" -ge "$n" ] 2>/dev/null
+}
+
+# new_seqs_in_order FILE: first arrivals of each seq come in increasing order.
+new_seqs_in_order() {
+	seqs "$1" | awk '!seen[$1]++' | sort -n -c 2>/dev/null
+}
+
+# burst_conf FILE N BROKERPORT...: a config with N gas sensors on unit 1,
+# holding 0..N-1, polled every 0.1 s, one level above 50; one mqtt
+# destination per broker port given.
+burst_conf() {
+	local f=$1 n=$2 i d=0; shift 2
+	{
+		echo "site = { id = \"burst\"; };"
+		echo "daemon = { state_dir = \"$T/state\"; };"
+		echo "mqtt = ("
+		for p in "$@"; do
+			d=$((d + 1))
+			[ $d = 1 ] || echo ","
+			echo "  { name = \"dest$d\"; host = \"127.0.0.1\"; port = $p; keepalive = 5; }"
+		done
+		echo ");"
+		echo "buses = ( { name = \"b\"; type = \"tcp\"; host = \"127.0.0.1\"; port = $SIM_PORT; timeout_ms = 300; } );"
+		echo "sensors = ("
+		for i in $(seq 0 $((n - 1))); do
+			[ $i = 0 ] || echo ","
+			echo "  { id = \"g$i\"; plugin = \"gas\"; bus = \"b\"; slave = 1; interval = 0.1;"
+			echo "    register = { table = \"holding\"; address = $i; }; unit = \"ppm\";"
+			echo "    levels = ( { name = \"high\"; above = 50.0; } ); }"
+		done
+		echo ");"
+	} >"$f"
+}
+
+# burst ROUNDS N: make each of N sensors raise and clear ROUNDS times
+# (2 * ROUNDS * N events), through the simulator's FIFO, without blocking.
+burst() {
+	local r i
+	for r in $(seq "$1"); do
+		for i in $(seq 0 $(($2 - 1))); do echo "set 1 holding $i 60"; done
+		echo "sleep ${BURST_PAUSE:-1}"
+		for i in $(seq 0 $(($2 - 1))); do echo "set 1 holding $i 0"; done
+		echo "sleep ${BURST_PAUSE:-1}"
+	done >"$SIM_FIFO"
+}
+
+# max_logged_seq LOG...: the highest seq hazmond recorded.
+max_logged_seq() {
+	cat "$@" | sed -n 's/.*event seq \([0-9]*\):.*/\1/p' | sort -n | tail -n 1
 }
 
 # events FILE SENSOR: payloads of event messages of one sensor, in order.

@@ -90,7 +90,7 @@ check "seq strictly increasing across all events, no gap" jq_events "$S" '.*' '
     [.[].seq] as $s | $s == ($s | sort | unique) and ($s | length) == 10 and
     $s[-1] - $s[0] == 9'
 check "comm loss logged naming bus, slave and sensor" \
-    grep -q 'bus line1 slave 1 .*(sensor ch4-tank-a)' "$T/hazmond.log"
+    grep -q 'bus line1 slave 1 .*(sensors ch4-tank-a)' "$T/hazmond.log"
 
 kill -TERM "$HAZMOND_PID"
 check "SIGTERM stops hazmond within 5 s" wait_exit "$HAZMOND_PID" 5
