@@ -153,12 +153,12 @@ int
 link_read(struct hz_link *l, int slave, const struct plan_block *b,
     uint16_t *regs, uint8_t *bits)
 {
-	int rc = -1, err = ENOTCONN;
+	int rc = -1, err = ENOTCONN, tries = l->bus->retries + 1, collided = 0;
 
 	if (!l->connected)
 		goto out;
 	modbus_set_slave(l->mb, slave);
-	for (int a = 0; a <= l->bus->retries; a++) {
+	for (int a = 0; a < tries; a++) {
 		pause_ms(l->bus->pause_ms);
 		rc = read_once(l->mb, b, regs, bits);
 		err = errno;
@@ -170,10 +170,22 @@ link_read(struct hz_link *l, int slave, const struct plan_block *b,
 			link_down(l, now_mono_ms());
 			break;
 		}
+		/*
+		 * On a serial line a slave that answers after our timeout
+		 * jams the next transaction: give its late reply a moment to
+		 * arrive, then drop it, so one slow slave does not make its
+		 * neighbours fail too.
+		 */
+		if (err == ETIMEDOUT && l->bus->type == HZ_BUS_RTU)
+			pause_ms(l->bus->timeout_ms / 2 > 100 ? 100 : l->bus->timeout_ms / 2);
 		/* Drop whatever is left of a late or garbled reply. */
 		if (err == ETIMEDOUT || err == EMBBADCRC || err == EMBBADDATA ||
 		    err == EMBBADSLAVE)
 			modbus_flush(l->mb);
+		/* Another slave's late reply is the line's fault, not this
+		 * slave's: one extra attempt, once. */
+		if (err == EMBBADSLAVE && !collided++)
+			tries++;
 		if (err != ETIMEDOUT && err != EMBBADCRC && err != EMBBADSLAVE)
 			break;	/* the device answered: retrying won't help */
 	}

@@ -128,6 +128,35 @@ start_sim() {
 
 sim() { echo "$*" >"$SIM_FIFO"; }	# sim COMMAND: send a command
 
+# start_pty_pair: two linked pseudo-terminals ($T/ttyA, $T/ttyB) by socat,
+# an RS-485 line without hardware.
+start_pty_pair() {
+	spawn socat socat -d -d "pty,raw,echo=0,link=$T/ttyA" "pty,raw,echo=0,link=$T/ttyB"
+	SOCAT_PID=$LAST_PID
+	wait_for 5 test -e "$T/ttyA" -a -e "$T/ttyB" || bail "socat made no pty pair"
+}
+
+# start_rtu_sim SCRIPT: the simulator serving RTU on $T/ttyA, with a stats
+# file; sets SIM_PID and SIM_FIFO.
+start_rtu_sim() {
+	rm -f "$T/sim.ready"
+	SIM_FIFO=$T/sim.fifo
+	spawn sim "$HAZMON_SIM" -r "$T/ttyA" -P "$T/sim.ready" -c "$SIM_FIFO" \
+	    -S "$T/sim.stats" -f "$1"
+	SIM_PID=$LAST_PID
+	wait_for 5 test -s "$T/sim.ready" || bail "RTU simulator did not start"
+}
+
+# sim_stat KEY: ask the simulator for its counters (needs -S) and print one.
+SIM_SYNC=0
+sim_stat() {
+	SIM_SYNC=$((SIM_SYNC + 1))
+	rm -f "$T/sim.stats"
+	printf 'stats\necho sync-%d\n' "$SIM_SYNC" >"$SIM_FIFO"
+	wait_for 5 grep -q "^sync-$SIM_SYNC\$" "$T/sim.log" || return 1
+	awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$T/sim.stats"
+}
+
 # start_sub FILE: subscribe to everything under hazmon/, one line per
 # message: "topic payload".  Returns once the subscription is live.
 start_sub() {
