@@ -1,8 +1,20 @@
 /*
- * alarm.c - threshold levels with deadband and on/off delays.
+ * alarm.c - the alarm state machine of one sensor's levels.
  *
- * Pure logic: no I/O and no clock reads.  Time comes in with each reading,
- * so every transition is deterministic and unit-testable.
+ * Pure logic: no I/O and no clock reads.  Time comes in with every call,
+ * so every transition is deterministic and unit-testable.  Modelled on
+ * ISA-18.2 / IEC 62682:
+ *
+ *   NORMAL --condition--> ACTIVE_UNACK --ack--> ACTIVE_ACK --clear--> NORMAL
+ *                              |                                  (cleared)
+ *                     condition gone
+ *                 non-latched: RTN_UNACK --ack--> NORMAL (cleared already)
+ *                 latched: stays ACTIVE_UNACK; ack then clears it
+ *
+ * A level's condition (setpoint, deadband, on/off delay) is tracked all
+ * the time; while the sensor is shelved or out of service, conditions
+ * change no alarm state and raise nothing.  When the suppression ends the
+ * states are reconciled with the conditions as they are then.
  */
 #include "config.h"
 
@@ -26,14 +38,16 @@ condition_off(const struct hazmon_level *l, double v)
 }
 
 /*
- * Advances one level.  The condition that would flip the state must hold
+ * Advances a level's condition.  The reading that would flip it must hold
  * for the whole delay; any reading without it restarts the wait.
+ * Returns 1 when the condition flipped.
  */
 static int
-step(const struct hazmon_level *l, struct hz_level_state *st, double v, int64_t ts)
+step_condition(const struct hazmon_level *l, struct hz_level_state *st, double v,
+    int64_t ts)
 {
-	int flip = st->active ? condition_off(l, v) : condition_on(l, v);
-	double delay = st->active ? l->off_delay : l->on_delay;
+	int flip = st->cond ? condition_off(l, v) : condition_on(l, v);
+	double delay = st->cond ? l->off_delay : l->on_delay;
 
 	if (!flip) {
 		st->pending = 0;
@@ -48,39 +62,106 @@ step(const struct hazmon_level *l, struct hz_level_state *st, double v, int64_t 
 			return 0;
 	}
 	st->pending = 0;
-	st->active = !st->active;
+	st->cond = !st->cond;
 	return 1;
 }
 
-static int
-transitioned(const struct hz_transition *out, unsigned k, unsigned level)
+static void
+emit(struct hz_transition *out, unsigned *k, unsigned level,
+    enum hz_transition_kind kind)
 {
-	for (unsigned j = 0; j < k; j++)
-		if (out[j].level == level)
-			return 1;
-	return 0;
+	out[(*k)++] = (struct hz_transition){ level, kind };
+}
+
+/* Brings a level's alarm state in line with its condition. */
+static void
+settle(const struct hazmon_level *l, struct hz_level_state *st, unsigned i,
+    int64_t ts, struct hz_transition *out, unsigned *k)
+{
+	if (st->cond && (st->state == HZ_A_NORMAL || st->state == HZ_A_RTN_UNACK)) {
+		st->state = HZ_A_ACTIVE_UNACK;
+		st->active_since = ts;
+		emit(out, k, i, HZ_T_RAISED);
+	} else if (!st->cond && st->state == HZ_A_ACTIVE_ACK) {
+		st->state = HZ_A_NORMAL;
+		emit(out, k, i, HZ_T_CLEARED);
+	} else if (!st->cond && st->state == HZ_A_ACTIVE_UNACK && !l->latch) {
+		st->state = HZ_A_RTN_UNACK;
+		emit(out, k, i, HZ_T_CLEARED);
+	}
+	/* latched and unacknowledged: stays active until acknowledged */
 }
 
 unsigned
 alarm_eval(const struct hazmon_level *levels, unsigned n, struct hz_level_state *st,
-    double value, int64_t ts_ms, struct hz_transition *out)
+    double value, int64_t ts_ms, int suppressed, struct hz_transition *out)
 {
 	unsigned k = 0;
 
 	if (isnan(value))
 		return 0;
-	/*
-	 * Clears first, highest level first; then raises, lowest first.  A
-	 * level cannot do both in one reading: leaving the deadband implies
-	 * being off the setpoint.
-	 */
-	for (unsigned i = n; i-- > 0; )
-		if (st[i].active && step(&levels[i], &st[i], value, ts_ms))
-			out[k++] = (struct hz_transition){ i, HZ_T_CLEARED };
 	for (unsigned i = 0; i < n; i++)
-		if (!st[i].active && !(k && transitioned(out, k, i)) &&
-		    step(&levels[i], &st[i], value, ts_ms))
-			out[k++] = (struct hz_transition){ i, HZ_T_RAISED };
+		step_condition(&levels[i], &st[i], value, ts_ms);
+	if (suppressed)
+		return 0;
+	/* Clears first, highest level first; then raises, lowest first. */
+	for (unsigned i = n; i-- > 0; )
+		if (!st[i].cond)
+			settle(&levels[i], &st[i], i, ts_ms, out, &k);
+	for (unsigned i = 0; i < n; i++)
+		if (st[i].cond)
+			settle(&levels[i], &st[i], i, ts_ms, out, &k);
+	return k;
+}
+
+/* After shelving or out-of-service ends: apply what the conditions say now. */
+unsigned
+alarm_reconcile(const struct hazmon_level *levels, unsigned n,
+    struct hz_level_state *st, int64_t ts_ms, struct hz_transition *out)
+{
+	unsigned k = 0;
+
+	for (unsigned i = n; i-- > 0; )
+		if (!st[i].cond)
+			settle(&levels[i], &st[i], i, ts_ms, out, &k);
+	for (unsigned i = 0; i < n; i++)
+		if (st[i].cond)
+			settle(&levels[i], &st[i], i, ts_ms, out, &k);
+	return k;
+}
+
+/*
+ * Acknowledges one level (level >= 0) or every level (-1).  An alarm
+ * whose condition is gone clears with its acknowledgement.
+ */
+unsigned
+alarm_ack(const struct hazmon_level *levels, unsigned n, struct hz_level_state *st,
+    int level, struct hz_transition *out)
+{
+	unsigned k = 0;
+
+	(void)levels;
+	for (unsigned i = 0; i < n; i++) {
+		if (level >= 0 && (unsigned)level != i)
+			continue;
+		switch (st[i].state) {
+		case HZ_A_ACTIVE_UNACK:
+			emit(out, &k, i, HZ_T_ACKED);
+			if (st[i].cond) {
+				st[i].state = HZ_A_ACTIVE_ACK;
+			} else {		/* latched, back to normal */
+				st[i].state = HZ_A_NORMAL;
+				emit(out, &k, i, HZ_T_CLEARED);
+			}
+			break;
+		case HZ_A_RTN_UNACK:
+			st[i].state = HZ_A_NORMAL;
+			emit(out, &k, i, HZ_T_ACKED);
+			break;
+		default:
+			break;
+		}
+	}
 	return k;
 }
 
@@ -95,6 +176,12 @@ alarm_priority_rank(const char *p)
 	return 0;
 }
 
+static int
+is_active(const struct hz_level_state *st)
+{
+	return st->state == HZ_A_ACTIVE_UNACK || st->state == HZ_A_ACTIVE_ACK;
+}
+
 /* The active level shown as "the" alarm: highest priority, later wins ties. */
 int
 alarm_highest_active(const struct hazmon_level *levels, unsigned n,
@@ -103,9 +190,20 @@ alarm_highest_active(const struct hazmon_level *levels, unsigned n,
 	int best = -1;
 
 	for (unsigned i = 0; i < n; i++)
-		if (st[i].active && (best < 0 ||
+		if (is_active(&st[i]) && (best < 0 ||
 		    alarm_priority_rank(levels[i].priority) >=
 		    alarm_priority_rank(levels[best].priority)))
 			best = (int)i;
 	return best;
+}
+
+const char *
+alarm_state_name(enum hz_astate s)
+{
+	switch (s) {
+	case HZ_A_ACTIVE_UNACK: return "active_unacknowledged";
+	case HZ_A_ACTIVE_ACK: return "active_acknowledged";
+	case HZ_A_RTN_UNACK: return "returned_unacknowledged";
+	default: return "normal";
+	}
 }

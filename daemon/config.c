@@ -298,6 +298,7 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 		    "and without a trailing /", d->prefix);
 	d->qos = opt_int(g, "qos", 1, 1, 2);
 	d->keepalive = opt_int(g, "keepalive", 30, 5, 3600);
+	(void)hz_host.get_bool(g, "commands", &d->commands);
 	d->username = opt_string(g, "username", NULL);
 	if (hz_host.get_string(g, "password_file", &pwfile) == 0) {
 		if (d->username == NULL)
@@ -447,6 +448,7 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 	lv->deadband = opt_number(g, "deadband", 0.0, 0.0, 1e12);
 	lv->on_delay = opt_number(g, "on_delay", 0.0, 0.0, 86400.0);
 	lv->off_delay = opt_number(g, "off_delay", 0.0, 0.0, 86400.0);
+	(void)hz_host.get_bool(g, "latch", &lv->latch);
 	if (hz_host.get_string(g, "priority", &prio) == 0) {
 		for (int i = 0; prios[i]; i++)
 			ok |= strcmp(prio, prios[i]) == 0;
@@ -563,6 +565,10 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 	else if (s->slave == 0)
 		hz_host.error(g, "slave", "0 is the broadcast address and gets no reply");
 	s->interval = opt_number(g, "interval", 1.0, 0.05, 86400.0);
+	s->frozen_after = opt_number(g, "frozen_after", 0.0, 0.0, 30 * 86400.0);
+	if (s->frozen_after > 0 && s->frozen_after < 2 * s->interval)
+		hz_host.error(g, "frozen_after", "%g s is shorter than two poll intervals",
+		    s->frozen_after);
 	load_levels(ld, g, ss, s);
 	if (hz_host.get_string(g, "plugin", &plugin) == 1)
 		hz_host.error(g, NULL, "sensor needs 'plugin' (e.g. \"gas\")");
@@ -748,10 +754,10 @@ config_dump(const struct hz_config *c)
 			const struct hazmon_level *l = &s->levels[j];
 
 			printf("  level %s %s %g deadband %g on_delay %gs off_delay %gs "
-			    "priority %s%s\n", l->name, l->dir == HAZMON_ABOVE ?
+			    "priority %s%s%s\n", l->name, l->dir == HAZMON_ABOVE ?
 			    "above" : "below", l->setpoint, l->deadband, l->on_delay,
-			    l->off_delay, l->priority, l->line ? "" :
-			    " (plugin default)");
+			    l->off_delay, l->priority, l->latch ? " latch" : "",
+			    l->line ? "" : " (plugin default)");
 		}
 	}
 }

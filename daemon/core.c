@@ -23,18 +23,15 @@
 
 #define STATE_REFRESH_MS 60000	/* an unchanged state is republished this often */
 
-struct sensor_rt {
-	struct hz_level_state *ls;
-	struct hz_transition *tr;	/* scratch, one per level */
-	int fault_active;
-	uint32_t fault_flags;
-	/* what the state topic shows now */
+/* What a sensor's state topic shows now. */
+struct shown {
 	int published;
-	double pub_value;
-	enum hazmon_quality pub_quality;
-	uint32_t pub_flags;
-	int pub_alarm;
-	int64_t pub_at;			/* monotonic ms */
+	struct hazmon_reading r;
+	const char *alarm, *alarm_state;
+	unsigned unack;
+	int64_t shelved_until;
+	int oos;
+	int64_t at;			/* monotonic ms */
 };
 
 struct core {
@@ -43,7 +40,9 @@ struct core {
 	struct hz_queue q;
 	struct hz_pub **pubs;
 	struct hz_worker **workers;
-	struct sensor_rt *rt;
+	struct hz_eval ev;
+	struct shown *shown;		/* per sensor */
+	struct hz_health health;
 	struct hz_msg *buf;
 	size_t bufcap;
 	int sigfd;
@@ -51,7 +50,7 @@ struct core {
 	unsigned n_events;		/* since start */
 	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
 	size_t n_batch, cap_batch, n_unrec, cap_unrec;
-	int64_t retry_at, prune_at;	/* monotonic ms */
+	int64_t retry_at, prune_at, tick_at;	/* monotonic ms */
 };
 
 /* An event of the current batch, or one the ledger could not take yet. */
@@ -151,48 +150,16 @@ retry_unrecorded(struct core *k)
 }
 
 static void
-fault_event(struct core *k, const struct hz_sensor *s, const struct hz_msg *m,
-    const char *what, uint32_t flags)
+core_record(void *arg, struct hz_event *e)
 {
-	struct hz_event e = {
-		.ts_ms = m->ts_ms, .sensor = s->id, .kind = "fault", .event = what,
-		.level = event_fault_reason(flags), .value = m->r.value,
-		.unit = s->setup.unit, .setpoint = NAN,
-	};
-	record(k, &e);
+	record(arg, e);
 }
 
-static void
-process(struct core *k, const struct hz_msg *m)
+static int
+same_reading(const struct hazmon_reading *a, const struct hazmon_reading *b)
 {
-	const struct hz_sensor *s = &k->c->sensors[m->sensor];
-	struct sensor_rt *rt = &k->rt[m->sensor];
-	int faulty = m->r.quality == HAZMON_Q_FAULT;
-	unsigned n;
-
-	/* Faults are not alarms: they never clear an active alarm. */
-	if (faulty && !rt->fault_active) {
-		rt->fault_active = 1;
-		rt->fault_flags = m->r.flags;
-		fault_event(k, s, m, "raised", m->r.flags);
-	} else if (!faulty && rt->fault_active) {
-		rt->fault_active = 0;
-		fault_event(k, s, m, "cleared", rt->fault_flags);
-	}
-	if (m->r.quality != HAZMON_Q_OK || !isfinite(m->r.value))
-		return;
-	n = alarm_eval(s->levels, s->n_levels, rt->ls, m->r.value, m->ts_ms, rt->tr);
-	for (unsigned i = 0; i < n; i++) {
-		const struct hazmon_level *lv = &s->levels[rt->tr[i].level];
-		struct hz_event e = {
-			.ts_ms = m->ts_ms, .sensor = s->id, .kind = "alarm",
-			.event = rt->tr[i].kind == HZ_T_RAISED ? "raised" : "cleared",
-			.level = lv->name, .priority = lv->priority,
-			.value = m->r.value, .unit = s->setup.unit,
-			.setpoint = lv->setpoint,
-		};
-		record(k, &e);
-	}
+	return a->quality == b->quality && a->flags == b->flags &&
+	    (a->value == b->value || (isnan(a->value) && isnan(b->value)));
 }
 
 /*
@@ -201,30 +168,43 @@ process(struct core *k, const struct hz_msg *m)
  * CPU and bandwidth at every subscriber.
  */
 static void
-publish_state(struct core *k, const struct hz_msg *m, int64_t now)
+publish_state(struct core *k, unsigned i, int64_t now)
 {
-	const struct hz_sensor *s = &k->c->sensors[m->sensor];
-	struct sensor_rt *rt = &k->rt[m->sensor];
-	int a = alarm_highest_active(s->levels, s->n_levels, rt->ls);
+	struct shown *sh = &k->shown[i];
+	struct hz_state_view v;
 	char *js;
 	int sent = 1;
 
-	if (rt->published && now - rt->pub_at < STATE_REFRESH_MS &&
-	    rt->pub_quality == m->r.quality && rt->pub_flags == m->r.flags &&
-	    rt->pub_alarm == a && (rt->pub_value == m->r.value ||
-	    (isnan(rt->pub_value) && isnan(m->r.value))))
+	eval_view(&k->ev, i, &v);
+	if (v.ts_ms == 0)
+		return;			/* never read yet */
+	if (sh->published && now - sh->at < STATE_REFRESH_MS &&
+	    same_reading(&sh->r, v.r) && sh->alarm == v.alarm &&
+	    sh->alarm_state == v.alarm_state && sh->unack == v.unacknowledged &&
+	    sh->shelved_until == v.shelved_until && sh->oos == v.out_of_service)
 		return;
-	js = state_json(k->c->site_id, s->id, &m->r, s->setup.unit,
-	    a >= 0 ? s->levels[a].name : NULL, m->ts_ms);
+	js = state_json(k->c->site_id, &v);
 	for (unsigned d = 0; js && d < k->c->n_dests; d++)
-		sent &= pub_state(k->pubs[d], s->id, js);
+		sent &= pub_state(k->pubs[d], v.sensor, js);
 	free(js);
-	rt->published = sent;
-	rt->pub_value = m->r.value;
-	rt->pub_quality = m->r.quality;
-	rt->pub_flags = m->r.flags;
-	rt->pub_alarm = a;
-	rt->pub_at = now;
+	*sh = (struct shown){ sent, *v.r, v.alarm, v.alarm_state,
+	    v.unacknowledged, v.shelved_until, v.out_of_service, now };
+}
+
+/* Ends a batch: commit, then hand what was recorded to the publishers. */
+static void
+end_batch(struct core *k, int began)
+{
+	int committed = began;
+
+	if (k->n_batch > 0) {
+		if (committed)
+			committed = ledger_commit(k->l) == 0;
+		settle_batch(k, committed);
+	} else if (began)
+		(void)ledger_commit(k->l);
+	for (unsigned d = 0; d < k->c->n_dests; d++)
+		pub_pump(k->pubs[d]);
 }
 
 /* Durable before visible: commit the batch, then let publishers send it. */
@@ -233,24 +213,64 @@ drain(struct core *k)
 {
 	size_t n = queue_take(&k->q, &k->buf, &k->bufcap);
 	int64_t now;
-	int committed;
+	int began;
 
 	if (n == 0)
 		return;
-	committed = ledger_begin(k->l) == 0;
+	began = ledger_begin(k->l) == 0;
 	for (size_t i = 0; i < n; i++)
-		process(k, &k->buf[i]);
-	if (k->n_batch > 0) {
-		if (committed)
-			committed = ledger_commit(k->l) == 0;
-		settle_batch(k, committed);
-	} else if (committed)
-		(void)ledger_commit(k->l);
-	for (unsigned d = 0; d < k->c->n_dests; d++)
-		pub_pump(k->pubs[d]);
+		eval_reading(&k->ev, &k->buf[i]);
+	end_batch(k, began);
 	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
-		publish_state(k, &k->buf[i], now);
+		publish_state(k, k->buf[i].sensor, now);
+}
+
+/*
+ * An operator action (acknowledge, shelve, ...), from a command topic:
+ * recorded like readings, in its own transaction.  Returns 0 or -errno.
+ */
+static int
+action(struct core *k, const struct hz_command *cmd)
+{
+	int64_t ts = now_real_ms();
+	int began = ledger_begin(k->l) == 0, rc = -EINVAL, i;
+	const char *actor = cmd->actor[0] ? cmd->actor : "unknown";
+
+	if (strcmp(cmd->verb, "ack") == 0)
+		rc = eval_ack(&k->ev, cmd->sensor, cmd->level[0] ? cmd->level : NULL,
+		    actor, ts);
+	else if (strcmp(cmd->verb, "shelve") == 0)
+		rc = eval_shelve(&k->ev, cmd->sensor, cmd->seconds, cmd->reason,
+		    actor, ts);
+	else if (strcmp(cmd->verb, "unshelve") == 0)
+		rc = eval_unshelve(&k->ev, cmd->sensor, actor, ts);
+	else if (strcmp(cmd->verb, "oos") == 0)
+		rc = eval_oos(&k->ev, cmd->sensor, cmd->on, actor, ts);
+	end_batch(k, began);
+	if ((i = eval_find(&k->ev, cmd->sensor)) >= 0)
+		publish_state(k, (unsigned)i, now_mono_ms());
+	return rc;
+}
+
+static void
+take_commands(struct core *k, struct hz_pub *p)
+{
+	struct hz_command cmd;
+	int rc;
+
+	while (pub_take_command(p, &cmd)) {
+		rc = action(k, &cmd);
+		if (rc == 0)
+			log_info("command %s sensor %s by %s: done", cmd.verb,
+			    cmd.sensor, cmd.actor);
+		else
+			log_warnx("command %s sensor %s by %s refused: %s", cmd.verb,
+			    cmd.sensor, cmd.actor, rc == -ENOENT ? "no such sensor" :
+			    rc == -ESRCH ? "no such level" : rc == -EALREADY ?
+			    "nothing to do" : "invalid (shelving needs a reason and "
+			    "a duration up to 24 h)");
+	}
 }
 
 /* Hourly: drop delivered events past the retention time. */
@@ -270,9 +290,32 @@ prune(struct core *k)
 		    k->c->retention_days);
 }
 
+/* Once a second: shelves that expire; health when it changes. */
+static void
+tick(struct core *k)
+{
+	int began = ledger_begin(k->l) == 0;
+	struct hz_health h;
+
+	eval_tick(&k->ev, now_real_ms());
+	end_batch(k, began);
+	eval_health(&k->ev, now_real_ms(), &h);
+	if (memcmp(&h, &k->health, sizeof(h)) != 0) {
+		if (h.flood && !k->health.flood)
+			log_warnx("alarm flood: %u alarms in 10 minutes", h.alarms_10min);
+		k->health = h;
+		for (unsigned d = 0; d < k->c->n_dests; d++)
+			pub_set_health(k->pubs[d], &h);
+	}
+}
+
 static void
 housekeeping(struct core *k, int64_t now)
 {
+	if (now >= k->tick_at) {
+		tick(k);
+		k->tick_at = now + 1000;
+	}
 	if (k->n_unrec > 0 && now >= k->retry_at) {
 		retry_unrecorded(k);
 		k->retry_at = now + 5000;
@@ -347,10 +390,13 @@ loop_once(struct core *k)
 		if (pfd[2 + d].fd >= 0 && pfd[2 + d].revents)
 			pub_io(k->pubs[d], (pfd[2 + d].revents & (POLLIN | POLLERR |
 			    POLLHUP)) != 0, (pfd[2 + d].revents & POLLOUT) != 0);
-		/* A new connection gets every state with the next readings. */
+		take_commands(k, k->pubs[d]);
+		/* A new connection (or a rebirth) gets every state at once. */
 		if (pub_take_connected(k->pubs[d]))
-			for (unsigned i = 0; i < k->c->n_sensors; i++)
-				k->rt[i].published = 0;
+			for (unsigned i = 0; i < k->c->n_sensors; i++) {
+				k->shown[i].published = 0;
+				publish_state(k, i, now_mono_ms());
+			}
 	}
 }
 
@@ -381,11 +427,8 @@ core_run(struct hz_config *c)
 		    "without durable events", c->state_dir);
 	if (queue_init(&k.q) != 0)
 		fatal("eventfd");
-	k.rt = xcalloc(c->n_sensors, sizeof(*k.rt));
-	for (unsigned i = 0; i < c->n_sensors; i++) {
-		k.rt[i].ls = xcalloc(c->sensors[i].n_levels, sizeof(*k.rt[i].ls));
-		k.rt[i].tr = xcalloc(c->sensors[i].n_levels, sizeof(*k.rt[i].tr));
-	}
+	eval_init(&k.ev, c, k.l, core_record, &k);
+	k.shown = xcalloc(c->n_sensors, sizeof(*k.shown));
 	k.pubs = xcalloc(c->n_dests, sizeof(*k.pubs));
 	for (unsigned d = 0; d < c->n_dests; d++)
 		k.pubs[d] = pub_new(c, d, k.l);
@@ -412,11 +455,8 @@ core_run(struct hz_config *c)
 		pub_shutdown(k.pubs[d]);
 		pub_free(k.pubs[d]);
 	}
-	for (unsigned i = 0; i < c->n_sensors; i++) {
-		free(k.rt[i].ls);
-		free(k.rt[i].tr);
-	}
-	free(k.rt);
+	eval_free(&k.ev);
+	free(k.shown);
 	free(k.pubs);
 	free(k.workers);
 	if (k.n_unrec > 0)

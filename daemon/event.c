@@ -44,6 +44,14 @@ event_json(const char *site, const struct hz_event *e)
 	json_object_set_new(o, "value", number_or_null(e->value));
 	json_object_set_new(o, "unit", json_string(e->unit));
 	json_object_set_new(o, "setpoint", number_or_null(e->setpoint));
+	if (e->actor)
+		json_object_set_new(o, "actor", json_string(e->actor));
+	if (e->reason)
+		json_object_set_new(o, "reason", json_string(e->reason));
+	if (e->until_ms) {
+		format_ts(e->until_ms, ts, sizeof(ts));
+		json_object_set_new(o, "until", json_string(ts));
+	}
 	json_object_set_new(o, "replayed", json_false());
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
@@ -72,6 +80,7 @@ event_fault_reason(uint32_t flags)
 		{ HAZMON_F_BAD_VALUE, "bad_value" },
 		{ HAZMON_F_WARMUP, "warmup" },
 		{ HAZMON_F_CALIBRATION, "calibration" },
+		{ HAZMON_F_FROZEN, "frozen" },
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
 		if (flags & map[i].flag)
@@ -80,23 +89,32 @@ event_fault_reason(uint32_t flags)
 }
 
 char *
-state_json(const char *site, const char *sensor, const struct hazmon_reading *r,
-    const char *unit, const char *alarm, int64_t ts_ms)
+state_json(const char *site, const struct hz_state_view *v)
 {
+	const struct hazmon_reading *r = v->r;
+	enum hazmon_quality q = v->out_of_service ? HAZMON_Q_OUT_OF_SERVICE :
+	    r->quality;
 	json_t *o = json_object();
 	char ts[32];
 	char *s;
 
-	format_ts(ts_ms, ts, sizeof(ts));
 	json_object_set_new(o, "site", json_string(site));
-	json_object_set_new(o, "sensor", json_string(sensor));
+	json_object_set_new(o, "sensor", json_string(v->sensor));
 	json_object_set_new(o, "value", r->quality == HAZMON_Q_FAULT ?
 	    json_null() : number_or_null(r->value));
-	json_object_set_new(o, "unit", json_string(unit));
-	json_object_set_new(o, "quality", json_string(quality_name(r->quality)));
+	json_object_set_new(o, "unit", json_string(v->unit));
+	json_object_set_new(o, "quality", json_string(quality_name(q)));
 	json_object_set_new(o, "fault", r->quality == HAZMON_Q_OK ? json_null() :
 	    json_string(event_fault_reason(r->flags)));
-	json_object_set_new(o, "alarm", string_or_null(alarm));
+	json_object_set_new(o, "alarm", string_or_null(v->alarm));
+	json_object_set_new(o, "alarm_state", json_string(v->alarm_state));
+	json_object_set_new(o, "unacknowledged", json_integer(v->unacknowledged));
+	if (v->shelved_until) {
+		format_ts(v->shelved_until, ts, sizeof(ts));
+		json_object_set_new(o, "shelved_until", json_string(ts));
+	} else
+		json_object_set_new(o, "shelved_until", json_null());
+	format_ts(v->ts_ms, ts, sizeof(ts));
 	json_object_set_new(o, "ts", json_string(ts));
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);

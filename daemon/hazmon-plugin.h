@@ -112,6 +112,7 @@ enum hazmon_quality {
 #define HAZMON_F_WARMUP		0x0020u
 #define HAZMON_F_CALIBRATION	0x0040u
 #define HAZMON_F_DEVICE_ALARM	0x0080u	/* device's own alarm output */
+#define HAZMON_F_FROZEN		0x0100u	/* value unchanged too long (set by the core) */
 
 struct hazmon_reading {
 	double value;			/* engineering units; NaN when none */

@@ -104,6 +104,7 @@ struct hz_sensor {
 	unsigned bus;			/* index into config buses */
 	int slave;
 	double interval;		/* seconds */
+	double frozen_after;		/* seconds; 0 = no frozen-value check */
 	struct hazmon_sensor_setup setup;
 	struct hazmon_level *levels;
 	unsigned n_levels;
@@ -117,6 +118,7 @@ struct hz_dest {
 	char *prefix;
 	int qos;
 	int keepalive;
+	int commands;			/* accept operator commands over MQTT */
 	char *username;
 	char *password;			/* read from password_file, never logged */
 	int tls;			/* a tls group is present */
@@ -161,25 +163,40 @@ struct hz_plugin *plugin_get(struct hz_plugin **list, const char *dir,
     const char *name, char *err, size_t errlen);
 void plugin_unload_all(struct hz_plugin *list);
 
-/* alarm.c: pure threshold logic, no I/O and no clock reads */
-struct hz_level_state {
-	uint8_t active;
-	uint8_t pending;		/* a flip waits for its delay */
-	int64_t pending_since;		/* ms */
+/* alarm.c: the alarm state machine; pure, no I/O and no clock reads */
+enum hz_astate {
+	HZ_A_NORMAL = 0,
+	HZ_A_ACTIVE_UNACK,		/* raised, nobody has seen it yet */
+	HZ_A_ACTIVE_ACK,		/* raised and acknowledged */
+	HZ_A_RTN_UNACK			/* condition gone, never acknowledged */
 };
 
-enum hz_transition_kind { HZ_T_RAISED, HZ_T_CLEARED };
+struct hz_level_state {
+	uint8_t cond;			/* condition holds (after delays) */
+	uint8_t state;			/* enum hz_astate */
+	uint8_t pending;		/* a condition flip waits for its delay */
+	int64_t pending_since;		/* ms */
+	int64_t active_since;		/* ms, when last raised */
+};
+
+enum hz_transition_kind { HZ_T_RAISED, HZ_T_CLEARED, HZ_T_ACKED };
 struct hz_transition {
 	unsigned level;
 	enum hz_transition_kind kind;
 };
 
+/* `out` needs room for 2 * n transitions. */
 unsigned alarm_eval(const struct hazmon_level *levels, unsigned n,
-    struct hz_level_state *st, double value, int64_t ts_ms,
+    struct hz_level_state *st, double value, int64_t ts_ms, int suppressed,
     struct hz_transition *out);
+unsigned alarm_reconcile(const struct hazmon_level *levels, unsigned n,
+    struct hz_level_state *st, int64_t ts_ms, struct hz_transition *out);
+unsigned alarm_ack(const struct hazmon_level *levels, unsigned n,
+    struct hz_level_state *st, int level, struct hz_transition *out);
 int alarm_priority_rank(const char *priority);
 int alarm_highest_active(const struct hazmon_level *levels, unsigned n,
     const struct hz_level_state *st);
+const char *alarm_state_name(enum hz_astate s);
 
 /* queue.c: bus workers -> core */
 struct hz_msg {
@@ -236,12 +253,15 @@ struct hz_event {
 	int64_t ts_ms;
 	const char *sensor;
 	const char *kind;		/* "alarm" | "fault" */
-	const char *event;		/* "raised" | "cleared" */
+	const char *event;		/* raised, cleared, acknowledged, ... */
 	const char *level;
 	const char *priority;
 	double value;
 	const char *unit;
 	double setpoint;		/* NaN when none */
+	const char *actor;		/* who did it (operator actions), or NULL */
+	const char *reason;		/* shelving reason, or NULL */
+	int64_t until_ms;		/* shelved until, or 0 */
 };
 
 struct hz_ledger;
@@ -262,13 +282,86 @@ int64_t ledger_cursor(struct hz_ledger *l, const char *dest);
 int ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq);
 int64_t ledger_next_counter(struct hz_ledger *l, const char *key);
 int ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered);
+/* Shelving and out-of-service of one sensor, as saved. */
+struct hz_sensor_alarm {
+	int64_t shelved_until;		/* ms; 0 = not shelved */
+	const char *shelve_reason, *shelve_actor;
+	int oos;
+	const char *oos_actor;
+};
+int ledger_save_level(struct hz_ledger *l, const char *sensor,
+    const char *level, const struct hz_level_state *ls);
+int ledger_save_sensor(struct hz_ledger *l, const char *sensor,
+    const struct hz_sensor_alarm *sa);
+typedef void (*ledger_level_fn)(void *arg, const char *sensor,
+    const char *level, const struct hz_level_state *ls);
+typedef void (*ledger_sensor_fn)(void *arg, const char *sensor,
+    const struct hz_sensor_alarm *sa);
+int ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg);
+int ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg);
 
 /* event.c: JSON documents of the MQTT contract */
 char *event_json(const char *site, const struct hz_event *e);
-char *state_json(const char *site, const char *sensor,
-    const struct hazmon_reading *r, const char *unit, const char *alarm,
-    int64_t ts_ms);
+struct hz_state_view {
+	const char *sensor;
+	const struct hazmon_reading *r;
+	const char *unit;
+	const char *alarm;		/* most severe active level, or NULL */
+	const char *alarm_state;	/* of that level, or "normal" */
+	unsigned unacknowledged;	/* levels waiting for an acknowledgement */
+	int64_t shelved_until;		/* ms, 0 when not shelved */
+	int out_of_service;
+	int64_t ts_ms;
+};
+char *state_json(const char *site, const struct hz_state_view *v);
 const char *event_fault_reason(uint32_t flags);
+
+/* sensor.c: readings -> alarm and fault events, operator actions, health */
+#define SHELVE_MAX_S	(24 * 3600.0)	/* shelving is always bounded */
+struct srt;
+struct hz_eval {
+	const struct hz_config *c;
+	struct hz_ledger *l;
+	struct srt *rt;			/* per sensor */
+	void (*record)(void *arg, struct hz_event *e);
+	void *arg;
+	int64_t *raises;		/* raise times of the last 10 minutes */
+	size_t n_raises, cap_raises;
+};
+struct hz_health {
+	unsigned alarms_10min;
+	int flood;			/* more than 10 alarms in 10 minutes */
+	unsigned chattering;		/* levels raised 3 times within a minute */
+	unsigned stale;			/* levels active for more than 24 h */
+};
+void eval_init(struct hz_eval *ev, const struct hz_config *c,
+    struct hz_ledger *l, void (*record)(void *, struct hz_event *), void *arg);
+void eval_free(struct hz_eval *ev);
+void eval_reading(struct hz_eval *ev, const struct hz_msg *m);
+int eval_find(const struct hz_eval *ev, const char *sensor);
+int eval_ack(struct hz_eval *ev, const char *sensor, const char *level,
+    const char *actor, int64_t ts);
+int eval_shelve(struct hz_eval *ev, const char *sensor, double seconds,
+    const char *reason, const char *actor, int64_t ts);
+int eval_unshelve(struct hz_eval *ev, const char *sensor, const char *actor,
+    int64_t ts);
+int eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
+    int64_t ts);
+void eval_tick(struct hz_eval *ev, int64_t ts);
+void eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v);
+void eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h);
+void health_note_raise(struct hz_eval *ev, int64_t ts);
+
+/* An operator action received on a command topic. */
+struct hz_command {
+	char verb[16];			/* ack | shelve | unshelve | oos */
+	char sensor[HZ_ID_MAX];
+	char level[HAZMON_LEVEL_NAME_MAX];	/* "" = all levels */
+	char actor[64];
+	char reason[128];
+	double seconds;			/* shelve */
+	int on;				/* oos */
+};
 
 /* publish.c: MQTT destinations, driven from the core's poll loop */
 struct hz_pub;
@@ -283,6 +376,8 @@ void pub_pump(struct hz_pub *p);
 int pub_state(struct hz_pub *p, const char *sensor, const char *payload);
 int pub_take_connected(struct hz_pub *p);
 int64_t pub_acked(const struct hz_pub *p);
+int pub_take_command(struct hz_pub *p, struct hz_command *cmd);
+void pub_set_health(struct hz_pub *p, const struct hz_health *h);
 void pub_live(struct hz_pub *p, const char *sensor, const char *payload);
 void pub_shutdown(struct hz_pub *p);
 int pub_connected(const struct hz_pub *p);

@@ -17,7 +17,7 @@
 
 #include "hazmond.h"
 
-#define LEDGER_SCHEMA 1
+#define LEDGER_SCHEMA 2
 
 struct hz_ledger {
 	sqlite3 *db;
@@ -34,6 +34,15 @@ static const char *const schema_v1 =
     " level TEXT, payload TEXT NOT NULL);"
     "CREATE TABLE cursors(dest TEXT PRIMARY KEY, acked INTEGER NOT NULL);"
     "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);";
+
+/* v2: alarm states survive restarts (issue 6). */
+static const char *const schema_v2 =
+    "CREATE TABLE alarm_levels(sensor TEXT NOT NULL, level TEXT NOT NULL,"
+    " state INTEGER NOT NULL, cond INTEGER NOT NULL, active_since INTEGER NOT NULL,"
+    " PRIMARY KEY(sensor, level));"
+    "CREATE TABLE alarm_sensors(sensor TEXT PRIMARY KEY,"
+    " shelved_until INTEGER NOT NULL, shelve_reason TEXT, shelve_actor TEXT,"
+    " oos INTEGER NOT NULL, oos_actor TEXT);";
 
 static int
 exec(struct hz_ledger *l, const char *sql)
@@ -73,10 +82,14 @@ migrate(struct hz_ledger *l)
 		    "hazmond understands (%d)", l->path, (long long)v, LEDGER_SCHEMA);
 		return -1;
 	}
-	if (v == 0) {
-		if (exec(l, "BEGIN") || exec(l, schema_v1) ||
-		    exec(l, "PRAGMA user_version = 1") || exec(l, "COMMIT"))
+	if (v < LEDGER_SCHEMA) {
+		if (exec(l, "BEGIN") || (v < 1 && exec(l, schema_v1)) ||
+		    (v < 2 && exec(l, schema_v2)) ||
+		    exec(l, "PRAGMA user_version = 2") || exec(l, "COMMIT"))
 			return -1;
+		if (v > 0)
+			log_info("ledger %s: schema upgraded from version %lld to %d",
+			    l->path, (long long)v, LEDGER_SCHEMA);
 	}
 	return 0;
 }
@@ -282,6 +295,111 @@ ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered)
 		return -1;
 	}
 	return sqlite3_changes(l->db);
+}
+
+static int
+step_done(struct hz_ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		log_msg(HZ_LOG_ERR, "ledger %s: cannot save %s: %s", l->path, what,
+		    sqlite3_errmsg(l->db));
+		return -1;
+	}
+	return 0;
+}
+
+/* Saves one level's alarm state, in the open transaction. */
+int
+ledger_save_level(struct hz_ledger *l, const char *sensor, const char *level,
+    const struct hz_level_state *ls)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_levels(sensor, "
+	    "level, state, cond, active_since) VALUES (?, ?, ?, ?, ?)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, ls->state);
+	sqlite3_bind_int(st, 4, ls->cond);
+	sqlite3_bind_int64(st, 5, ls->active_since);
+	return step_done(l, st, "an alarm state");
+}
+
+int
+ledger_save_sensor(struct hz_ledger *l, const char *sensor,
+    const struct hz_sensor_alarm *sa)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_sensors(sensor, "
+	    "shelved_until, shelve_reason, shelve_actor, oos, oos_actor) VALUES "
+	    "(?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, sa->shelved_until);
+	sqlite3_bind_text(st, 3, sa->shelve_reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, sa->shelve_actor, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, sa->oos);
+	sqlite3_bind_text(st, 6, sa->oos_actor, -1, SQLITE_STATIC);
+	return step_done(l, st, "a sensor's shelving/service state");
+}
+
+/* Calls fn for every saved level state. */
+int
+ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT sensor, level, state, cond, "
+	    "active_since FROM alarm_levels", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct hz_level_state ls = {
+			.state = (uint8_t)sqlite3_column_int(st, 2),
+			.cond = (uint8_t)sqlite3_column_int(st, 3),
+			.active_since = sqlite3_column_int64(st, 4),
+		};
+
+		if (ls.state > HZ_A_RTN_UNACK)
+			continue;	/* a damaged row is not trusted */
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 1), &ls);
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
+ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT sensor, shelved_until, shelve_reason, "
+	    "shelve_actor, oos, oos_actor FROM alarm_sensors", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct hz_sensor_alarm sa = {
+			.shelved_until = sqlite3_column_int64(st, 1),
+			.shelve_reason = (const char *)sqlite3_column_text(st, 2),
+			.shelve_actor = (const char *)sqlite3_column_text(st, 3),
+			.oos = sqlite3_column_int(st, 4),
+			.oos_actor = (const char *)sqlite3_column_text(st, 5),
+		};
+
+		fn(arg, (const char *)sqlite3_column_text(st, 0), &sa);
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
 }
 
 int64_t

@@ -45,6 +45,9 @@ struct hz_pub {
 	int64_t bdseq;
 	int cursor_dirty;
 	int just_connected;
+	struct hz_health health;
+	struct hz_command cmds[16];	/* received, not yet taken by the core */
+	unsigned n_cmds;
 	int complained;
 	struct inflight fl[WINDOW];
 	unsigned fl_head, fl_len;
@@ -62,10 +65,33 @@ status_json(const struct hz_pub *p, const char *state)
 	if (strcmp(state, "online") == 0) {
 		format_ts(now_real_ms(), ts, sizeof(ts));
 		json_object_set_new(o, "ts", json_string(ts));
+		json_object_set_new(o, "health", json_pack("{s:i, s:b, s:i, s:i}",
+		    "alarms_10min", (int)p->health.alarms_10min, "flood",
+		    p->health.flood, "chattering", (int)p->health.chattering,
+		    "stale", (int)p->health.stale));
 	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	return s;
+}
+
+static void
+publish_status(struct hz_pub *p, const char *state)
+{
+	char *s = status_json(p, state);
+
+	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
+	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, true);
+	free(s);
+}
+
+/* The alarm-system health rides on the retained status. */
+void
+pub_set_health(struct hz_pub *p, const struct hz_health *h)
+{
+	p->health = *h;
+	if (p->state == P_CONNECTED)
+		publish_status(p, "online");
 }
 
 static void
@@ -118,8 +144,8 @@ static void
 on_connect(struct mosquitto *m, void *arg, int rc)
 {
 	struct hz_pub *p = arg;
-	char *s;
 
+	(void)m;
 	if (rc != 0) {
 		if (!p->complained++)	/* logged when it starts, not every retry */
 			log_msg(HZ_LOG_ERR, "mqtt %s: broker %s:%d refused the "
@@ -133,11 +159,9 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	p->just_connected = 1;
 	p->complained = 0;
 	p->retry_ms = RETRY_MIN_MS;
-	s = status_json(p, "online");
-	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
-	mosquitto_publish(m, NULL, p->topic, (int)strlen(s), s, 1, true);
-	free(s);
-	snprintf(p->topic, sizeof(p->topic), "%s/command/rebirth", p->d->prefix);
+	publish_status(p, "online");
+	snprintf(p->topic, sizeof(p->topic), "%s/command/%s", p->d->prefix,
+	    p->d->commands ? "+" : "rebirth");
 	mosquitto_subscribe(m, NULL, p->topic, 1);
 	/* Unacknowledged events are sent again, in order. */
 	p->fl_len = 0;
@@ -146,23 +170,81 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	pub_pump(p);
 }
 
-/* "<prefix>/command/rebirth": publish the status and every state again. */
+/* Parses an operator command: {"sensor": ..., "actor": ..., ...}. */
+static int
+parse_command(struct hz_pub *p, const char *verb, const struct mosquitto_message *msg,
+    struct hz_command *c)
+{
+	json_t *o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
+	const char *sensor, *s;
+	json_t *v;
+
+	memset(c, 0, sizeof(*c));
+	if (o == NULL || !json_is_object(o) ||
+	    (sensor = json_string_value(json_object_get(o, "sensor"))) == NULL) {
+		log_warnx("mqtt %s: command %s ignored: payload is not "
+		    "{\"sensor\": ..., \"actor\": ...}", p->d->name, verb);
+		json_decref(o);
+		return -1;
+	}
+	snprintf(c->verb, sizeof(c->verb), "%s", verb);
+	snprintf(c->sensor, sizeof(c->sensor), "%s", sensor);
+	if ((s = json_string_value(json_object_get(o, "level"))))
+		snprintf(c->level, sizeof(c->level), "%s", s);
+	if ((s = json_string_value(json_object_get(o, "actor"))))
+		snprintf(c->actor, sizeof(c->actor), "%s", s);
+	if ((s = json_string_value(json_object_get(o, "reason"))))
+		snprintf(c->reason, sizeof(c->reason), "%s", s);
+	if ((v = json_object_get(o, "duration")) && json_is_number(v))
+		c->seconds = json_number_value(v);
+	c->on = json_is_true(json_object_get(o, "on"));
+	json_decref(o);
+	return 0;
+}
+
+/*
+ * <prefix>/command/rebirth: publish the status and every state again.
+ * With `commands = true`: ack, shelve, unshelve and oos, for the core.
+ */
 static void
 on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 {
+	static const char *const verbs[] = { "ack", "shelve", "unshelve", "oos" };
 	struct hz_pub *p = arg;
-	char topic[sizeof(p->topic)], *s;
+	size_t n = strlen(p->d->prefix);
+	const char *verb;
 
 	(void)m;
-	snprintf(topic, sizeof(topic), "%s/command/rebirth", p->d->prefix);
-	if (msg->retain || strcmp(msg->topic, topic) != 0)
+	if (msg->retain || strncmp(msg->topic, p->d->prefix, n) != 0 ||
+	    strncmp(msg->topic + n, "/command/", 9) != 0)
 		return;		/* a retained command is history, not a request */
-	log_info("mqtt %s: rebirth requested", p->d->name);
-	s = status_json(p, "online");
-	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
-	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, true);
-	free(s);
-	p->just_connected = 1;
+	verb = msg->topic + n + 9;
+	if (strcmp(verb, "rebirth") == 0) {
+		log_info("mqtt %s: rebirth requested", p->d->name);
+		publish_status(p, "online");
+		p->just_connected = 1;
+		return;
+	}
+	for (size_t i = 0; p->d->commands && i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strcmp(verb, verbs[i]) != 0)
+			continue;
+		if (p->n_cmds == sizeof(p->cmds) / sizeof(p->cmds[0]))
+			log_warnx("mqtt %s: too many commands at once; %s dropped",
+			    p->d->name, verb);
+		else if (parse_command(p, verb, msg, &p->cmds[p->n_cmds]) == 0)
+			p->n_cmds++;
+		return;
+	}
+}
+
+int
+pub_take_command(struct hz_pub *p, struct hz_command *cmd)
+{
+	if (p->n_cmds == 0)
+		return 0;
+	*cmd = p->cmds[0];
+	memmove(&p->cmds[0], &p->cmds[1], --p->n_cmds * sizeof(p->cmds[0]));
+	return 1;
 }
 
 static void
@@ -426,15 +508,11 @@ pub_take_connected(struct hz_pub *p)
 void
 pub_shutdown(struct hz_pub *p)
 {
-	char *s;
 	int64_t end = now_mono_ms() + 1000;
 
 	if (p->state != P_CONNECTED)
 		return;
-	s = status_json(p, "offline");
-	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
-	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, true);
-	free(s);
+	publish_status(p, "offline");
 	while (mosquitto_want_write(p->m) && now_mono_ms() < end)
 		if (mosquitto_loop_write(p->m, 1) != MOSQ_ERR_SUCCESS)
 			break;

@@ -1,0 +1,435 @@
+/*
+ * sensor.c - what the core knows about each sensor: readings in, alarm and
+ * fault events out, operator actions (acknowledge, shelve, out of service),
+ * and the health of the alarm system.
+ *
+ * Runs on the core thread only.  Events go to the core's record callback,
+ * which puts them in the open ledger transaction; alarm states are saved
+ * in the same transaction, so they survive a restart or a SIGKILL exactly
+ * as far as the events that changed them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hazmond.h"
+
+#define FLOOD_WINDOW_MS		(10 * 60 * 1000)
+#define FLOOD_LIMIT		10	/* alarms per 10 minutes, ISA-18.2 */
+#define CHATTER_WINDOW_MS	(60 * 1000)
+#define CHATTER_RAISES		3
+#define STALE_MS		(24LL * 3600 * 1000)
+
+struct srt {
+	struct hz_level_state *ls;
+	struct hz_transition *tr;	/* scratch, 2 per level */
+	int64_t (*raised)[CHATTER_RAISES];	/* per level, last raise times */
+	int fault_active;
+	uint32_t fault_flags;
+	char shelve_reason[128], shelve_actor[64], oos_actor[64];
+	struct hz_sensor_alarm sa;
+	double last_value;		/* frozen-value detection */
+	int64_t last_change;
+	struct hazmon_reading r;	/* the latest reading */
+	int64_t r_ts;
+};
+
+static void
+emit(struct hz_eval *ev, unsigned i, const struct hz_event *tmpl)
+{
+	struct hz_event e = *tmpl;
+
+	e.sensor = ev->c->sensors[i].id;
+	e.unit = ev->c->sensors[i].setup.unit;
+	ev->record(ev->arg, &e);
+}
+
+static void
+save_sensor(struct hz_eval *ev, unsigned i)
+{
+	struct srt *rt = &ev->rt[i];
+
+	rt->sa.shelve_reason = rt->shelve_reason;
+	rt->sa.shelve_actor = rt->shelve_actor;
+	rt->sa.oos_actor = rt->oos_actor;
+	(void)ledger_save_sensor(ev->l, ev->c->sensors[i].id, &rt->sa);
+}
+
+/* Turns alarm transitions into events, saves the states, counts health. */
+static void
+transitions(struct hz_eval *ev, unsigned i, unsigned n, double value,
+    int64_t ts, const char *actor)
+{
+	const struct hz_sensor *s = &ev->c->sensors[i];
+	struct srt *rt = &ev->rt[i];
+	static const char *const names[] = { "raised", "cleared", "acknowledged" };
+
+	for (unsigned k = 0; k < n; k++) {
+		unsigned li = rt->tr[k].level;
+		const struct hazmon_level *lv = &s->levels[li];
+		struct hz_event e = {
+			.ts_ms = ts, .kind = "alarm", .event = names[rt->tr[k].kind],
+			.level = lv->name, .priority = lv->priority, .value = value,
+			.setpoint = lv->setpoint,
+			.actor = rt->tr[k].kind == HZ_T_ACKED ? actor : NULL,
+		};
+
+		emit(ev, i, &e);
+		(void)ledger_save_level(ev->l, s->id, lv->name, &rt->ls[li]);
+		if (rt->tr[k].kind == HZ_T_RAISED) {
+			memmove(&rt->raised[li][1], &rt->raised[li][0],
+			    (CHATTER_RAISES - 1) * sizeof(int64_t));
+			rt->raised[li][0] = ts;
+			health_note_raise(ev, ts);
+		}
+	}
+}
+
+void
+health_note_raise(struct hz_eval *ev, int64_t ts)
+{
+	if (ev->n_raises == ev->cap_raises) {
+		ev->cap_raises = ev->cap_raises ? 2 * ev->cap_raises : 64;
+		ev->raises = realloc(ev->raises, ev->cap_raises * sizeof(*ev->raises));
+		if (ev->raises == NULL)
+			fatal("realloc");
+	}
+	ev->raises[ev->n_raises++] = ts;
+}
+
+static int
+suppressed(const struct srt *rt, int64_t ts)
+{
+	return rt->sa.oos || (rt->sa.shelved_until && ts < rt->sa.shelved_until);
+}
+
+static void
+fault_transition(struct hz_eval *ev, unsigned i, const struct hz_msg *m,
+    int faulty, uint32_t flags)
+{
+	struct srt *rt = &ev->rt[i];
+	struct hz_event e = { .ts_ms = m->ts_ms, .kind = "fault",
+	    .value = m->r.value, .setpoint = NAN };
+
+	if (faulty == rt->fault_active)
+		return;
+	rt->fault_active = faulty;
+	if (faulty)
+		rt->fault_flags = flags;
+	e.event = faulty ? "raised" : "cleared";
+	e.level = event_fault_reason(rt->fault_flags);
+	emit(ev, i, &e);
+}
+
+/* A value that has not moved for frozen_after seconds is not trusted. */
+static int
+frozen(const struct hz_sensor *s, struct srt *rt, const struct hz_msg *m)
+{
+	if (s->frozen_after <= 0 || m->r.quality != HAZMON_Q_OK)
+		return 0;
+	if (rt->last_change == 0 || m->r.value != rt->last_value) {
+		rt->last_value = m->r.value;
+		rt->last_change = m->ts_ms;
+		return 0;
+	}
+	return m->ts_ms - rt->last_change >= (int64_t)(s->frozen_after * 1000.0);
+}
+
+void
+eval_reading(struct hz_eval *ev, const struct hz_msg *m)
+{
+	unsigned i = m->sensor;
+	const struct hz_sensor *s = &ev->c->sensors[i];
+	struct srt *rt = &ev->rt[i];
+	struct hazmon_reading r = m->r;
+	int faulty, device_alarm;
+	unsigned n;
+
+	if (frozen(s, rt, m)) {
+		r.quality = HAZMON_Q_FAULT;
+		r.flags |= HAZMON_F_FROZEN;
+	}
+	rt->r = r;
+	rt->r_ts = m->ts_ms;
+	faulty = r.quality == HAZMON_Q_FAULT;
+	/*
+	 * The device says alarm and fault at once: the alarm wins and goes
+	 * first.  Otherwise a faulty or out-of-service reading changes no
+	 * alarm state: a fault never clears an alarm.
+	 */
+	device_alarm = faulty && (r.flags & HAZMON_F_DEVICE_ALARM) && isfinite(r.value);
+	if ((r.quality == HAZMON_Q_OK || device_alarm) && isfinite(r.value)) {
+		n = alarm_eval(s->levels, s->n_levels, rt->ls, r.value, m->ts_ms,
+		    suppressed(rt, m->ts_ms), rt->tr);
+		transitions(ev, i, n, r.value, m->ts_ms, NULL);
+	}
+	fault_transition(ev, i, m, faulty, r.flags);
+}
+
+int
+eval_find(const struct hz_eval *ev, const char *sensor)
+{
+	for (unsigned i = 0; i < ev->c->n_sensors; i++)
+		if (strcmp(ev->c->sensors[i].id, sensor) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+find_level(const struct hz_sensor *s, const char *level)
+{
+	for (unsigned i = 0; i < s->n_levels; i++)
+		if (strcmp(s->levels[i].name, level) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* Acknowledges a sensor's alarms (level NULL: all of them). */
+int
+eval_ack(struct hz_eval *ev, const char *sensor, const char *level,
+    const char *actor, int64_t ts)
+{
+	int i = eval_find(ev, sensor), li = -1;
+	unsigned n;
+
+	if (i < 0)
+		return -ENOENT;
+	if (level && (li = find_level(&ev->c->sensors[i], level)) < 0)
+		return -ESRCH;
+	n = alarm_ack(ev->c->sensors[i].levels, ev->c->sensors[i].n_levels,
+	    ev->rt[i].ls, li, ev->rt[i].tr);
+	if (n == 0)
+		return -EALREADY;	/* nothing waits for an acknowledgement */
+	transitions(ev, (unsigned)i, n, ev->rt[i].r.value, ts, actor);
+	return 0;
+}
+
+/* After shelving or out-of-service ends, the alarms say what is true now. */
+static void
+unsuppress(struct hz_eval *ev, unsigned i, int64_t ts)
+{
+	const struct hz_sensor *s = &ev->c->sensors[i];
+	unsigned n = alarm_reconcile(s->levels, s->n_levels, ev->rt[i].ls, ts,
+	    ev->rt[i].tr);
+
+	transitions(ev, i, n, ev->rt[i].r.value, ts, NULL);
+}
+
+static void
+action_event(struct hz_eval *ev, unsigned i, const char *what, const char *actor,
+    const char *reason, int64_t until, int64_t ts)
+{
+	struct hz_event e = { .ts_ms = ts, .kind = "alarm", .event = what,
+	    .value = ev->rt[i].r.value, .setpoint = NAN, .actor = actor,
+	    .reason = reason, .until_ms = until };
+
+	emit(ev, i, &e);
+}
+
+int
+eval_shelve(struct hz_eval *ev, const char *sensor, double seconds,
+    const char *reason, const char *actor, int64_t ts)
+{
+	int i = eval_find(ev, sensor);
+	struct srt *rt;
+
+	if (i < 0)
+		return -ENOENT;
+	if (!(seconds > 0 && seconds <= SHELVE_MAX_S) || !reason || !*reason)
+		return -EINVAL;	/* shelving is bounded and always explained */
+	rt = &ev->rt[i];
+	rt->sa.shelved_until = ts + (int64_t)(seconds * 1000.0);
+	snprintf(rt->shelve_reason, sizeof(rt->shelve_reason), "%s", reason);
+	snprintf(rt->shelve_actor, sizeof(rt->shelve_actor), "%s", actor);
+	save_sensor(ev, (unsigned)i);
+	action_event(ev, (unsigned)i, "shelved", actor, reason,
+	    rt->sa.shelved_until, ts);
+	return 0;
+}
+
+int
+eval_unshelve(struct hz_eval *ev, const char *sensor, const char *actor,
+    int64_t ts)
+{
+	int i = eval_find(ev, sensor);
+
+	if (i < 0)
+		return -ENOENT;
+	if (ev->rt[i].sa.shelved_until == 0)
+		return -EALREADY;
+	ev->rt[i].sa.shelved_until = 0;
+	save_sensor(ev, (unsigned)i);
+	action_event(ev, (unsigned)i, "unshelved", actor, NULL, 0, ts);
+	if (!ev->rt[i].sa.oos)
+		unsuppress(ev, (unsigned)i, ts);
+	return 0;
+}
+
+int
+eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
+    int64_t ts)
+{
+	int i = eval_find(ev, sensor);
+	struct srt *rt;
+
+	if (i < 0)
+		return -ENOENT;
+	rt = &ev->rt[i];
+	if (!!rt->sa.oos == !!on)
+		return -EALREADY;
+	rt->sa.oos = !!on;
+	snprintf(rt->oos_actor, sizeof(rt->oos_actor), "%s", on ? actor : "");
+	save_sensor(ev, (unsigned)i);
+	action_event(ev, (unsigned)i, on ? "out_of_service" : "in_service", actor,
+	    NULL, 0, ts);
+	if (!on && !suppressed(rt, ts))
+		unsuppress(ev, (unsigned)i, ts);
+	return 0;
+}
+
+/* Expired shelves end by themselves. */
+void
+eval_tick(struct hz_eval *ev, int64_t ts)
+{
+	for (unsigned i = 0; i < ev->c->n_sensors; i++) {
+		struct srt *rt = &ev->rt[i];
+
+		if (rt->sa.shelved_until == 0 || ts < rt->sa.shelved_until)
+			continue;
+		rt->sa.shelved_until = 0;
+		save_sensor(ev, i);
+		action_event(ev, i, "unshelved", "expiry", NULL, 0, ts);
+		if (!rt->sa.oos)
+			unsuppress(ev, i, ts);
+	}
+}
+
+/* ---- what the state topic and status show */
+
+void
+eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v)
+{
+	const struct hz_sensor *s = &ev->c->sensors[i];
+	const struct srt *rt = &ev->rt[i];
+	int a = alarm_highest_active(s->levels, s->n_levels, rt->ls);
+
+	memset(v, 0, sizeof(*v));
+	v->sensor = s->id;
+	v->r = &rt->r;
+	v->unit = s->setup.unit;
+	v->alarm = a >= 0 ? s->levels[a].name : NULL;
+	v->alarm_state = alarm_state_name(a >= 0 ? rt->ls[a].state : HZ_A_NORMAL);
+	for (unsigned k = 0; k < s->n_levels; k++)
+		v->unacknowledged += rt->ls[k].state == HZ_A_ACTIVE_UNACK ||
+		    rt->ls[k].state == HZ_A_RTN_UNACK;
+	v->shelved_until = rt->sa.shelved_until;
+	v->out_of_service = rt->sa.oos;
+	v->ts_ms = rt->r_ts;
+}
+
+/* Alarm-system health (ISA-18.2): flood, chattering and stale alarms. */
+void
+eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h)
+{
+	size_t keep = 0;
+
+	memset(h, 0, sizeof(*h));
+	for (size_t j = 0; j < ev->n_raises; j++)
+		if (ev->raises[j] > now - FLOOD_WINDOW_MS)
+			ev->raises[keep++] = ev->raises[j];
+	ev->n_raises = keep;
+	h->alarms_10min = (unsigned)keep;
+	h->flood = keep > FLOOD_LIMIT;
+	for (unsigned i = 0; i < ev->c->n_sensors; i++) {
+		const struct srt *rt = &ev->rt[i];
+
+		for (unsigned k = 0; k < ev->c->sensors[i].n_levels; k++) {
+			const struct hz_level_state *ls = &rt->ls[k];
+
+			if (rt->raised[k][CHATTER_RAISES - 1] &&
+			    rt->raised[k][CHATTER_RAISES - 1] > now - CHATTER_WINDOW_MS)
+				h->chattering++;
+			if ((ls->state == HZ_A_ACTIVE_UNACK || ls->state == HZ_A_ACTIVE_ACK) &&
+			    ls->active_since && ls->active_since < now - STALE_MS)
+				h->stale++;
+		}
+	}
+}
+
+/* ---- set-up, with the states saved before a restart */
+
+static void
+load_level(void *arg, const char *sensor, const char *level,
+    const struct hz_level_state *ls)
+{
+	struct hz_eval *ev = arg;
+	int i = eval_find(ev, sensor), li;
+
+	if (i < 0 || (li = find_level(&ev->c->sensors[i], level)) < 0)
+		return;		/* that sensor or level is gone from the config */
+	ev->rt[i].ls[li] = *ls;
+	ev->rt[i].ls[li].pending = 0;
+	if (ls->state != HZ_A_NORMAL)
+		log_info("sensor %s level %s: %s, as before the restart", sensor,
+		    level, alarm_state_name(ls->state));
+}
+
+static void
+load_sensor(void *arg, const char *sensor, const struct hz_sensor_alarm *sa)
+{
+	struct hz_eval *ev = arg;
+	int i = eval_find(ev, sensor);
+	struct srt *rt;
+
+	if (i < 0)
+		return;
+	rt = &ev->rt[i];
+	rt->sa.shelved_until = sa->shelved_until;
+	rt->sa.oos = sa->oos;
+	snprintf(rt->shelve_reason, sizeof(rt->shelve_reason), "%s",
+	    sa->shelve_reason ? sa->shelve_reason : "");
+	snprintf(rt->shelve_actor, sizeof(rt->shelve_actor), "%s",
+	    sa->shelve_actor ? sa->shelve_actor : "");
+	snprintf(rt->oos_actor, sizeof(rt->oos_actor), "%s",
+	    sa->oos_actor ? sa->oos_actor : "");
+}
+
+void
+eval_init(struct hz_eval *ev, const struct hz_config *c, struct hz_ledger *l,
+    void (*record)(void *, struct hz_event *), void *arg)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->c = c;
+	ev->l = l;
+	ev->record = record;
+	ev->arg = arg;
+	ev->rt = xcalloc(c->n_sensors, sizeof(*ev->rt));
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		unsigned n = c->sensors[i].n_levels;
+
+		ev->rt[i].ls = xcalloc(n, sizeof(*ev->rt[i].ls));
+		ev->rt[i].tr = xcalloc(2 * n, sizeof(*ev->rt[i].tr));
+		ev->rt[i].raised = xcalloc(n, sizeof(*ev->rt[i].raised));
+		ev->rt[i].r.value = NAN;
+	}
+	if (ledger_load_levels(l, load_level, ev) < 0 ||
+	    ledger_load_sensors(l, load_sensor, ev) < 0)
+		log_msg(HZ_LOG_ERR, "cannot read the saved alarm states; starting "
+		    "from normal");
+}
+
+void
+eval_free(struct hz_eval *ev)
+{
+	for (unsigned i = 0; ev->rt && i < ev->c->n_sensors; i++) {
+		free(ev->rt[i].ls);
+		free(ev->rt[i].tr);
+		free(ev->rt[i].raised);
+	}
+	free(ev->rt);
+	free(ev->raises);
+}
