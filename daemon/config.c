@@ -577,6 +577,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 		hz_host.error(g, "plugin", "%s", err);
 	if (s->plugin) {
 		s->setup.id = s->id;
+		s->setup.n_config_levels = s->n_levels;
 		errs = ld->errors;
 		if (s->plugin->desc->configure(&hz_host, g, &s->setup) != 0 &&
 		    ld->errors == errs)

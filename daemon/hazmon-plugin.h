@@ -184,6 +184,7 @@ struct hazmon_level {
 /* What a plugin fills in when it configures one sensor. */
 struct hazmon_sensor_setup {
 	const char *id;			/* in: sensor id, for messages */
+	unsigned n_config_levels;	/* in: alarm levels the config sets */
 	struct hazmon_need needs[HAZMON_MAX_NEEDS];	/* out */
 	unsigned n_needs;		/* out */
 	char unit[24];			/* out: engineering unit, e.g. "%LEL" */

@@ -19,7 +19,7 @@ check "-t names file:line of the error" \
 
 "$HAZMOND" -c "$top_srcdir/tests/data/bad-many.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
 check "the daemon refuses to start on a bad config" test $? = 1
-check "all errors are reported before giving up" grep -q '10 errors; not starting' "$out"
+check "all errors are reported before giving up" grep -q '11 errors; not starting' "$out"
 
 "$HAZMOND" -t -c "$T/missing.conf" >"$out" 2>&1
 check "a missing config file is named" grep -q "missing.conf: cannot read: No such file" "$out"

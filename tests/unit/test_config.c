@@ -134,7 +134,9 @@ test_many(void **state)
 	expect("bad-many.conf", 10, "'address': value of 2 words runs past address 65535");
 	expect("bad-many.conf", 11, "level needs exactly one of 'above' or 'below'");
 	expect("bad-many.conf", 11, "'priority': \"extreme\" is not one of");
-	assert_int_equal(errors, 10);
+	expect("bad-many.conf", 5, "gas sensor needs 'gas' (for the default levels "
+	    "of GB/T 50493) or 'levels'");
+	assert_int_equal(errors, 11);
 }
 
 static void
