@@ -118,12 +118,7 @@ settle_batch(struct core *k, int committed)
 			if (k->unrec == NULL)
 				fatal("realloc");
 		}
-		k->unrec[k->n_unrec] = *p;
-		/* The copy's pointers must point into the copy. */
-		k->unrec[k->n_unrec].e.sensor = k->unrec[k->n_unrec].sensor;
-		if (p->e.level)
-			k->unrec[k->n_unrec].e.level = k->unrec[k->n_unrec].level;
-		k->n_unrec++;
+		k->unrec[k->n_unrec++] = *p;	/* pointers are fixed at retry */
 	}
 	k->n_batch = 0;
 }
@@ -134,8 +129,14 @@ retry_unrecorded(struct core *k)
 {
 	int ok = ledger_begin(k->l) == 0;
 
-	for (size_t i = 0; ok && i < k->n_unrec; i++)
-		ok = ledger_append(k->l, &k->unrec[i].e, k->unrec[i].payload) == 0;
+	for (size_t i = 0; ok && i < k->n_unrec; i++) {
+		struct pending *p = &k->unrec[i];
+
+		/* The array may have moved since: point into it afresh. */
+		p->e.sensor = p->sensor;
+		p->e.level = p->level[0] ? p->level : NULL;
+		ok = ledger_append_again(k->l, &p->e, p->payload) == 0;
+	}
 	if (!ok) {
 		ledger_rollback(k->l);		/* all or nothing, no duplicates */
 		return;

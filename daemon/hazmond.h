@@ -273,6 +273,8 @@ void ledger_rollback(struct hz_ledger *l);
 int64_t ledger_reserve_seq(struct hz_ledger *l);
 int ledger_append(struct hz_ledger *l, const struct hz_event *e,
     const char *payload);
+int ledger_append_again(struct hz_ledger *l, const struct hz_event *e,
+    const char *payload);
 int64_t ledger_last_seq(struct hz_ledger *l);
 typedef int (*ledger_fn)(void *arg, int64_t seq, const char *sensor,
     const char *payload);

@@ -21,8 +21,9 @@
 
 struct hz_ledger {
 	sqlite3 *db;
-	sqlite3_stmt *ins, *scan, *cur_get, *cur_set;
+	sqlite3_stmt *ins, *ins_retry, *scan, *cur_get, *cur_set;
 	int64_t next_seq;
+	int broken;		/* SQLite rolled the open transaction back */
 	char path[4096];
 };
 
@@ -137,6 +138,9 @@ ledger_open(const char *dir)
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO events(seq, ts, sensor, kind, "
 	    "event, level, payload) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &l->ins,
 	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "INSERT OR IGNORE INTO events(seq, ts, sensor, "
+	    "kind, event, level, payload) VALUES (?, ?, ?, ?, ?, ?, ?)", -1,
+	    &l->ins_retry, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l->db, "SELECT seq, sensor, payload FROM events WHERE "
 	    "seq > ? ORDER BY seq LIMIT ?", -1, &l->scan, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l->db, "SELECT acked FROM cursors WHERE dest = ?",
@@ -160,6 +164,7 @@ ledger_close(struct hz_ledger *l)
 	if (l == NULL)
 		return;
 	sqlite3_finalize(l->ins);
+	sqlite3_finalize(l->ins_retry);
 	sqlite3_finalize(l->scan);
 	sqlite3_finalize(l->cur_get);
 	sqlite3_finalize(l->cur_set);
@@ -170,12 +175,17 @@ ledger_close(struct hz_ledger *l)
 int
 ledger_begin(struct hz_ledger *l)
 {
+	l->broken = 0;
 	return exec(l, "BEGIN IMMEDIATE");
 }
 
 int
 ledger_commit(struct hz_ledger *l)
 {
+	if (l->broken) {
+		l->broken = 0;
+		return -1;	/* nothing of the batch was kept */
+	}
 	if (exec(l, "COMMIT") == 0)
 		return 0;
 	(void)exec(l, "ROLLBACK");
@@ -194,12 +204,24 @@ ledger_reserve_seq(struct hz_ledger *l)
 	return l->next_seq++;
 }
 
-int
-ledger_append(struct hz_ledger *l, const struct hz_event *e, const char *payload)
+/*
+ * Appends an event in the open transaction.  `retry`: the event may
+ * already be there (written before a failure was noticed), which is fine.
+ */
+static int
+append(struct hz_ledger *l, const struct hz_event *e, const char *payload,
+    int retry)
 {
-	sqlite3_stmt *st = l->ins;
+	sqlite3_stmt *st = retry ? l->ins_retry : l->ins;
 	int rc;
 
+	/*
+	 * After SQLITE_FULL or an I/O error SQLite may have rolled the whole
+	 * transaction back; writing on would commit the rest one by one,
+	 * outside the batch.  The batch fails as a whole instead.
+	 */
+	if (l->broken)
+		return -1;
 	sqlite3_bind_int64(st, 1, e->seq);
 	sqlite3_bind_int64(st, 2, e->ts_ms);
 	sqlite3_bind_text(st, 3, e->sensor, -1, SQLITE_STATIC);
@@ -213,9 +235,23 @@ ledger_append(struct hz_ledger *l, const struct hz_event *e, const char *payload
 	if (rc != SQLITE_DONE) {
 		log_msg(HZ_LOG_ERR, "ledger %s: cannot record event seq %lld: %s",
 		    l->path, (long long)e->seq, sqlite3_errmsg(l->db));
+		l->broken = sqlite3_get_autocommit(l->db);
 		return -1;
 	}
 	return 0;
+}
+
+int
+ledger_append(struct hz_ledger *l, const struct hz_event *e, const char *payload)
+{
+	return append(l, e, payload, 0);
+}
+
+int
+ledger_append_again(struct hz_ledger *l, const struct hz_event *e,
+    const char *payload)
+{
+	return append(l, e, payload, 1);
 }
 
 int
