@@ -22,7 +22,7 @@
 
 #include <modbus.h>
 
-#define MAX_CLIENTS 64
+#define MAX_CLIENTS 1024	/* a plant of 200+ devices, one connection each */
 #define NUM_UNITS 256           /* unit ids 0..255; 0 is never created */
 #define NUM_FC 256
 #define LINE_LEN 4096

@@ -20,7 +20,7 @@
 
 #include "hazmond.h"
 
-#define WINDOW		32	/* events in flight per destination */
+#define WINDOW		64	/* events in flight per destination */
 #define RETRY_MIN_MS	500
 #define RETRY_MAX_MS	10000
 
@@ -283,7 +283,7 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 		p->fl_len--;
 		p->cursor_dirty = 1;
 	}
-	pub_pump(p);
+	/* pub_io refills the window once per read, not once per PUBACK. */
 }
 
 static void
@@ -382,6 +382,7 @@ pub_io(struct hz_pub *p, int readable, int writable)
 		mosquitto_loop_read(p->m, 1);
 	if (writable && p->state != P_IDLE)
 		mosquitto_loop_write(p->m, 1);
+	pub_pump(p);
 	flush_cursor(p);
 }
 

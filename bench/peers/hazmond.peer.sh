@@ -1,0 +1,61 @@
+# Peer: hazmond, for ../shared/bench-peers/run-peers.sh (sourced; contract in
+# its README, "Adding a peer").  bench/run-peers.sh copies the harness and
+# this file side by side and sets HAZMOND_BUILD and RELAY_BIN.
+#
+# The scenario (spec.json) becomes a hazmond.conf: one bus per device (one
+# TCP connection each, as the other peers do), one sensor per register
+# (register 0 "gas" with an alarm level; the rest plain values through the
+# generic plugin), so hazmond decodes and evaluates every register the
+# others read.  Events go out as hazmond's JSON at QoS 1 (the other peers
+# publish at QoS 0); mqtt-relay turns them into the harness's
+# "ALARM/CLEAR" messages on bench/daemon/alarm/<device>/gas.  The relay's
+# hop is included in hazmond's measured latency; its CPU is not counted
+# (it handles only the alarm messages, a few per second at most).
+PEER_LABEL="hazmond $("$HAZMOND_BUILD/hazmond" --version | awk '{print $2}') (libmodbus + libmosquitto)"
+
+peer_version() {
+	echo "hazmond $("$HAZMOND_BUILD/hazmond" --version | awk '{print $2}'), libmodbus $(dpkg-query -W -f='${Version}' libmodbus5), libmosquitto $(dpkg-query -W -f='${Version}' libmosquitto1)"
+}
+
+peer_start() {
+	local cfg=$1 out=$2 max=$3
+	/usr/bin/python3 - "$cfg/spec.json" "$out" >"$out/hazmond.conf" <<'PYEOF'
+import json, sys
+s = json.load(open(sys.argv[1])); out = sys.argv[2]
+m, mb, al = s["mqtt"], s["modbus"], s["alarm"]
+print('site = { id = "bench"; };')
+print(f'daemon = {{ state_dir = "{out}/state"; log_level = "warning"; }};')
+print(f'mqtt = ( {{ name = "bench"; host = "{m["host"]}"; port = {m["port"]}; qos = 1; }} );')
+print("buses = (")
+print(",\n".join(f'  {{ name = "{d["name"]}"; type = "tcp"; host = "{mb["host"]}"; port = {mb["port"]}; timeout_ms = 1000; }}'
+                 for d in s["devices"]))
+print(");\nsensors = (")
+sens = []
+for d in s["devices"]:
+    r = d["holding_registers"]
+    for i in range(r["count"]):
+        name = r["names"][i]
+        addr = r["start"] + i
+        head = (f'  {{ id = "{d["name"]}-{name}"; bus = "{d["name"]}"; slave = {d["unit_id"]}; '
+                f'interval = {d["interval_s"]}; ')
+        if addr == al["address"]:
+            # integer register: "> 25" is ">= 25.5"
+            sens.append(head + f'plugin = "gas"; register = {{ table = "holding"; address = {addr}; }}; '
+                        f'unit = "%LEL"; levels = ( {{ name = "high"; above = {al["threshold_gt"] + 0.5}; }} ); }}')
+        else:
+            scale = 0.1 if name == "temp" else 1.0
+            sens.append(head + f'plugin = "generic"; register = {{ table = "holding"; address = {addr}; '
+                        f'scale = {scale}; }}; }}')
+print(",\n".join(sens))
+print(");")
+PYEOF
+	"$HAZMOND_BUILD/hazmond" -t -c "$out/hazmond.conf" -P "$HAZMOND_BUILD/plugins/.libs" \
+	    >"$out/configtest.log" 2>&1 || { cat "$out/configtest.log" >&2; return 1; }
+	timeout "$max" "$RELAY_BIN" 127.0.0.1 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mqtt"]["port"])' "$cfg/spec.json")" \
+	    >"$out/relay.log" 2>&1 &
+	BG_PIDS+=("$!")
+	start_bounded "$max" "$HAZMOND_BUILD/hazmond" -c "$out/hazmond.conf" \
+	    -P "$HAZMOND_BUILD/plugins/.libs" >"$out/stdout.log" 2>&1
+}
+
+peer_logs() { :; }
