@@ -23,9 +23,12 @@
 
 #include "hazmond.h"
 
+/* For a rate level, v is the rate of change in units per minute. */
 static int
 condition_on(const struct hazmon_level *l, double v)
 {
+	if (l->dir == HAZMON_RATE)
+		return l->setpoint >= 0 ? v >= l->setpoint : v <= l->setpoint;
 	return l->dir == HAZMON_ABOVE ? v >= l->setpoint : v <= l->setpoint;
 }
 
@@ -33,8 +36,31 @@ condition_on(const struct hazmon_level *l, double v)
 static int
 condition_off(const struct hazmon_level *l, double v)
 {
-	return l->dir == HAZMON_ABOVE ? v < l->setpoint - l->deadband :
-	    v > l->setpoint + l->deadband;
+	int up = l->dir == HAZMON_ABOVE || (l->dir == HAZMON_RATE && l->setpoint >= 0);
+
+	return up ? v < l->setpoint - l->deadband : v > l->setpoint + l->deadband;
+}
+
+/* What a level compares: the value, or its rate of change per minute. */
+static int
+observed(const struct hazmon_level *l, struct hz_level_state *st, double v,
+    int64_t ts, double *out)
+{
+	double prev = st->prev_value;
+	int64_t prev_ts = st->prev_ts;
+	int had = st->have_prev;
+
+	if (l->dir != HAZMON_RATE) {
+		*out = v;
+		return 1;
+	}
+	st->prev_value = v;
+	st->prev_ts = ts;
+	st->have_prev = 1;
+	if (!had || ts <= prev_ts)
+		return 0;		/* no rate from a single reading */
+	*out = (v - prev) * 60000.0 / (double)(ts - prev_ts);
+	return 1;
 }
 
 /*
@@ -100,8 +126,12 @@ alarm_eval(const struct hazmon_level *levels, unsigned n, struct hz_level_state 
 
 	if (isnan(value))
 		return 0;
-	for (unsigned i = 0; i < n; i++)
-		step_condition(&levels[i], &st[i], value, ts_ms);
+	for (unsigned i = 0; i < n; i++) {
+		double x;
+
+		if (observed(&levels[i], &st[i], value, ts_ms, &x))
+			step_condition(&levels[i], &st[i], x, ts_ms);
+	}
 	if (suppressed)
 		return 0;
 	/* Clears first, highest level first; then raises, lowest first. */

@@ -430,7 +430,7 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 {
 	static const char *const prios[] = { "low", "medium", "high", "urgent", NULL };
 	const char *name = NULL, *prio = "high";
-	double above = NAN, below = NAN;
+	double above = NAN, below = NAN, rate = NAN;
 	int n_dir, ok = 0;
 
 	if (hz_host.get_string(g, "name", &name) == 1)
@@ -440,11 +440,17 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 	else if (name)
 		snprintf(lv->name, sizeof(lv->name), "%s", name);
 	n_dir = (hz_host.get_number(g, "above", &above) == 0) +
-	    (hz_host.get_number(g, "below", &below) == 0);
+	    (hz_host.get_number(g, "below", &below) == 0) +
+	    (hz_host.get_number(g, "rate", &rate) == 0);
 	if (n_dir != 1)
-		hz_host.error(g, NULL, "level needs exactly one of 'above' or 'below'");
-	lv->dir = isnan(above) ? HAZMON_BELOW : HAZMON_ABOVE;
-	lv->setpoint = isnan(above) ? below : above;
+		hz_host.error(g, NULL, "level needs exactly one of 'above', 'below' "
+		    "or 'rate'");
+	else if (rate == 0)
+		hz_host.error(g, "rate", "must not be 0 (units per minute; negative "
+		    "for a fall)");
+	lv->dir = !isnan(above) ? HAZMON_ABOVE : !isnan(below) ? HAZMON_BELOW :
+	    HAZMON_RATE;
+	lv->setpoint = !isnan(above) ? above : !isnan(below) ? below : rate;
 	lv->deadband = opt_number(g, "deadband", 0.0, 0.0, 1e12);
 	lv->on_delay = opt_number(g, "on_delay", 0.0, 0.0, 86400.0);
 	lv->off_delay = opt_number(g, "off_delay", 0.0, 0.0, 86400.0);
@@ -756,7 +762,8 @@ config_dump(const struct hz_config *c)
 
 			printf("  level %s %s %g deadband %g on_delay %gs off_delay %gs "
 			    "priority %s%s%s\n", l->name, l->dir == HAZMON_ABOVE ?
-			    "above" : "below", l->setpoint, l->deadband, l->on_delay,
+			    "above" : l->dir == HAZMON_BELOW ? "below" :
+			    "rate (per minute)", l->setpoint, l->deadband, l->on_delay,
 			    l->off_delay, l->priority, l->latch ? " latch" : "",
 			    l->line ? "" : " (plugin default)");
 		}

@@ -164,7 +164,9 @@ struct hazmon_host {
  * these; a plugin may propose defaults (setup->defaults) that apply when
  * the config sets no levels, and may check configured ones (check_levels).
  */
-enum hazmon_dir { HAZMON_ABOVE, HAZMON_BELOW };
+/* RATE: the setpoint is a rate of change in units per minute; a negative
+ * one watches a fall. */
+enum hazmon_dir { HAZMON_ABOVE, HAZMON_BELOW, HAZMON_RATE };
 #define HAZMON_LEVEL_NAME_MAX 32
 #define HAZMON_PRIORITY_MAX 16
 struct hazmon_level {

@@ -177,6 +177,9 @@ struct hz_level_state {
 	uint8_t pending;		/* a condition flip waits for its delay */
 	int64_t pending_since;		/* ms */
 	int64_t active_since;		/* ms, when last raised */
+	double prev_value;		/* rate levels: the previous reading */
+	int64_t prev_ts;		/* ms */
+	uint8_t have_prev;
 };
 
 enum hz_transition_kind { HZ_T_RAISED, HZ_T_CLEARED, HZ_T_ACKED };

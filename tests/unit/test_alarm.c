@@ -2,6 +2,8 @@
  * The alarm state machine (daemon/alarm.c): every transition, table-driven,
  * and a randomized run that checks the invariants over long sequences.
  */
+#include "config.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -178,6 +180,31 @@ test_suppressed(void **state)
 	run(gas, 2, s, N(s));
 }
 
+/* Rate of change, units per minute: a rise of 10/min raises, a fall watches falls. */
+static void
+test_rate(void **state)
+{
+	static const struct hazmon_level lv[] = {
+		{ .name = "rising", .dir = HAZMON_RATE, .setpoint = 10, .deadband = 2 },
+		{ .name = "falling", .dir = HAZMON_RATE, .setpoint = -20 },
+	};
+	static const struct step s[] = {
+		R(0, 5, ""),			/* one reading gives no rate */
+		R(6000, 5.5, ""),		/* +5/min */
+		R(12000, 6.5, "+0"),		/* +10/min */
+		R(18000, 7.4, ""),		/* +9/min: inside the deadband */
+		R(24000, 8.0, "-0"),		/* +6/min */
+		R(30000, 5.0, ""),		/* -30/min... */
+		R(36000, 2.0, ""),		/* ...is -30/min: */
+	};
+	static const struct step f[] = {
+		R(0, 50, ""), R(60000, 25, "+1"), R(120000, 24, "-1"),
+	};
+	(void)state;
+	run(lv, 1, s, N(s));
+	run(lv, 2, f, N(f));
+}
+
 static void
 test_nan_ignored(void **state)
 {
@@ -291,6 +318,7 @@ main(void)
 		cmocka_unit_test(test_below),
 		cmocka_unit_test(test_delays),
 		cmocka_unit_test(test_suppressed),
+		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_nan_ignored),
 		cmocka_unit_test(test_highest_active),
 		cmocka_unit_test(test_random_invariants),

@@ -3,6 +3,8 @@
  * loads with its defaults; each bad file yields its specific file:line
  * messages, all of them in one pass.
  */
+#include "config.h"
+
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -132,7 +134,7 @@ test_many(void **state)
 	expect("bad-many.conf", 8, "'id': duplicate sensor id \"g1\" (first at line 5)");
 	expect("bad-many.conf", 10, "'table': unknown table \"holdings\"");
 	expect("bad-many.conf", 10, "'address': value of 2 words runs past address 65535");
-	expect("bad-many.conf", 11, "level needs exactly one of 'above' or 'below'");
+	expect("bad-many.conf", 11, "level needs exactly one of 'above', 'below' or 'rate'");
 	expect("bad-many.conf", 11, "'priority': \"extreme\" is not one of");
 	expect("bad-many.conf", 5, "gas sensor needs 'gas' (for the default levels "
 	    "of GB/T 50493) or 'levels'");

@@ -1,4 +1,6 @@
 /* Word orders and types of register values (daemon/decode.c). */
+#include "config.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

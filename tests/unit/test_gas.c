@@ -1,4 +1,6 @@
 /* The gas plugin as a pure decoder: plain arrays in, readings out. */
+#include "config.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

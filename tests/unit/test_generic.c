@@ -1,4 +1,6 @@
 /* The generic plugin: any register or bit, every word order, NaN/Inf, range. */
+#include "config.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,6 @@
 /* Coalescing of register needs into requests (daemon/plan.c). */
+#include "config.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

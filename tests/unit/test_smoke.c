@@ -1,4 +1,6 @@
 /* The smoke plugin: alarm / fault / normal from bits or a status register. */
+#include "config.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>

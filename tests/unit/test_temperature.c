@@ -1,4 +1,6 @@
 /* The temperature plugin: raw sentinels, scale/offset, measuring range. */
+#include "config.h"
+
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
