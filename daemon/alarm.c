@@ -118,33 +118,11 @@ settle(const struct hazmon_level *l, struct hz_level_state *st, unsigned i,
 	/* latched and unacknowledged: stays active until acknowledged */
 }
 
-unsigned
-alarm_eval(const struct hazmon_level *levels, unsigned n, struct hz_level_state *st,
-    double value, int64_t ts_ms, int suppressed, struct hz_transition *out)
-{
-	unsigned k = 0;
-
-	if (isnan(value))
-		return 0;
-	for (unsigned i = 0; i < n; i++) {
-		double x;
-
-		if (observed(&levels[i], &st[i], value, ts_ms, &x))
-			step_condition(&levels[i], &st[i], x, ts_ms);
-	}
-	if (suppressed)
-		return 0;
-	/* Clears first, highest level first; then raises, lowest first. */
-	for (unsigned i = n; i-- > 0; )
-		if (!st[i].cond)
-			settle(&levels[i], &st[i], i, ts_ms, out, &k);
-	for (unsigned i = 0; i < n; i++)
-		if (st[i].cond)
-			settle(&levels[i], &st[i], i, ts_ms, out, &k);
-	return k;
-}
-
-/* After shelving or out-of-service ends: apply what the conditions say now. */
+/*
+ * Brings every level's state in line with its condition: after a reading,
+ * and when shelving or out-of-service ends.  Clears first, highest level
+ * first; then raises, lowest first.
+ */
 unsigned
 alarm_reconcile(const struct hazmon_level *levels, unsigned n,
     struct hz_level_state *st, int64_t ts_ms, struct hz_transition *out)
@@ -158,6 +136,21 @@ alarm_reconcile(const struct hazmon_level *levels, unsigned n,
 		if (st[i].cond)
 			settle(&levels[i], &st[i], i, ts_ms, out, &k);
 	return k;
+}
+
+unsigned
+alarm_eval(const struct hazmon_level *levels, unsigned n, struct hz_level_state *st,
+    double value, int64_t ts_ms, int suppressed, struct hz_transition *out)
+{
+	if (isnan(value))
+		return 0;
+	for (unsigned i = 0; i < n; i++) {
+		double x;
+
+		if (observed(&levels[i], &st[i], value, ts_ms, &x))
+			step_condition(&levels[i], &st[i], x, ts_ms);
+	}
+	return suppressed ? 0 : alarm_reconcile(levels, n, st, ts_ms, out);
 }
 
 /*
