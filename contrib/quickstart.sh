@@ -3,7 +3,8 @@
 #
 #   bash contrib/quickstart.sh demo   install what is missing, build, run the demo
 #   bash contrib/quickstart.sh test   install what is missing, build, run every test
-#                                     (plain build and ASan/UBSan build); the last
+#                                     (plain build and ASan/UBSan build, then
+#                                     make distcheck as one more test); the last
 #                                     line is "N passed, N failed"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,7 @@ cd "$(dirname "$0")/.."
 DEPS="build-essential autoconf automake libtool pkg-config
   libmodbus-dev libmosquitto-dev libconfig-dev libsystemd-dev libjansson-dev
   libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps
-  socat openssl"
+  socat openssl systemd sqlite3"
 
 install_deps() {
 	local missing=() p
@@ -58,6 +59,26 @@ run_tests() {
 	rm -f "$out"
 }
 
+# run_distcheck: make distcheck in a fresh directory (the tarball builds
+# from a read-only source tree, passes the plain test suite, installs under
+# DESTDIR and uninstalls cleanly); counts as one test in PASSED/FAILED.
+run_distcheck() {
+	local top=$PWD dir rc=0
+	dir=$(mktemp -d /tmp/hazmon-distcheck.XXXXXX)
+	(cd "$dir" && "$top/configure" -q && make -j"$(nproc)" distcheck) \
+	    >"$dir/distcheck.log" 2>&1 || rc=$?
+	if [ "$rc" = 0 ]; then
+		echo "PASS: make distcheck"
+		PASSED=1 FAILED=0
+		rm -rf "$dir"
+	else
+		echo "FAIL: make distcheck (log in $dir/distcheck.log)"
+		grep -E '^(FAIL|ERROR):' "$dir/distcheck.log" || true
+		tail -n 40 "$dir/distcheck.log"
+		PASSED=0 FAILED=1
+	fi
+}
+
 case "${1:-}" in
 demo)
 	install_deps
@@ -71,6 +92,8 @@ test)
 	run_tests _build "plain build"
 	p=$PASSED f=$FAILED
 	run_tests _build-asan "ASan/UBSan build"
+	p=$((p + PASSED)) f=$((f + FAILED))
+	run_distcheck
 	p=$((p + PASSED)) f=$((f + FAILED))
 	echo "$p passed, $f failed"
 	[ "$f" = 0 ]

@@ -1,0 +1,233 @@
+#!/bin/bash
+# hazmond under systemd, tested without systemd as PID 1:
+# - the sd_notify protocol, read from a real datagram socket that
+#   NOTIFY_SOCKET points at (READY=1 only after start-up, STATUS= summaries,
+#   STOPPING=1 on SIGTERM, nothing at all from -t or a failed start);
+# - make install DESTDIR=... puts every file in place, never touches an
+#   operator's hazmond.conf, and make uninstall removes what it installed;
+# - the installed unit passes systemd-analyze verify, keeps its exposure
+#   score, and the sysusers.d snippet creates the service user.
+. "$top_srcdir/tests/lib.sh"
+
+# ---- a notify socket: one line per assignment, "notify[N]: KEY=VALUE" for
+# datagram N, appended with a single write to the file given.  hazmond's
+# stderr is appended to the same file, so the file records the order of
+# log lines and notifications.  Perl is Essential in Debian.
+NOTIFY_SOCK=$T/notify.sock
+RUN=$T/run.log
+: >"$RUN"
+spawn notify perl -e '
+	use strict; use warnings; use Socket;
+	my ($path, $out) = @ARGV;
+	socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
+	bind($s, pack_sockaddr_un($path)) or die "bind $path: $!\n";
+	open(my $o, ">>", $out) or die "$out: $!\n";
+	my $n = 0;
+	while (defined(recv($s, my $buf, 65536, 0))) {
+		$n++;
+		my $lines = join("", map { "notify[$n]: $_\n" } split(/\n/, $buf));
+		syswrite($o, $lines);
+	}' "$NOTIFY_SOCK" "$RUN"
+wait_for 5 test -S "$NOTIFY_SOCK" || bail "notify receiver did not start"
+
+# notify_sync: every datagram sent so far has been written to $RUN (the
+# socket is FIFO, so our own marker comes after them).
+SYNC=0
+notify_sync() {
+	SYNC=$((SYNC + 1))
+	printf 'X-SYNC=%d' "$SYNC" | socat -u - "UNIX-SENDTO:$NOTIFY_SOCK" &&
+	    wait_for 5 grep -q "^notify\[[0-9]*\]: X-SYNC=$SYNC\$" "$RUN"
+}
+notified() { grep -q -E "^notify\[[0-9]+\]: $1\$" "$RUN"; }
+n_notified() { grep -c -E "^notify\[[0-9]+\]: $1\$" "$RUN"; }
+no_notification() { ! grep '^notify' "$RUN" | grep -qv ': X-SYNC='; }
+line_of() { grep -n -m 1 -E "$1" "$RUN" | cut -d: -f1; }
+
+start_broker
+cat >"$T/plant.sim" <<'EOS'
+set 1 holding 0 5.0 float32 CDAB
+EOS
+start_sim 0 "$T/plant.sim"
+
+conf() {	# conf FILE STATE_DIR
+	cat >"$1" <<EOC
+site = { id = "notify-site"; };
+daemon = { state_dir = "$2"; log_level = "info"; };
+mqtt = ( { name = "local"; host = "127.0.0.1"; port = $BROKER_PORT; } );
+buses = ( { name = "line1"; type = "tcp"; host = "127.0.0.1"; port = $SIM_PORT;
+            timeout_ms = 200; retries = 0; } );
+sensors = (
+  { id = "ch4-tank-a"; plugin = "gas"; bus = "line1"; slave = 1; interval = 0.2;
+    register = { table = "holding"; address = 0; type = "float32"; order = "CDAB"; };
+    unit = "%LEL"; range = 100.0;
+    levels = ( { name = "first"; above = 20.0; priority = "high"; } ); },
+  { id = "ch4-tank-b"; plugin = "gas"; bus = "line1"; slave = 1; interval = 0.2;
+    register = { table = "holding"; address = 2; type = "float32"; order = "CDAB"; };
+    unit = "%LEL"; range = 100.0;
+    levels = ( { name = "first"; above = 20.0; priority = "high"; } ); }
+);
+EOC
+}
+conf "$T/hazmond.conf" "$T/state"
+
+# ---- no notification from a config check or a start that fails
+NOTIFY_SOCKET=$NOTIFY_SOCK "$HAZMOND" -t -c "$T/hazmond.conf" -P "$PLUGIN_DIR" \
+    >"$T/check.out" 2>&1
+check "hazmond -t accepts the test config" test $? = 0
+notify_sync
+check "hazmond -t sends no notification" no_notification
+
+sed 's/log_level = "info";/log_level = "info"; bogus_key = 1;/' \
+    "$T/hazmond.conf" >"$T/bad.conf"
+NOTIFY_SOCKET=$NOTIFY_SOCK "$HAZMOND" -c "$T/bad.conf" -P "$PLUGIN_DIR" \
+    >"$T/bad.out" 2>&1
+check "an invalid config: hazmond exits 1" test $? = 1
+notify_sync
+check "an invalid config: no notification, no READY=1" no_notification
+
+: >"$T/not-a-dir"
+conf "$T/noledger.conf" "$T/not-a-dir/state"
+NOTIFY_SOCKET=$NOTIFY_SOCK timeout 20 "$HAZMOND" -c "$T/noledger.conf" \
+    -P "$PLUGIN_DIR" >"$T/noledger.out" 2>&1
+check "a ledger that cannot be opened: hazmond exits 1" test $? = 1
+notify_sync
+check "a ledger that cannot be opened: no READY=1" not notified 'READY=1'
+: >"$RUN"
+
+# ---- a real start: READY=1 after the "started" line, live STATUS=, then
+# STOPPING=1 on SIGTERM and exit 0.
+spawn hazmond-sh env NOTIFY_SOCKET="$NOTIFY_SOCK" \
+    sh -c 'exec "$1" -c "$2" -P "$3" >>"$4" 2>&1' sh \
+    "$HAZMOND" "$T/hazmond.conf" "$PLUGIN_DIR" "$RUN"
+HAZMOND_PID=$LAST_PID
+check "READY=1 arrives" wait_for 10 notified 'READY=1'
+ready=$(line_of '^notify\[[0-9]+\]: READY=1$')
+started=$(line_of 'started: site ')
+check "READY=1 comes after the \"started\" log line" \
+    test -n "$started" -a -n "$ready" -a "${started:-0}" -lt "${ready:-0}"
+check "READY=1 is sent once" test "$(n_notified 'READY=1')" = 1
+check "STATUS= summarizes sensors, buses and destinations" \
+    wait_for 12 notified 'STATUS=2 sensors on 1 buses; 1/1 MQTT destinations connected; .*'
+sim set 1 holding 0 25.0 float32 CDAB
+check "STATUS= follows the daemon: 1 event since start" \
+    wait_for 12 notified 'STATUS=.*[^0-9]1 events? since start.*'
+check "no STOPPING=1 while running" not notified 'STOPPING=1'
+
+kill -TERM "$HAZMOND_PID"
+check "SIGTERM: STOPPING=1 arrives" wait_for 10 notified 'STOPPING=1'
+check "SIGTERM: hazmond exits within 10 s" wait_exit "$HAZMOND_PID" 10
+wait "$HAZMOND_PID"; rc=$?; forget_pid "$HAZMOND_PID"
+check "SIGTERM: exit status 0" test "$rc" = 0
+check "STOPPING=1 comes after READY=1" \
+    test "$(line_of '^notify\[[0-9]+\]: STOPPING=1$')" -gt "$ready"
+notify_sync
+check "no READY=1 after STOPPING=1" test "$(n_notified 'READY=1')" = 1
+
+# ---- make install DESTDIR=... from the build tree
+# The nested make must not inherit the jobserver of a surrounding make check.
+unset MAKEFLAGS MFLAGS MAKELEVEL
+MK() { make -s -C "$top_builddir" "$@"; }
+printf 'hz-print-dirs:\n' >"$T/dirs.mk"
+for v in prefix bindir sbindir sysconfdir pkglibdir includedir libdir \
+    mandir systemdsystemunitdir sysusersdir; do
+	printf '\t@echo "%s=$(%s)"\n' "$v" "$v" >>"$T/dirs.mk"
+done
+MK -f Makefile -f "$T/dirs.mk" hz-print-dirs >"$T/dirs" 2>"$T/dirs.err" ||
+    bail "cannot read the install directories from $top_builddir/Makefile"
+dir() { sed -n "s|^$1=||p" "$T/dirs"; }
+D=$T/inst
+unit=$D$(dir systemdsystemunitdir)/hazmond.service
+example=$D$(dir sysconfdir)/hazmon/hazmond.conf.example
+mine=$D$(dir sysconfdir)/hazmon/hazmond.conf
+mkdir -p "$(dirname "$mine")"
+echo "# the operator's own config" >"$mine"
+
+MK install DESTDIR="$D" >"$T/install.log" 2>&1
+check "make install DESTDIR=... succeeds" test $? = 0
+for f in "$(dir sbindir)/hazmond" "$(dir bindir)/hazmon-sim"; do
+	check "installed and executable: $f" test -x "$D$f" -a -f "$D$f"
+done
+for f in "$(dir pkglibdir)"/{gas,smoke,temperature,generic}.so \
+    "$(dir includedir)/hazmon-plugin.h" \
+    "$(dir libdir)/pkgconfig/hazmon-plugin.pc" \
+    "$(dir systemdsystemunitdir)/hazmond.service" \
+    "$(dir sysusersdir)/hazmon.conf" \
+    "$(dir sysconfdir)/hazmon/hazmond.conf.example" \
+    "$(dir mandir)/man8/hazmond.8" "$(dir mandir)/man5/hazmond.conf.5" \
+    "$(dir mandir)/man1/hazmon-sim.1"; do
+	check "installed: $f" test -s "$D$f"
+done
+check "an existing hazmond.conf is left alone" \
+    grep -qx "# the operator's own config" "$mine"
+"$D$(dir sbindir)/hazmond" -t -c "$example" -P "$D$(dir pkglibdir)" \
+    >"$T/example.out" 2>&1
+check "the installed hazmond and plugins accept the installed example" \
+    test $? = 0
+
+# ---- the installed unit
+check "unit: Type=notify" grep -qx 'Type=notify' "$unit"
+check "unit: ExecStart runs the installed daemon on the installed config" \
+    grep -qx "ExecStart=$(dir sbindir)/hazmond -c $(dir sysconfdir)/hazmon/hazmond.conf" "$unit"
+check "unit: ExecStartPre validates the config first" \
+    grep -qx "ExecStartPre=$(dir sbindir)/hazmond -t -c $(dir sysconfdir)/hazmon/hazmond.conf" "$unit"
+check "unit: every @variable@ was substituted" not grep -q '@[a-z_]*@' "$unit"
+runs_as_hazmon() {
+	grep -qx 'User=hazmon' "$unit" && grep -qx 'Group=hazmon' "$unit" &&
+	    grep -qx 'SupplementaryGroups=dialout' "$unit"
+}
+check "unit: runs as hazmon with dialout" runs_as_hazmon
+# WatchdogSec= without WATCHDOG=1 from the daemon would kill it.
+if grep -q 'WATCHDOG=1' "$top_srcdir"/daemon/*.c; then
+	check "unit: WatchdogSec= is set (hazmond feeds the watchdog)" \
+	    grep -q '^WatchdogSec=' "$unit"
+else
+	check "unit: no WatchdogSec= (hazmond does not feed a watchdog yet)" \
+	    not grep -q '^WatchdogSec=' "$unit"
+fi
+
+# systemd-analyze checks that ExecStart= is executable: point it at the
+# DESTDIR copy.  With man(1) at hand, the man pages named in
+# Documentation= are looked up among the installed ones too.
+mkdir -p "$T/verify"
+sed "s|=$(dir sbindir)/|=$D$(dir sbindir)/|" "$unit" >"$T/verify/hazmond.service"
+if ! command -v systemd-analyze >/dev/null; then
+	ok "systemd-analyze verify # SKIP systemd-analyze is not installed"
+	ok "systemd-analyze security # SKIP systemd-analyze is not installed"
+else
+	if command -v man >/dev/null; then man=yes; else man=no; fi
+	MANPATH=$D$(dir mandir) systemd-analyze verify --man=$man \
+	    "$T/verify/hazmond.service" >"$T/verify.out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$T/verify.out"
+	check "systemd-analyze verify: passes without a message" \
+	    test "$rc" = 0 -a ! -s "$T/verify.out"
+	if systemd-analyze --help 2>&1 | grep -q -- '--offline'; then
+		# --threshold is ten times the printed exposure level.
+		systemd-analyze security --offline=true --threshold=20 \
+		    "$T/verify/hazmond.service" >"$T/security.out" 2>&1
+		rc=$?
+		grep 'Overall exposure' "$T/security.out" | sed 's/^/# /'
+		check "systemd-analyze security: exposure level at most 2.0" \
+		    test "$rc" = 0
+	else
+		ok "systemd-analyze security # SKIP no --offline in this systemd"
+	fi
+fi
+
+if ! command -v systemd-sysusers >/dev/null; then
+	ok "sysusers.d creates the hazmon user # SKIP systemd-sysusers is not installed"
+else
+	mkdir -p "$T/sysroot/etc"
+	systemd-sysusers --root="$T/sysroot" "$D$(dir sysusersdir)/hazmon.conf" \
+	    >"$T/sysusers.out" 2>&1
+	check "sysusers.d creates the hazmon user, home /var/lib/hazmon" \
+	    grep -q '^hazmon:x:[0-9]*:[0-9]*:[^:]*:/var/lib/hazmon:' "$T/sysroot/etc/passwd"
+	check "sysusers.d puts hazmon in dialout" \
+	    grep -qE '^dialout:x:[0-9]+:(.*,)?hazmon(,|$)' "$T/sysroot/etc/group"
+fi
+
+MK uninstall DESTDIR="$D" >"$T/uninstall.log" 2>&1
+check "make uninstall DESTDIR=... succeeds" test $? = 0
+check "make uninstall leaves only the operator's hazmond.conf" \
+    test "$(find "$D" -type f)" = "$mine"
+done_testing
