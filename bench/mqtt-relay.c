@@ -63,6 +63,7 @@ main(int argc, char **argv)
 	}
 	mosquitto_lib_init();
 	m = mosquitto_new("hazmon-bench-relay", true, NULL);
+	mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
 	mosquitto_connect_callback_set(m, on_connect);
 	mosquitto_message_callback_set(m, on_message);
 	if (mosquitto_connect(m, argv[1], atoi(argv[2]), 30) != MOSQ_ERR_SUCCESS) {

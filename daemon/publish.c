@@ -328,6 +328,11 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 	if (p->m == NULL)
 		fatal("mqtt %s: mosquitto_new", p->d->name);
 	mosquitto_int_option(p->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	/*
+	 * An alarm must not wait for Nagle: a small publish behind an
+	 * unacknowledged one would sit out the broker's delayed ACK (~40 ms).
+	 */
+	mosquitto_int_option(p->m, MOSQ_OPT_TCP_NODELAY, 1);
 	if (p->d->username && mosquitto_username_pw_set(p->m, p->d->username,
 	    p->d->password) != MOSQ_ERR_SUCCESS)
 		fatalx("mqtt %s: cannot set the user name", p->d->name);
