@@ -15,7 +15,7 @@ start_sim 0 "$here/conf/demo-plant.sim"
 # The shipped example config, pointed at the simulator and the local broker.
 sed -e "s/host = \"10.1.2.30\"; port = 502;/host = \"127.0.0.1\"; port = $SIM_PORT;/" \
     -e "s/port      = 1883;/port      = $BROKER_PORT;/" \
-    -e "s|state_dir  = \"/var/lib/hazmon\";|state_dir  = \"$T/state\";|" \
+    -e "s|# state_dir = \"/var/lib/hazmon\";|state_dir = \"$T/state\"; #|" \
     "$here/conf/hazmond.conf" >"$T/hazmond.conf"
 start_sub "$T/events.out"
 echo "== broker 127.0.0.1:$BROKER_PORT, simulator 127.0.0.1:$SIM_PORT, hazmond -c $T/hazmond.conf"

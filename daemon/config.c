@@ -158,6 +158,21 @@ load_site(struct loader *ld, struct hazmon_cfg *root)
 	hostapi_free(g);
 }
 
+/* Under systemd, StateDirectory= is where the unit lets us write. */
+static char *
+default_state_dir(void)
+{
+	const char *env = getenv("STATE_DIRECTORY");
+
+	char *d;
+
+	if (env == NULL || *env == '\0')
+		return xstrdup(HZ_STATE_DIR);
+	if ((d = strndup(env, strcspn(env, ":"))) == NULL)
+		fatal("strndup");
+	return d;
+}
+
 static void
 load_daemon(struct loader *ld, struct hazmon_cfg *root)
 {
@@ -175,12 +190,14 @@ load_daemon(struct loader *ld, struct hazmon_cfg *root)
 	c->retention_days = 180;
 	if (s == NULL) {
 		c->plugin_dir = xstrdup(HZ_PLUGIN_DIR);
-		c->state_dir = xstrdup(HZ_STATE_DIR);
+		c->state_dir = default_state_dir();
 		goto override;
 	}
 	g = hostapi_wrap(s, c->path, &ld->errors);
 	c->plugin_dir = opt_string(g, "plugin_dir", HZ_PLUGIN_DIR);
-	c->state_dir = opt_string(g, "state_dir", HZ_STATE_DIR);
+	c->state_dir = opt_string(g, "state_dir", NULL);
+	if (c->state_dir == NULL)
+		c->state_dir = default_state_dir();
 	c->retention_days = opt_int(g, "retention_days", 180, 1, 36500);
 	if (hz_host.get_string(g, "log_level", &lvl) == 0 &&
 	    (c->log_level = log_level_parse(lvl)) < 0) {
