@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "hazmond.h"
+#include "confload.h"
 
 #ifndef HZ_PLUGIN_DIR
 #define HZ_PLUGIN_DIR "/usr/lib/hazmon"
@@ -25,12 +26,6 @@
 #define HZ_STATE_DIR "/var/lib/hazmon"
 #endif
 
-struct loader {
-	struct hz_config *c;
-	config_t lc;
-	int errors;
-	const char *plugin_dir_override;
-};
 
 static int
 valid_id(const char *s, int allow_upper_dot)
@@ -51,8 +46,8 @@ valid_id(const char *s, int allow_upper_dot)
 }
 
 /* Reads an optional string into a malloc'ed copy, or the default. */
-static char *
-opt_string(struct hazmon_cfg *g, const char *key, const char *def)
+char *
+cfg__opt_string(struct hazmon_cfg *g, const char *key, const char *def)
 {
 	const char *s = def;
 
@@ -61,8 +56,8 @@ opt_string(struct hazmon_cfg *g, const char *key, const char *def)
 }
 
 /* Reads an optional whole number and checks its range. */
-static int
-opt_int(struct hazmon_cfg *g, const char *key, int def, int lo, int hi)
+int
+cfg__opt_int(struct hazmon_cfg *g, const char *key, int def, int lo, int hi)
 {
 	long long v = def;
 
@@ -73,8 +68,8 @@ opt_int(struct hazmon_cfg *g, const char *key, int def, int lo, int hi)
 	return (int)v;
 }
 
-static double
-opt_number(struct hazmon_cfg *g, const char *key, double def, double lo,
+double
+cfg__opt_number(struct hazmon_cfg *g, const char *key, double def, double lo,
     double hi)
 {
 	double v = def;
@@ -87,8 +82,8 @@ opt_number(struct hazmon_cfg *g, const char *key, double def, double lo,
 }
 
 /* Reads a required identifier into buf. */
-static void
-req_id(struct hazmon_cfg *g, const char *key, char *buf, int allow_upper_dot,
+void
+cfg__req_id(struct hazmon_cfg *g, const char *key, char *buf, int allow_upper_dot,
     const char *what)
 {
 	const char *s = NULL;
@@ -108,8 +103,8 @@ req_id(struct hazmon_cfg *g, const char *key, char *buf, int allow_upper_dot,
  * Returns the named list, or NULL.  A group where a list is expected is
  * the commonest libconfig slip, so it gets its own hint.
  */
-static config_setting_t *
-get_list(struct loader *ld, struct hazmon_cfg *root, const char *key)
+config_setting_t *
+cfg__get_list(struct loader *ld, struct hazmon_cfg *root, const char *key)
 {
 	config_setting_t *s = config_setting_get_member(config_root_setting(&ld->lc), key);
 
@@ -125,8 +120,8 @@ get_list(struct loader *ld, struct hazmon_cfg *root, const char *key)
 }
 
 /* Wraps the i'th element of a list, which must be a group. */
-static struct hazmon_cfg *
-list_group(struct loader *ld, config_setting_t *list, unsigned i)
+struct hazmon_cfg *
+cfg__list_group(struct loader *ld, config_setting_t *list, unsigned i)
 {
 	config_setting_t *e = config_setting_get_elem(list, i);
 
@@ -152,8 +147,8 @@ load_site(struct loader *ld, struct hazmon_cfg *root)
 		return;
 	}
 	g = hostapi_wrap(s, ld->c->path, &ld->errors);
-	req_id(g, "id", ld->c->site_id, 0, "site");
-	ld->c->site_name = opt_string(g, "name", ld->c->site_id);
+	cfg__req_id(g, "id", ld->c->site_id, 0, "site");
+	ld->c->site_name = cfg__opt_string(g, "name", ld->c->site_id);
 	hostapi_check_unknown(g, NULL);
 	hostapi_free(g);
 }
@@ -194,11 +189,11 @@ load_daemon(struct loader *ld, struct hazmon_cfg *root)
 		goto override;
 	}
 	g = hostapi_wrap(s, c->path, &ld->errors);
-	c->plugin_dir = opt_string(g, "plugin_dir", HZ_PLUGIN_DIR);
-	c->state_dir = opt_string(g, "state_dir", NULL);
+	c->plugin_dir = cfg__opt_string(g, "plugin_dir", HZ_PLUGIN_DIR);
+	c->state_dir = cfg__opt_string(g, "state_dir", NULL);
 	if (c->state_dir == NULL)
 		c->state_dir = default_state_dir();
-	c->retention_days = opt_int(g, "retention_days", 180, 1, 36500);
+	c->retention_days = cfg__opt_int(g, "retention_days", 180, 1, 36500);
 	if (hz_host.get_string(g, "log_level", &lvl) == 0 &&
 	    (c->log_level = log_level_parse(lvl)) < 0) {
 		hz_host.error(g, "log_level", "\"%s\" is not one of debug, info, "
@@ -211,234 +206,6 @@ override:
 	if (ld->plugin_dir_override) {
 		free(c->plugin_dir);
 		c->plugin_dir = xstrdup(ld->plugin_dir_override);
-	}
-}
-
-/*
- * Reads a password from a file that only its owner and group may read:
- * secrets never sit in the config (which is often world-readable) and are
- * never logged.
- */
-static char *
-read_secret(struct hazmon_cfg *g, const char *key, const char *path)
-{
-	struct stat st;
-	char buf[512];
-	size_t n;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		hz_host.error(g, key, "cannot read %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fileno(f), &st) != 0 || (st.st_mode & 0007)) {
-		hz_host.error(g, key, "%s is readable by others (mode %04o); "
-		    "chmod o-rwx it", path, (unsigned)(st.st_mode & 07777));
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';	/* the first line is the password */
-	if (buf[0] == '\0') {
-		hz_host.error(g, key, "%s holds no password", path);
-		return NULL;
-	}
-	return xstrdup(buf);
-}
-
-static int
-readable(struct hazmon_cfg *g, const char *key, const char *path)
-{
-	if (path && access(path, R_OK) != 0) {
-		hz_host.error(g, key, "cannot read %s: %s", path, strerror(errno));
-		return 0;
-	}
-	return 1;
-}
-
-static void
-load_tls(struct loader *ld, struct hazmon_cfg *dg, struct hz_dest *d, unsigned i)
-{
-	config_setting_t *s = config_setting_get_member(config_setting_get_elem(
-	    config_setting_get_member(config_root_setting(&ld->lc), "mqtt"), i), "tls");
-	struct hazmon_cfg *g;
-
-	hostapi_mark(dg, "tls");
-	if (s == NULL)
-		return;
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
-		hz_host.error(dg, "tls", "must be a group: tls = { ca_file = \"...\"; };");
-		return;
-	}
-	g = hostapi_wrap(s, ld->c->path, &ld->errors);
-	d->tls = 1;
-	d->ca_file = opt_string(g, "ca_file", NULL);
-	d->ca_path = opt_string(g, "ca_path", NULL);
-	d->cert_file = opt_string(g, "cert_file", NULL);
-	d->key_file = opt_string(g, "key_file", NULL);
-	d->tls_version = opt_string(g, "version", NULL);
-	(void)hz_host.get_bool(g, "insecure", &d->tls_insecure);
-	if (!d->ca_file && !d->ca_path)
-		hz_host.error(g, NULL, "tls needs 'ca_file' or 'ca_path' to verify the broker");
-	if (!d->cert_file != !d->key_file)
-		hz_host.error(g, NULL, "'cert_file' and 'key_file' go together");
-	if (d->tls_version && strcmp(d->tls_version, "tlsv1.2") &&
-	    strcmp(d->tls_version, "tlsv1.3"))
-		hz_host.error(g, "version", "\"%s\" is not \"tlsv1.2\" or \"tlsv1.3\"",
-		    d->tls_version);
-	(void)(readable(g, "ca_file", d->ca_file) && readable(g, "cert_file",
-	    d->cert_file) && readable(g, "key_file", d->key_file));
-	hostapi_check_unknown(g, NULL);
-	hostapi_free(g);
-}
-
-static void
-load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i)
-{
-	struct hz_config *c = ld->c;
-	char def[HZ_ID_MAX + 16];
-
-	const char *name = NULL, *pwfile;
-
-	snprintf(d->name, sizeof(d->name), "mqtt%u", i + 1);
-	if (hz_host.get_string(g, "name", &name) == 0)
-		req_id(g, "name", d->name, 0, "an mqtt destination");
-	d->host = opt_string(g, "host", "127.0.0.1");
-	d->port = opt_int(g, "port", 1883, 1, 65535);
-	snprintf(def, sizeof(def), "hazmon/%s", c->site_id);
-	d->prefix = opt_string(g, "prefix", def);
-	if (c->site_id[0] && (d->prefix[0] == '\0' || strpbrk(d->prefix, "+#") ||
-	    d->prefix[strlen(d->prefix) - 1] == '/'))
-		hz_host.error(g, "prefix", "\"%s\" must be non-empty, without + or # "
-		    "and without a trailing /", d->prefix);
-	d->qos = opt_int(g, "qos", 1, 1, 2);
-	d->keepalive = opt_int(g, "keepalive", 30, 5, 3600);
-	(void)hz_host.get_bool(g, "commands", &d->commands);
-	d->username = opt_string(g, "username", NULL);
-	if (hz_host.get_string(g, "password_file", &pwfile) == 0) {
-		if (d->username == NULL)
-			hz_host.error(g, "password_file", "a password needs 'username'");
-		d->password = read_secret(g, "password_file", pwfile);
-	}
-	load_tls(ld, g, d, i);
-	d->line = config_setting_source_line(config_setting_get_elem(
-	    config_setting_get_member(config_root_setting(&ld->lc), "mqtt"), i));
-	hostapi_check_unknown(g, NULL);
-}
-
-static void
-load_mqtt(struct loader *ld, struct hazmon_cfg *root)
-{
-	config_setting_t *list = get_list(ld, root, "mqtt");
-	struct hz_config *c = ld->c;
-
-	if (list == NULL || config_setting_length(list) == 0) {
-		if (list || !config_setting_get_member(config_root_setting(&ld->lc), "mqtt"))
-			hz_host.error(root, list ? "mqtt" : NULL,
-			    "at least one mqtt destination is required: mqtt = ( { host = \"...\"; } );");
-		return;
-	}
-	c->n_dests = (unsigned)config_setting_length(list);
-	c->dests = xcalloc(c->n_dests, sizeof(*c->dests));
-	for (unsigned i = 0; i < c->n_dests; i++) {
-		struct hazmon_cfg *g = list_group(ld, list, i);
-
-		if (g == NULL)
-			continue;
-		load_dest(ld, g, &c->dests[i], i);
-		for (unsigned j = 0; j < i; j++)
-			if (strcmp(c->dests[j].name, c->dests[i].name) == 0)
-				hz_host.error(g, "name", "duplicate mqtt destination \"%s\"",
-				    c->dests[i].name);
-		hostapi_free(g);
-	}
-}
-
-static void
-load_bus_tcp(struct hazmon_cfg *g, struct hz_bus *b)
-{
-	b->type = HZ_BUS_TCP;
-	b->host = opt_string(g, "host", NULL);
-	if (b->host == NULL)
-		hz_host.error(g, NULL, "tcp bus needs 'host'");
-	b->port = opt_int(g, "port", 502, 1, 65535);
-}
-
-static void
-load_bus_rtu(struct hazmon_cfg *g, struct hz_bus *b)
-{
-	const char *parity = "N";
-
-	b->type = HZ_BUS_RTU;
-	b->device = opt_string(g, "device", NULL);
-	if (b->device == NULL)
-		hz_host.error(g, NULL, "rtu bus needs 'device' (e.g. \"/dev/ttyUSB0\")");
-	b->baud = opt_int(g, "baud", 9600, 50, 4000000);
-	if (hz_host.get_string(g, "parity", &parity) == 0 &&
-	    (strlen(parity) != 1 || !strchr("NEO", parity[0])))
-		hz_host.error(g, "parity", "\"%s\" is not \"N\", \"E\" or \"O\"", parity);
-	b->parity = strlen(parity) == 1 && strchr("NEO", parity[0]) ? parity[0] : 'N';
-	b->data_bits = opt_int(g, "data_bits", 8, 5, 8);
-	b->stop_bits = opt_int(g, "stop_bits", 1, 1, 2);
-	b->rs485 = 0;
-	(void)hz_host.get_bool(g, "rs485", &b->rs485);
-}
-
-static void
-load_bus(struct loader *ld, struct hazmon_cfg *g, struct hz_bus *b)
-{
-	const char *type = NULL;
-
-	req_id(g, "name", b->name, 0, "a bus");
-	if (hz_host.get_string(g, "type", &type) == 1)
-		hz_host.error(g, NULL, "bus needs 'type' (\"tcp\" or \"rtu\")");
-	else if (type && strcmp(type, "tcp") == 0)
-		load_bus_tcp(g, b);
-	else if (type && strcmp(type, "rtu") == 0)
-		load_bus_rtu(g, b);
-	else if (type)
-		hz_host.error(g, "type", "\"%s\" is not \"tcp\" or \"rtu\"", type);
-	b->timeout_ms = opt_int(g, "timeout_ms", b->type == HZ_BUS_RTU ? 300 : 1000,
-	    10, 60000);
-	b->retries = opt_int(g, "retries", 1, 0, 10);
-	b->fault_after = opt_int(g, "fault_after", 3, 1, 1000);
-	b->pause_ms = opt_int(g, "pause_ms", 0, 0, 10000);
-	b->connect_pause_ms = opt_int(g, "connect_pause_ms", 0, 0, 60000);
-	b->plan.max_regs = (unsigned)opt_int(g, "max_registers", 125, 1, 125);
-	b->plan.max_bits = (unsigned)opt_int(g, "max_bits", 2000, 1, 2000);
-	b->plan.gap = (unsigned)opt_int(g, "gap", 0, 0, 124);
-	b->plan.coalesce = 1;
-	(void)hz_host.get_bool(g, "coalesce", &b->plan.coalesce);
-	hostapi_check_unknown(g, NULL);
-	(void)ld;
-}
-
-static void
-load_buses(struct loader *ld, struct hazmon_cfg *root)
-{
-	config_setting_t *list = get_list(ld, root, "buses");
-	struct hz_config *c = ld->c;
-
-	if (list == NULL) {
-		if (!config_setting_get_member(config_root_setting(&ld->lc), "buses"))
-			hz_host.error(root, NULL, "a 'buses = ( ... );' list is required");
-		return;
-	}
-	c->n_buses = (unsigned)config_setting_length(list);
-	c->buses = xcalloc(c->n_buses, sizeof(*c->buses));
-	for (unsigned i = 0; i < c->n_buses; i++) {
-		struct hazmon_cfg *g = list_group(ld, list, i);
-
-		if (g == NULL)
-			continue;
-		c->buses[i].line = config_setting_source_line(config_setting_get_elem(list, i));
-		load_bus(ld, g, &c->buses[i]);
-		for (unsigned j = 0; j < i; j++)
-			if (c->buses[i].name[0] && strcmp(c->buses[j].name, c->buses[i].name) == 0)
-				hz_host.error(g, "name", "duplicate bus \"%s\"", c->buses[i].name);
-		hostapi_free(g);
 	}
 }
 
@@ -468,9 +235,9 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 	lv->dir = !isnan(above) ? HAZMON_ABOVE : !isnan(below) ? HAZMON_BELOW :
 	    HAZMON_RATE;
 	lv->setpoint = !isnan(above) ? above : !isnan(below) ? below : rate;
-	lv->deadband = opt_number(g, "deadband", 0.0, 0.0, 1e12);
-	lv->on_delay = opt_number(g, "on_delay", 0.0, 0.0, 86400.0);
-	lv->off_delay = opt_number(g, "off_delay", 0.0, 0.0, 86400.0);
+	lv->deadband = cfg__opt_number(g, "deadband", 0.0, 0.0, 1e12);
+	lv->on_delay = cfg__opt_number(g, "on_delay", 0.0, 0.0, 86400.0);
+	lv->off_delay = cfg__opt_number(g, "off_delay", 0.0, 0.0, 86400.0);
 	(void)hz_host.get_bool(g, "latch", &lv->latch);
 	if (hz_host.get_string(g, "priority", &prio) == 0) {
 		for (int i = 0; prios[i]; i++)
@@ -499,7 +266,7 @@ load_levels(struct loader *ld, struct hazmon_cfg *sg, config_setting_t *ss,
 	s->n_levels = (unsigned)config_setting_length(list);
 	s->levels = xcalloc(s->n_levels, sizeof(*s->levels));
 	for (unsigned i = 0; i < s->n_levels; i++) {
-		struct hazmon_cfg *g = list_group(ld, list, i);
+		struct hazmon_cfg *g = cfg__list_group(ld, list, i);
 
 		if (g == NULL)
 			continue;
@@ -572,8 +339,8 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 	char err[512];
 	int errs0 = ld->errors, errs;
 
-	req_id(g, "id", s->id, 1, "a sensor");
-	s->name = opt_string(g, "name", s->id[0] ? s->id : "");
+	cfg__req_id(g, "id", s->id, 1, "a sensor");
+	s->name = cfg__opt_string(g, "name", s->id[0] ? s->id : "");
 	if (hz_host.get_string(g, "bus", &bus) == 1)
 		hz_host.error(g, NULL, "sensor needs 'bus'");
 	s->bus = c->n_buses;
@@ -582,13 +349,13 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 			s->bus = i;
 	if (bus && s->bus == c->n_buses)
 		hz_host.error(g, "bus", "no bus named \"%s\"", bus);
-	s->slave = opt_int(g, "slave", -1, 0, 255);
+	s->slave = cfg__opt_int(g, "slave", -1, 0, 255);
 	if (s->slave == -1)
 		hz_host.error(g, NULL, "sensor needs 'slave' (Modbus unit id 1..247; 255 for TCP)");
 	else if (s->slave == 0)
 		hz_host.error(g, "slave", "0 is the broadcast address and gets no reply");
-	s->interval = opt_number(g, "interval", 1.0, 0.05, 86400.0);
-	s->frozen_after = opt_number(g, "frozen_after", 0.0, 0.0, 30 * 86400.0);
+	s->interval = cfg__opt_number(g, "interval", 1.0, 0.05, 86400.0);
+	s->frozen_after = cfg__opt_number(g, "frozen_after", 0.0, 0.0, 30 * 86400.0);
 	if (s->frozen_after > 0 && s->frozen_after < 2 * s->interval)
 		hz_host.error(g, "frozen_after", "%g s is shorter than two poll intervals",
 		    s->frozen_after);
@@ -620,7 +387,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 static void
 load_sensors(struct loader *ld, struct hazmon_cfg *root)
 {
-	config_setting_t *list = get_list(ld, root, "sensors");
+	config_setting_t *list = cfg__get_list(ld, root, "sensors");
 	struct hz_config *c = ld->c;
 
 	if (list == NULL || config_setting_length(list) == 0) {
@@ -632,7 +399,7 @@ load_sensors(struct loader *ld, struct hazmon_cfg *root)
 	c->n_sensors = (unsigned)config_setting_length(list);
 	c->sensors = xcalloc(c->n_sensors, sizeof(*c->sensors));
 	for (unsigned i = 0; i < c->n_sensors; i++) {
-		struct hazmon_cfg *g = list_group(ld, list, i);
+		struct hazmon_cfg *g = cfg__list_group(ld, list, i);
 		struct hz_sensor *s = &c->sensors[i];
 
 		s->bus = c->n_buses;
@@ -670,8 +437,8 @@ config_load(const char *path, const char *plugin_dir_override, int *n_errors)
 	root = hostapi_wrap(config_root_setting(&ld.lc), path, &ld.errors);
 	load_site(&ld, root);
 	load_daemon(&ld, root);
-	load_mqtt(&ld, root);
-	load_buses(&ld, root);
+	cfg__load_mqtt(&ld, root);
+	cfg__load_buses(&ld, root);
 	load_sensors(&ld, root);
 	hostapi_check_unknown(root, NULL);
 	hostapi_free(root);
@@ -726,63 +493,4 @@ config_free(struct hz_config *c)
 	free(c->plugin_dir);
 	free(c->state_dir);
 	free(c);
-}
-
-/* Prints the effective configuration, defaults included (hazmond -t -v). */
-void
-config_dump(const struct hz_config *c)
-{
-	printf("site %s \"%s\"\n", c->site_id, c->site_name);
-	printf("plugin_dir %s\nstate_dir %s\nretention_days %d\n", c->plugin_dir,
-	    c->state_dir, c->retention_days);
-	for (unsigned i = 0; i < c->n_dests; i++) {
-		const struct hz_dest *d = &c->dests[i];
-
-		printf("mqtt %s %s:%d prefix %s qos %d keepalive %d", d->name,
-		    d->host, d->port, d->prefix, d->qos, d->keepalive);
-		if (d->username)	/* never the password */
-			printf(" username %s%s", d->username, d->password ?
-			    " password (from file)" : "");
-		if (d->tls)
-			printf(" tls%s%s%s", d->ca_file ? " ca_file " : "",
-			    d->ca_file ? d->ca_file : "", d->cert_file ?
-			    " client-cert" : "");
-		printf("\n");
-	}
-	for (unsigned i = 0; i < c->n_buses; i++) {
-		const struct hz_bus *b = &c->buses[i];
-
-		if (b->type == HZ_BUS_TCP)
-			printf("bus %s tcp %s:%d", b->name, b->host, b->port);
-		else
-			printf("bus %s rtu %s %d %d%c%d%s", b->name, b->device, b->baud,
-			    b->data_bits, b->parity, b->stop_bits,
-			    b->rs485 ? " rs485" : "");
-		printf(" timeout %d ms retries %d fault_after %d pause %d ms "
-		    "connect_pause %d ms max_registers %u max_bits %u gap %u%s\n",
-		    b->timeout_ms, b->retries, b->fault_after, b->pause_ms,
-		    b->connect_pause_ms, b->plan.max_regs, b->plan.max_bits,
-		    b->plan.gap, b->plan.coalesce ? "" : " no-coalesce");
-	}
-	for (unsigned i = 0; i < c->n_sensors; i++) {
-		const struct hz_sensor *s = &c->sensors[i];
-
-		printf("sensor %s plugin %s bus %s slave %d interval %gs unit %s\n",
-		    s->id, s->plugin->name, c->buses[s->bus].name, s->slave,
-		    s->interval, s->setup.unit);
-		for (unsigned j = 0; j < s->setup.n_needs; j++)
-			printf("  read %s %u+%u\n",
-			    decode_table_name(s->setup.needs[j].table),
-			    s->setup.needs[j].address, s->setup.needs[j].count);
-		for (unsigned j = 0; j < s->n_levels; j++) {
-			const struct hazmon_level *l = &s->levels[j];
-
-			printf("  level %s %s %g deadband %g on_delay %gs off_delay %gs "
-			    "priority %s%s%s\n", l->name, l->dir == HAZMON_ABOVE ?
-			    "above" : l->dir == HAZMON_BELOW ? "below" :
-			    "rate (per minute)", l->setpoint, l->deadband, l->on_delay,
-			    l->off_delay, l->priority, l->latch ? " latch" : "",
-			    l->line ? "" : " (plugin default)");
-		}
-	}
 }

@@ -1,0 +1,30 @@
+/*
+ * confload.h - what the parts of the config loader (config.c,
+ * config-net.c) share.  Internal to those files.
+ */
+#ifndef HAZMON_CONFLOAD_H
+#define HAZMON_CONFLOAD_H
+
+#include "hazmond.h"
+
+struct loader {
+	struct hz_config *c;
+	config_t lc;
+	int errors;
+	const char *plugin_dir_override;
+};
+
+char *cfg__opt_string(struct hazmon_cfg *g, const char *key, const char *def);
+int cfg__opt_int(struct hazmon_cfg *g, const char *key, int def, int lo, int hi);
+double cfg__opt_number(struct hazmon_cfg *g, const char *key, double def,
+    double lo, double hi);
+void cfg__req_id(struct hazmon_cfg *g, const char *key, char *buf,
+    int allow_upper_dot, const char *what);
+config_setting_t *cfg__get_list(struct loader *ld, struct hazmon_cfg *root,
+    const char *key);
+struct hazmon_cfg *cfg__list_group(struct loader *ld, config_setting_t *list,
+    unsigned i);
+void cfg__load_mqtt(struct loader *ld, struct hazmon_cfg *root);
+void cfg__load_buses(struct loader *ld, struct hazmon_cfg *root);
+
+#endif
