@@ -202,6 +202,19 @@ n_seqs_ge() {
 	[ "$(seqs "$1" | wc -l)" -ge "$2" ]
 }
 
+# wait_quiet SECONDS LOG...: wait (up to SECONDS) until hazmond has recorded
+# no new event for 2 s, so a burst is over before its totals are taken.
+wait_quiet() {
+	local limit=$1 prev=-1 cur i; shift
+	for i in $(seq $((limit / 2))); do
+		cur=$(max_logged_seq "$@")
+		[ "$cur" = "$prev" ] && return 0
+		prev=$cur
+		sleep 2
+	done
+	return 1
+}
+
 # logged_seq_ge N LOG...: hazmond recorded seq N or higher.
 logged_seq_ge() {
 	local n=$1; shift

@@ -47,7 +47,7 @@ kill -KILL "$HAZMOND_PID"; wait "$HAZMOND_PID" 2>/dev/null; forget_pid "$HAZMOND
 start_hazmond "$T/hazmond.conf" hazmond2
 n_online_ge() { [ "$(grep -c '^hazmon/burst/status {"state":"online"' "$T/sub.out")" -gt "$1" ]; }
 check "hazmond back online after SIGKILL" wait_for 10 n_online_ge "$n_online"
-sleep 4		# let the rest of the burst play out
+wait_quiet 60 "$T/hazmond1.log" "$T/hazmond2.log" || bail "the burst never ended"
 check "the will told subscribers hazmond was gone" \
     grep -q '^hazmon/burst/status {"state":"offline"' "$T/sub.out"
 last=$(max_logged_seq "$T/hazmond1.log" "$T/hazmond2.log")
