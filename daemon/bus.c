@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <modbus.h>
 
 #include "hazmond.h"
@@ -60,6 +61,8 @@ struct hz_worker {
 	unsigned *heap;			/* group indices, earliest due first */
 	_Atomic uint64_t polls, requests, failed, readings;
 	_Atomic int connected;
+	_Atomic int64_t busy_since;	/* monotonic ms a poll began; 0 = waiting */
+	int64_t poll_limit_ms;		/* longest a healthy poll can take */
 	unsigned requests_per_cycle;
 };
 
@@ -273,6 +276,20 @@ wait_until(struct hz_worker *w, int64_t deadline)
 	return stop;
 }
 
+/*
+ * Fault injection for the watchdog test: HAZMOND_TEST_HANG_BUS=<name> makes
+ * that bus's worker block, as a driver stuck in a system call would.
+ */
+static void
+test_hang(const struct hz_worker *w)
+{
+	const char *hang = getenv("HAZMOND_TEST_HANG_BUS");
+
+	if (hang && strcmp(hang, w->bus->name) == 0)
+		for (;;)
+			pause();
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -282,7 +299,10 @@ worker_main(void *arg)
 		struct group *g = &w->g[w->heap[0]];
 		int64_t now = now_mono_ms();
 
+		atomic_store(&w->busy_since, now);
+		test_hang(w);
 		poll_group(w, g, now);
+		atomic_store(&w->busy_since, 0);
 		atomic_fetch_add(&w->polls, 1);
 		/* Absolute deadlines: no drift; after an overrun, no catch-up burst. */
 		g->due += g->interval_ms;
@@ -371,7 +391,7 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q)
 	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	int64_t now = now_mono_ms();
-	unsigned *gi;
+	unsigned *gi, max_blocks = 0;
 	int rc;
 
 	w->c = c;
@@ -411,10 +431,20 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q)
 	for (unsigned i = 0; i < w->n_g; i++) {
 		plan_group(w, &w->g[i]);
 		w->requests_per_cycle += w->g[i].n_blocks;
+		if (w->g[i].n_blocks > max_blocks)
+			max_blocks = w->g[i].n_blocks;
 		/* Spread the first polls over the interval: no start-up burst. */
 		w->g[i].due = now + (int64_t)i * w->g[i].interval_ms / w->n_g;
 		w->heap[i] = i;		/* ascending due: already a heap */
 	}
+	/*
+	 * Every request of the largest group timing out on every attempt,
+	 * plus a connect, pauses and the RTU quiet time, plus a second of
+	 * slack: a poll taking longer than that is a stuck worker.
+	 */
+	w->poll_limit_ms = (int64_t)(max_blocks * (w->bus->retries + 2) + 1) *
+	    (w->bus->timeout_ms + w->bus->pause_ms + 100) + w->bus->connect_pause_ms +
+	    1000;
 	log_info("bus %s: %u poll groups, %u requests per cycle", w->bus->name,
 	    w->n_g, w->requests_per_cycle);
 	pthread_mutex_init(&w->lock, NULL);
@@ -449,6 +479,24 @@ bus_stop(struct hz_worker *w)
 	free(w->g);
 	free(w->heap);
 	free(w);
+}
+
+/* How long the worker has been stuck in one poll beyond its limit, or 0. */
+int64_t
+bus_stuck_ms(const struct hz_worker *w, int64_t now)
+{
+	int64_t since;
+
+	if (w == NULL)
+		return 0;
+	since = atomic_load(&((struct hz_worker *)w)->busy_since);
+	return since && now - since > w->poll_limit_ms ? now - since : 0;
+}
+
+const char *
+bus_name(const struct hz_worker *w)
+{
+	return w->bus->name;
 }
 
 void

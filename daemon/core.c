@@ -51,6 +51,8 @@ struct core {
 	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
 	size_t n_batch, cap_batch, n_unrec, cap_unrec;
 	int64_t retry_at, prune_at, tick_at;	/* monotonic ms */
+	int64_t wd_every, wd_at;	/* systemd watchdog; 0 = not asked for */
+	int wd_withheld;
 };
 
 /* An event of the current batch, or one the ledger could not take yet. */
@@ -310,9 +312,38 @@ tick(struct core *k)
 	}
 }
 
+/*
+ * WATCHDOG=1 only while every bus worker is either waiting or inside a
+ * poll that has not overrun its worst case: failed reads are progress, a
+ * worker stuck in a blocking call is not, and then systemd restarts us.
+ */
+static void
+feed_watchdog(struct core *k, int64_t now)
+{
+	for (unsigned b = 0; b < k->c->n_buses; b++) {
+		int64_t stuck = bus_stuck_ms(k->workers[b], now);
+
+		if (stuck == 0)
+			continue;
+		if (!k->wd_withheld++)
+			log_msg(HZ_LOG_ERR, "bus %s: worker stuck in one poll for %lld ms; "
+			    "withholding the watchdog", bus_name(k->workers[b]),
+			    (long long)stuck);
+		return;
+	}
+	if (k->wd_withheld)
+		log_info("all bus workers progress again; feeding the watchdog");
+	k->wd_withheld = 0;
+	sd_notify(0, "WATCHDOG=1");
+}
+
 static void
 housekeeping(struct core *k, int64_t now)
 {
+	if (k->wd_every && now >= k->wd_at) {
+		feed_watchdog(k, now);
+		k->wd_at = now + k->wd_every;
+	}
 	if (now >= k->tick_at) {
 		tick(k);
 		k->tick_at = now + 1000;
@@ -366,6 +397,9 @@ loop_once(struct core *k)
 	struct pollfd pfd[2 + 16];
 	unsigned nd = k->c->n_dests > 16 ? 16 : k->c->n_dests;
 	int64_t now = now_mono_ms(), due = now + 1000;
+
+	if (k->wd_every && k->wd_at < due)
+		due = k->wd_at;
 
 	for (unsigned d = 0; d < k->c->n_dests; d++) {
 		int64_t t = pub_tick(k->pubs[d], now);
@@ -440,6 +474,12 @@ core_run(struct hz_config *c)
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
 	    c->n_dests, (long long)ledger_last_seq(k.l));
 	sd_notify(0, "READY=1");
+	{
+		uint64_t usec = 0;
+
+		if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
+			k.wd_every = (int64_t)(usec / 2000);	/* twice per period */
+	}
 	while (!k.stop) {
 		loop_once(&k);
 		housekeeping(&k, now_mono_ms());

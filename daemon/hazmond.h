@@ -233,6 +233,8 @@ struct hz_worker *bus_start(const struct hz_config *c, unsigned bus,
     struct hz_queue *q);
 void bus_stop(struct hz_worker *w);
 void bus_stats(const struct hz_worker *w, struct hz_bus_stats *out);
+int64_t bus_stuck_ms(const struct hz_worker *w, int64_t now);
+const char *bus_name(const struct hz_worker *w);
 
 /* link.c: a bus's Modbus context (TCP or RTU), connect and backoff */
 struct hz_link {

@@ -123,6 +123,30 @@ check "STOPPING=1 comes after READY=1" \
 notify_sync
 check "no READY=1 after STOPPING=1" test "$(n_notified 'READY=1')" = 1
 
+# ---- the watchdog: fed while the bus workers progress, withheld when one
+# is stuck in a blocking call (a test hook makes bus line1's worker hang).
+: >"$RUN"
+spawn hazmond-wd env NOTIFY_SOCKET="$NOTIFY_SOCK" WATCHDOG_USEC=1000000 \
+    sh -c 'exec "$1" -c "$2" -P "$3" >>"$4" 2>&1' sh \
+    "$HAZMOND" "$T/hazmond.conf" "$PLUGIN_DIR" "$RUN"
+WD_PID=$LAST_PID
+wd_n_ge() { [ "$(n_notified 'WATCHDOG=1')" -ge "$1" ]; }
+check "watchdog: WATCHDOG=1 twice per WATCHDOG_USEC while polling" wait_for 5 wd_n_ge 6
+stop_pid "$WD_PID"; forget_pid "$WD_PID"
+: >"$RUN"
+spawn hazmond-hang env NOTIFY_SOCKET="$NOTIFY_SOCK" WATCHDOG_USEC=1000000 \
+    HAZMOND_TEST_HANG_BUS=line1 \
+    sh -c 'exec "$1" -c "$2" -P "$3" >>"$4" 2>&1' sh \
+    "$HAZMOND" "$T/hazmond.conf" "$PLUGIN_DIR" "$RUN"
+HANG_PID=$LAST_PID
+check "watchdog: a stuck worker is named in the log" wait_for 10 grep -q \
+    'bus line1: worker stuck in one poll for [0-9]* ms; withholding the watchdog' "$RUN"
+n0=$(n_notified 'WATCHDOG=1')
+sleep 2
+check "watchdog: no WATCHDOG=1 while the worker is stuck (systemd restarts hazmond)" \
+    test "$(n_notified 'WATCHDOG=1')" = "$n0"
+stop_pid "$HANG_PID"; forget_pid "$HANG_PID"
+
 # ---- make install DESTDIR=... from the build tree
 # The nested make must not inherit the jobserver of a surrounding make check.
 unset MAKEFLAGS MFLAGS MAKELEVEL
