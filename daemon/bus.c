@@ -63,6 +63,7 @@ struct hz_worker {
 	_Atomic int connected;
 	_Atomic int64_t busy_since;	/* monotonic ms a poll began; 0 = waiting */
 	int64_t poll_limit_ms;		/* longest a healthy poll can take */
+	int test_hang;			/* HAZMOND_TEST_HANG_BUS names this bus */
 	unsigned requests_per_cycle;
 };
 
@@ -283,9 +284,7 @@ wait_until(struct hz_worker *w, int64_t deadline)
 static void
 test_hang(const struct hz_worker *w)
 {
-	const char *hang = getenv("HAZMOND_TEST_HANG_BUS");
-
-	if (hang && strcmp(hang, w->bus->name) == 0)
+	if (w->test_hang)
 		for (;;)
 			pause();
 }
@@ -398,6 +397,8 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q)
 	w->bus = &c->buses[bus];
 	w->q = q;
 	link_init(&w->link, w->bus);
+	w->test_hang = getenv("HAZMOND_TEST_HANG_BUS") &&
+	    strcmp(getenv("HAZMOND_TEST_HANG_BUS"), w->bus->name) == 0;
 	w->g = xcalloc(c->n_sensors, sizeof(*w->g));
 	gi = xcalloc(c->n_sensors, sizeof(*gi));
 	/* Two passes, so each group's member array has its exact size. */
