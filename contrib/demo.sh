@@ -16,10 +16,13 @@ start_sim 0 "$here/conf/demo-plant.sim"
 sed -e "s/host = \"10.1.2.30\"; port = 502;/host = \"127.0.0.1\"; port = $SIM_PORT;/" \
     -e "s/port      = 1883;/port      = $BROKER_PORT;/" \
     -e "s|# state_dir = \"/var/lib/hazmon\";|state_dir = \"$T/state\"; #|" \
+    -e "s|# control_socket = \"/run/hazmon/hazmond.sock\";|control_socket = \"$T/hazmond.sock\"; #|" \
     "$here/conf/hazmond.conf" >"$T/hazmond.conf"
+HAZMONCTL="$top_builddir/hazmonctl -s $T/hazmond.sock"
 start_sub "$T/events.out"
 echo "== broker 127.0.0.1:$BROKER_PORT, simulator 127.0.0.1:$SIM_PORT, hazmond -c $T/hazmond.conf"
 echo "== watching: mosquitto_sub -p $BROKER_PORT -v -t 'hazmon/#'   (for ${DEMO_SECONDS}s)"
+echo "== ask the daemon: $HAZMONCTL status | sensors | alarms | history"
 start_hazmond "$T/hazmond.conf"
 
 fmt='if .kind then
@@ -36,4 +39,6 @@ while IFS= read -r line; do
 	hazmon/*/events/*|hazmon/*/status\ *) echo "${line#* }" | jq -r "$fmt" ;;
 	esac
 done
+echo "== the alarms standing now ($HAZMONCTL alarms):"
+$HAZMONCTL alarms
 echo "== demo over; hazmond log: $(grep -c 'event seq' "$T/hazmond.log") events recorded"

@@ -44,6 +44,8 @@ struct group {
 	uint16_t **regs;		/* per block */
 	uint8_t **bits;
 	uint8_t *ok;			/* per block, this poll */
+	_Atomic int64_t last_ok;	/* realtime ms of the last good read */
+	_Atomic int failing;		/* the last poll read nothing whole */
 	unsigned *bfail;		/* per block, consecutive failures */
 };
 
@@ -51,6 +53,7 @@ struct hz_worker {
 	const struct hz_config *c;
 	const struct hz_bus *bus;
 	struct hz_queue *q;
+	unsigned gen;			/* of c, stamped on every reading */
 	pthread_t th;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -109,7 +112,8 @@ heap_sift_down(struct hz_worker *w)
 static void
 push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *r)
 {
-	struct hz_msg m = { .sensor = sensor, .r = *r, .ts_ms = now_real_ms() };
+	struct hz_msg m = { .sensor = sensor, .gen = w->gen, .r = *r,
+	    .ts_ms = now_real_ms() };
 
 	if (queue_push(w->q, &m) != 0)
 		log_warnx("bus %s: reading of sensor %s dropped: out of memory",
@@ -158,6 +162,7 @@ static void
 block_result(struct hz_worker *w, struct group *g, unsigned b, int ok, int err)
 {
 	const struct plan_block *bl = &g->blocks[b];
+	struct log_ctx x = { .bus = w->bus->name, .slave = g->slave };
 	char who[256];
 
 	if (ok && g->bfail[b] == 0)
@@ -166,13 +171,14 @@ block_result(struct hz_worker *w, struct group *g, unsigned b, int ok, int err)
 		return;
 	block_sensors(w, g, b, who, sizeof(who));
 	if (ok) {
-		log_info("bus %s slave %d %s address %u count %u (sensors %s): reads "
+		log_cmsg(HZ_LOG_INFO, &x, "bus %s slave %d %s address %u count %u (sensors %s): reads "
 		    "succeed again after %u failures", w->bus->name, g->slave,
 		    decode_table_name(bl->table), bl->address, bl->count, who,
 		    g->bfail[b]);
 		g->bfail[b] = 0;
 	} else
-		log_warnx("bus %s slave %d %s address %u count %u (sensors %s): %s",
+		log_cmsg(HZ_LOG_WARNING, &x, "bus %s slave %d %s address %u count %u "
+		    "(sensors %s): %s",
 		    w->bus->name, g->slave, decode_table_name(bl->table),
 		    bl->address, bl->count, who, modbus_strerror(err));
 }
@@ -232,6 +238,9 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	else
 		memset(g->ok, 0, g->n_blocks);
 	atomic_store(&w->connected, w->link.connected);
+	if (n_ok > 0)
+		atomic_store(&g->last_ok, now_real_ms());
+	atomic_store(&g->failing, n_ok < (int)g->n_blocks);
 	for (unsigned i = 0; i < g->n_m; i++) {
 		struct member *mb = &g->m[i];
 		const struct hz_sensor *s = &w->c->sensors[mb->sensor];
@@ -384,7 +393,8 @@ free_group(struct group *g)
 }
 
 struct hz_worker *
-bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q)
+bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
+    unsigned gen)
 {
 	struct hz_worker *w = xcalloc(1, sizeof(*w));
 	pthread_condattr_t ca;
@@ -396,6 +406,7 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q)
 	w->c = c;
 	w->bus = &c->buses[bus];
 	w->q = q;
+	w->gen = gen;
 	link_init(&w->link, w->bus);
 	w->test_hang = getenv("HAZMOND_TEST_HANG_BUS") &&
 	    strcmp(getenv("HAZMOND_TEST_HANG_BUS"), w->bus->name) == 0;
@@ -514,4 +525,29 @@ bus_stats(const struct hz_worker *w, struct hz_bus_stats *out)
 	out->readings = atomic_load(&x->readings);
 	out->connected = atomic_load(&x->connected);
 	out->requests_per_cycle = w->requests_per_cycle;
+}
+
+/* Per slave: the last good read and whether its last poll failed. */
+unsigned
+bus_slaves(const struct hz_worker *w, struct hz_slave_stat *out, unsigned max)
+{
+	unsigned n = 0, j;
+
+	for (unsigned i = 0; w && i < w->n_g; i++) {
+		struct group *g = &w->g[i];
+		int64_t ok = atomic_load(&g->last_ok);
+		int failing = atomic_load(&g->failing);
+
+		for (j = 0; j < n && out[j].slave != g->slave; j++)
+			;
+		if (j == n) {
+			if (n == max)
+				continue;
+			out[n++] = (struct hz_slave_stat){ g->slave, 0, 0 };
+		}
+		if (ok > out[j].last_ok)
+			out[j].last_ok = ok;
+		out[j].failing |= failing;
+	}
+	return n;
 }

@@ -15,6 +15,9 @@ config_dump(const struct hz_config *c)
 	printf("site %s \"%s\"\n", c->site_id, c->site_name);
 	printf("plugin_dir %s\nstate_dir %s\nretention_days %d\n", c->plugin_dir,
 	    c->state_dir, c->retention_days);
+	printf("control_socket %s\ncontrol_group %s\n", c->control_socket[0] ?
+	    c->control_socket : "(none)", c->control_group ? c->control_group :
+	    "(the daemon's)");
 	for (unsigned i = 0; i < c->n_dests; i++) {
 		const struct hz_dest *d = &c->dests[i];
 

@@ -140,6 +140,11 @@ cfg__load_mqtt(struct loader *ld, struct hazmon_cfg *root)
 			    "at least one mqtt destination is required: mqtt = ( { host = \"...\"; } );");
 		return;
 	}
+	if (config_setting_length(list) > HZ_MAX_DESTS) {
+		hz_host.error(root, "mqtt", "%d destinations; at most %d are supported",
+		    config_setting_length(list), HZ_MAX_DESTS);
+		return;
+	}
 	c->n_dests = (unsigned)config_setting_length(list);
 	c->dests = xcalloc(c->n_dests, sizeof(*c->dests));
 	for (unsigned i = 0; i < c->n_dests; i++) {

@@ -15,12 +15,18 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <grp.h>
 
 #include "hazmond.h"
 #include "confload.h"
 
 #ifndef HZ_PLUGIN_DIR
 #define HZ_PLUGIN_DIR "/usr/lib/hazmon"
+#endif
+#ifndef HZ_CONTROL_SOCKET
+#define HZ_CONTROL_SOCKET "/run/hazmon/hazmond.sock"
 #endif
 #ifndef HZ_STATE_DIR
 #define HZ_STATE_DIR "/var/lib/hazmon"
@@ -168,6 +174,40 @@ default_state_dir(void)
 	return d;
 }
 
+/* Under systemd, RuntimeDirectory= is where the socket belongs. */
+static char *
+default_control_socket(void)
+{
+	const char *env = getenv("RUNTIME_DIRECTORY");
+	char buf[4096];
+
+	if (env == NULL || *env == '\0')
+		return xstrdup(HZ_CONTROL_SOCKET);
+	snprintf(buf, sizeof(buf), "%.*s/hazmond.sock", (int)strcspn(env, ":"), env);
+	return xstrdup(buf);
+}
+
+/* control_socket = "" turns the socket off; the group must exist. */
+static void
+load_control(struct hazmon_cfg *g, struct hz_config *c)
+{
+	struct sockaddr_un sun;
+
+	c->control_socket = cfg__opt_string(g, "control_socket", NULL);
+	if (c->control_socket == NULL)
+		c->control_socket = default_control_socket();
+	else if (strlen(c->control_socket) >= sizeof(sun.sun_path))
+		hz_host.error(g, "control_socket", "longer than %zu characters",
+		    sizeof(sun.sun_path) - 1);
+	else if (c->control_socket[0] != '/' && c->control_socket[0] != '\0')
+		hz_host.error(g, "control_socket", "must be an absolute path (or \"\" "
+		    "for no control socket)");
+	c->control_group = cfg__opt_string(g, "control_group", NULL);
+	if (c->control_group && getgrnam(c->control_group) == NULL)
+		hz_host.error(g, "control_group", "no such group \"%s\"",
+		    c->control_group);
+}
+
 static void
 load_daemon(struct loader *ld, struct hazmon_cfg *root)
 {
@@ -186,6 +226,7 @@ load_daemon(struct loader *ld, struct hazmon_cfg *root)
 	if (s == NULL) {
 		c->plugin_dir = xstrdup(HZ_PLUGIN_DIR);
 		c->state_dir = default_state_dir();
+		c->control_socket = default_control_socket();
 		goto override;
 	}
 	g = hostapi_wrap(s, c->path, &ld->errors);
@@ -194,6 +235,7 @@ load_daemon(struct loader *ld, struct hazmon_cfg *root)
 	if (c->state_dir == NULL)
 		c->state_dir = default_state_dir();
 	c->retention_days = cfg__opt_int(g, "retention_days", 180, 1, 36500);
+	load_control(g, c);
 	if (hz_host.get_string(g, "log_level", &lvl) == 0 &&
 	    (c->log_level = log_level_parse(lvl)) < 0) {
 		hz_host.error(g, "log_level", "\"%s\" is not one of debug, info, "
@@ -415,6 +457,29 @@ load_sensors(struct loader *ld, struct hazmon_cfg *root)
 	}
 }
 
+/* What a reload compares (config-fp.c). */
+static void
+fingerprints(struct loader *ld)
+{
+	config_setting_t *root = config_root_setting(&ld->lc), *l;
+	struct hz_config *c = ld->c;
+	char *site = cfg__fingerprint(config_setting_get_member(root, "site"));
+	size_t n = strlen(site) + strlen(c->plugin_dir) + 2;
+
+	c->fp = xcalloc(1, n);
+	snprintf(c->fp, n, "%s\n%s", site, c->plugin_dir);
+	free(site);
+	l = config_setting_get_member(root, "mqtt");
+	for (unsigned i = 0; i < c->n_dests; i++)
+		c->dests[i].fp = cfg__fingerprint(config_setting_get_elem(l, i));
+	l = config_setting_get_member(root, "buses");
+	for (unsigned i = 0; i < c->n_buses; i++)
+		c->buses[i].fp = cfg__fingerprint(config_setting_get_elem(l, i));
+	l = config_setting_get_member(root, "sensors");
+	for (unsigned i = 0; i < c->n_sensors; i++)
+		c->sensors[i].fp = cfg__fingerprint(config_setting_get_elem(l, i));
+}
+
 struct hz_config *
 config_load(const char *path, const char *plugin_dir_override, int *n_errors)
 {
@@ -442,6 +507,8 @@ config_load(const char *path, const char *plugin_dir_override, int *n_errors)
 	load_sensors(&ld, root);
 	hostapi_check_unknown(root, NULL);
 	hostapi_free(root);
+	if (ld.errors == 0)
+		fingerprints(&ld);
 out:
 	config_destroy(&ld.lc);
 	*n_errors = ld.errors;
@@ -464,6 +531,7 @@ config_free(struct hz_config *c)
 			s->plugin->desc->free_ctx(s->setup.ctx);
 		free(s->name);
 		free(s->levels);
+		free(s->fp);
 	}
 	for (unsigned i = 0; i < c->n_dests; i++) {
 		struct hz_dest *d = &c->dests[i];
@@ -479,10 +547,12 @@ config_free(struct hz_config *c)
 		free(d->cert_file);
 		free(d->key_file);
 		free(d->tls_version);
+		free(d->fp);
 	}
 	for (unsigned i = 0; i < c->n_buses; i++) {
 		free(c->buses[i].host);
 		free(c->buses[i].device);
+		free(c->buses[i].fp);
 	}
 	plugin_unload_all(c->plugins);
 	free(c->sensors);
@@ -492,5 +562,8 @@ config_free(struct hz_config *c)
 	free(c->site_name);
 	free(c->plugin_dir);
 	free(c->state_dir);
+	free(c->control_socket);
+	free(c->control_group);
+	free(c->fp);
 	free(c);
 }

@@ -26,5 +26,6 @@ struct hazmon_cfg *cfg__list_group(struct loader *ld, config_setting_t *list,
     unsigned i);
 void cfg__load_mqtt(struct loader *ld, struct hazmon_cfg *root);
 void cfg__load_buses(struct loader *ld, struct hazmon_cfg *root);
+char *cfg__fingerprint(const config_setting_t *s);
 
 #endif

@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
 #include <math.h>
 #include <poll.h>
@@ -18,50 +19,12 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
+#include <jansson.h>
 
 #include "hazmond.h"
+#include "core.h"
 
 #define STATE_REFRESH_MS 60000	/* an unchanged state is republished this often */
-
-/* What a sensor's state topic shows now. */
-struct shown {
-	int published;
-	struct hazmon_reading r;
-	const char *alarm, *alarm_state;
-	unsigned unack;
-	int64_t shelved_until;
-	int oos;
-	int64_t at;			/* monotonic ms */
-};
-
-struct core {
-	struct hz_config *c;
-	struct hz_ledger *l;
-	struct hz_queue q;
-	struct hz_pub **pubs;
-	struct hz_worker **workers;
-	struct hz_eval ev;
-	struct shown *shown;		/* per sensor */
-	struct hz_health health;
-	struct hz_msg *buf;
-	size_t bufcap;
-	int sigfd;
-	int stop;
-	unsigned n_events;		/* since start */
-	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
-	size_t n_batch, cap_batch, n_unrec, cap_unrec;
-	int64_t retry_at, prune_at, tick_at;	/* monotonic ms */
-	int64_t wd_every, wd_at;	/* systemd watchdog; 0 = not asked for */
-	int wd_withheld;
-};
-
-/* An event of the current batch, or one the ledger could not take yet. */
-struct pending {
-	struct hz_event e;
-	char sensor[HZ_ID_MAX], level[HAZMON_LEVEL_NAME_MAX];
-	char *payload;
-	int appended;
-};
 
 /* Records one event in the open ledger transaction of this batch. */
 static void
@@ -88,7 +51,8 @@ record(struct core *k, struct hz_event *e)
 	if (p->payload == NULL)
 		fatalx("out of memory building event seq %lld", (long long)e->seq);
 	p->appended = ledger_append(k->l, &p->e, p->payload) == 0;
-	log_msg(HZ_LOG_NOTICE, "event seq %lld: sensor %s %s %s %s value %g",
+	log_cmsg(HZ_LOG_NOTICE, &(struct log_ctx){ .sensor = e->sensor,
+	    .slave = -1, .seq = e->seq }, "event seq %lld: sensor %s %s %s %s value %g",
 	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
 	    e->event, e->value);
 	k->n_events++;
@@ -108,7 +72,8 @@ settle_batch(struct core *k, int committed)
 			free(p->payload);
 			continue;
 		}
-		log_msg(HZ_LOG_ERR, "LEDGER WRITE FAILED: event seq %lld (sensor %s) "
+		log_cmsg(HZ_LOG_ERR, &(struct log_ctx){ .sensor = p->sensor,
+		    .slave = -1, .seq = p->e.seq }, "LEDGER WRITE FAILED: event seq %lld (sensor %s) "
 		    "is published live without a durable record; it is kept in "
 		    "memory and written when the ledger recovers",
 		    (long long)p->e.seq, p->sensor);
@@ -170,8 +135,8 @@ same_reading(const struct hazmon_reading *a, const struct hazmon_reading *b)
  * refreshed now and then; identical readings every second would only cost
  * CPU and bandwidth at every subscriber.
  */
-static void
-publish_state(struct core *k, unsigned i, int64_t now)
+void
+core__publish_state(struct core *k, unsigned i, int64_t now)
 {
 	struct shown *sh = &k->shown[i];
 	struct hz_state_view v;
@@ -195,8 +160,8 @@ publish_state(struct core *k, unsigned i, int64_t now)
 }
 
 /* Ends a batch: commit, then hand what was recorded to the publishers. */
-static void
-end_batch(struct core *k, int began)
+void
+core__end_batch(struct core *k, int began)
 {
 	int committed = began;
 
@@ -210,9 +175,28 @@ end_batch(struct core *k, int began)
 		pub_pump(k->pubs[d]);
 }
 
+/*
+ * A reading from a worker that a reload left running carries the sensor
+ * index of the configuration it was started with.  Returns 0 when the
+ * reading now belongs to a current sensor, -1 when its sensor is gone.
+ */
+static int
+map_reading(struct core *k, struct hz_msg *m)
+{
+	for (struct gen *g = k->gens->next; g; g = g->next)
+		if (g->id == m->gen) {
+			if (m->sensor >= g->c->n_sensors || g->map[m->sensor] < 0)
+				return -1;
+			m->sensor = (unsigned)g->map[m->sensor];
+			m->gen = k->gens->id;
+			return 0;
+		}
+	return -1;
+}
+
 /* Durable before visible: commit the batch, then let publishers send it. */
-static void
-drain(struct core *k)
+void
+core__drain(struct core *k)
 {
 	size_t n = queue_take(&k->q, &k->buf, &k->bufcap);
 	int64_t now;
@@ -221,20 +205,27 @@ drain(struct core *k)
 	if (n == 0)
 		return;
 	began = ledger_begin(k->l) == 0;
-	for (size_t i = 0; i < n; i++)
-		eval_reading(&k->ev, &k->buf[i]);
-	end_batch(k, began);
+	for (size_t i = 0; i < n; i++) {
+		struct hz_msg *m = &k->buf[i];
+
+		if (m->gen != k->gens->id && map_reading(k, m) != 0)
+			m->sensor = UINT_MAX;
+		else
+			eval_reading(&k->ev, m);
+	}
+	core__end_batch(k, began);
 	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
-		publish_state(k, k->buf[i].sensor, now);
+		if (k->buf[i].sensor != UINT_MAX)
+			core__publish_state(k, k->buf[i].sensor, now);
 }
 
 /*
  * An operator action (acknowledge, shelve, ...), from a command topic:
  * recorded like readings, in its own transaction.  Returns 0 or -errno.
  */
-static int
-action(struct core *k, const struct hz_command *cmd)
+int
+core__action(struct core *k, const struct hz_command *cmd)
 {
 	int64_t ts = now_real_ms();
 	int began = ledger_begin(k->l) == 0, rc = -EINVAL, i;
@@ -250,9 +241,9 @@ action(struct core *k, const struct hz_command *cmd)
 		rc = eval_unshelve(&k->ev, cmd->sensor, actor, ts);
 	else if (strcmp(cmd->verb, "oos") == 0)
 		rc = eval_oos(&k->ev, cmd->sensor, cmd->on, actor, ts);
-	end_batch(k, began);
+	core__end_batch(k, began);
 	if ((i = eval_find(&k->ev, cmd->sensor)) >= 0)
-		publish_state(k, (unsigned)i, now_mono_ms());
+		core__publish_state(k, (unsigned)i, now_mono_ms());
 	return rc;
 }
 
@@ -263,7 +254,7 @@ take_commands(struct core *k, struct hz_pub *p)
 	int rc;
 
 	while (pub_take_command(p, &cmd)) {
-		rc = action(k, &cmd);
+		rc = core__action(k, &cmd);
 		if (rc == 0)
 			log_info("command %s sensor %s by %s: done", cmd.verb,
 			    cmd.sensor, cmd.actor);
@@ -300,8 +291,9 @@ tick(struct core *k)
 	int began = ledger_begin(k->l) == 0;
 	struct hz_health h;
 
+	log_tick();
 	eval_tick(&k->ev, now_real_ms());
-	end_batch(k, began);
+	core__end_batch(k, began);
 	eval_health(&k->ev, now_real_ms(), &h);
 	if (memcmp(&h, &k->health, sizeof(h)) != 0) {
 		if (h.flood && !k->health.flood)
@@ -382,8 +374,8 @@ handle_signal(struct core *k)
 
 	while (read(k->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_warnx("SIGHUP: reload is not implemented yet; "
-			    "restart hazmond to apply a new config");
+			log_info("SIGHUP: reloading the configuration");
+			(void)reload_run(k, NULL);
 			continue;
 		}
 		log_info("signal %d: stopping", (int)si.ssi_signo);
@@ -391,11 +383,27 @@ handle_signal(struct core *k)
 	}
 }
 
+/* A new connection (or a rebirth) gets every state at once. */
+void
+core__republish_all(struct core *k)
+{
+	for (unsigned i = 0; i < k->c->n_sensors; i++) {
+		k->shown[i].published = 0;
+		core__publish_state(k, i, now_mono_ms());
+	}
+}
+
+static char *
+control(void *arg, const char *line, const char *actor, int *hangup)
+{
+	return ctlcmd_run(arg, line, actor, hangup);
+}
+
 static void
 loop_once(struct core *k)
 {
-	struct pollfd pfd[2 + 16];
-	unsigned nd = k->c->n_dests > 16 ? 16 : k->c->n_dests;
+	struct pollfd pfd[2 + HZ_MAX_DESTS + 1 + 16];
+	unsigned nd = k->c->n_dests, nc;
 	int64_t now = now_mono_ms(), due = now + 1000;
 
 	if (k->wd_every && k->wd_at < due)
@@ -412,49 +420,48 @@ loop_once(struct core *k)
 	for (unsigned d = 0; d < nd; d++)
 		pfd[2 + d] = (struct pollfd){ .fd = pub_fd(k->pubs[d]),
 		    .events = POLLIN | (pub_want_write(k->pubs[d]) ? POLLOUT : 0) };
-	if (poll(pfd, 2 + nd, due > now ? (int)(due - now) : 0) < 0) {
+	nc = ctl_pollfds(k->ctl, pfd + 2 + nd, 1 + 16);
+	if (poll(pfd, 2 + nd + nc, due > now ? (int)(due - now) : 0) < 0) {
 		if (errno != EINTR)
 			log_warn("poll");
 		return;
 	}
-	if (pfd[0].revents)
-		handle_signal(k);
 	if (pfd[1].revents)
-		drain(k);
+		core__drain(k);
 	for (unsigned d = 0; d < nd; d++) {
 		if (pfd[2 + d].fd >= 0 && pfd[2 + d].revents)
 			pub_io(k->pubs[d], (pfd[2 + d].revents & (POLLIN | POLLERR |
 			    POLLHUP)) != 0, (pfd[2 + d].revents & POLLOUT) != 0);
 		take_commands(k, k->pubs[d]);
-		/* A new connection (or a rebirth) gets every state at once. */
 		if (pub_take_connected(k->pubs[d]))
-			for (unsigned i = 0; i < k->c->n_sensors; i++) {
-				k->shown[i].published = 0;
-				publish_state(k, i, now_mono_ms());
-			}
+			core__republish_all(k);
 	}
+	/* Last: a reload (SIGHUP or hazmonctl) replaces buses and pubs. */
+	ctl_io(k->ctl, pfd + 2 + nd, nc, now_mono_ms());
+	if (pfd[0].revents)
+		handle_signal(k);
 }
 
-static void
-status_line(struct core *k)
+void
+core__status_line(struct core *k)
 {
 	unsigned up = 0;
 
 	for (unsigned d = 0; d < k->c->n_dests; d++)
 		up += pub_connected(k->pubs[d]) != 0;
 	sd_notifyf(0, "STATUS=%u sensors on %u buses; %u/%u MQTT destinations "
-	    "connected; %u events since start", k->c->n_sensors, k->c->n_buses,
-	    up, k->c->n_dests, k->n_events);
+	    "connected; %u events since start%s", k->c->n_sensors, k->c->n_buses,
+	    up, k->c->n_dests, k->n_events, k->reloads ? "; reloaded" : "");
 }
 
+/* Takes c over: a reload replaces it, and core_run frees what is left. */
 int
-core_run(struct hz_config *c)
+core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 {
-	struct core k = { .c = c, .sigfd = -1 };
+	struct core k = { .c = c, .sigfd = -1,
+	    .plugin_dir_override = plugin_dir_override, .debug = debug };
 	int64_t status_at = 0;
 
-	if (c->n_dests > 16)
-		fatalx("at most 16 mqtt destinations are supported");
 	if (setup_signals(&k) != 0)
 		fatal("signals");
 	if ((k.l = ledger_open(c->state_dir)) == NULL)
@@ -462,14 +469,20 @@ core_run(struct hz_config *c)
 		    "without durable events", c->state_dir);
 	if (queue_init(&k.q) != 0)
 		fatal("eventfd");
-	eval_init(&k.ev, c, k.l, core_record, &k);
+	k.started = now_real_ms();
+	k.gens = xcalloc(1, sizeof(*k.gens));
+	k.gens->c = c;
+	eval_init(&k.ev, c, k.l, core_record, &k, 0);
 	k.shown = xcalloc(c->n_sensors, sizeof(*k.shown));
 	k.pubs = xcalloc(c->n_dests, sizeof(*k.pubs));
 	for (unsigned d = 0; d < c->n_dests; d++)
 		k.pubs[d] = pub_new(c, d, k.l);
 	k.workers = xcalloc(c->n_buses, sizeof(*k.workers));
+	k.worker_gen = xcalloc(c->n_buses, sizeof(*k.worker_gen));
 	for (unsigned b = 0; b < c->n_buses; b++)
-		k.workers[b] = bus_start(c, b, &k.q);
+		if ((k.workers[b] = bus_start(c, b, &k.q, 0)) != NULL)
+			k.gens->workers++;
+	k.ctl = ctl_open(c->control_socket, c->control_group, control, &k);
 	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
 	    c->n_dests, (long long)ledger_last_seq(k.l));
@@ -484,15 +497,16 @@ core_run(struct hz_config *c)
 		loop_once(&k);
 		housekeeping(&k, now_mono_ms());
 		if (now_mono_ms() >= status_at) {
-			status_line(&k);
+			core__status_line(&k);
 			status_at = now_mono_ms() + 5000;
 		}
 	}
 	sd_notify(0, "STOPPING=1");
-	for (unsigned b = 0; b < c->n_buses; b++)
+	ctl_close(k.ctl);
+	for (unsigned b = 0; b < k.c->n_buses; b++)
 		bus_stop(k.workers[b]);
-	drain(&k);		/* what the workers read last is still recorded */
-	for (unsigned d = 0; d < c->n_dests; d++) {
+	core__drain(&k);		/* what the workers read last is still recorded */
+	for (unsigned d = 0; d < k.c->n_dests; d++) {
 		pub_shutdown(k.pubs[d]);
 		pub_free(k.pubs[d]);
 	}
@@ -500,6 +514,15 @@ core_run(struct hz_config *c)
 	free(k.shown);
 	free(k.pubs);
 	free(k.workers);
+	free(k.worker_gen);
+	while (k.gens) {
+		struct gen *g = k.gens;
+
+		k.gens = g->next;
+		config_free(g->c);
+		free(g->map);
+		free(g);
+	}
 	if (k.n_unrec > 0)
 		log_msg(HZ_LOG_ERR, "stopping with %zu events that never reached the "
 		    "ledger (seq %lld to %lld)", k.n_unrec, (long long)k.unrec[0].e.seq,

@@ -13,6 +13,7 @@
 #include "hazmon-plugin.h"
 
 #define HZ_ID_MAX	64
+#define HZ_MAX_DESTS	16	/* mqtt destinations */
 
 /* log.c */
 enum { HZ_LOG_ERR = 3, HZ_LOG_WARNING = 4, HZ_LOG_NOTICE = 5,
@@ -28,6 +29,24 @@ void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/*
+ * Structured fields of one message, sent to the journal as SENSOR=, BUS=,
+ * SLAVE=, EVENT_SEQ= (and shown nowhere else: the text says it too).
+ * NULL strings, slave < 0 and seq <= 0 mean "not about one".
+ */
+struct log_ctx {
+	const char *sensor;
+	const char *bus;
+	int slave;
+	int64_t seq;
+};
+void log_cmsg(int prio, const struct log_ctx *x, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Collects this thread's messages of priority <= prio (reload errors). */
+void log_capture_begin(int prio);
+char *log_capture_end(void);	/* malloc'd lines, or NULL when none */
+/* Once a second from the core: reports repeats suppressed in ended windows. */
+void log_tick(void);
 
 /* util.c */
 int64_t now_mono_ms(void);
@@ -94,6 +113,7 @@ struct hz_bus {
 	int pause_ms;			/* between requests */
 	int connect_pause_ms;		/* after connecting */
 	struct plan_opts plan;
+	char *fp;			/* config-fp.c: unchanged across a reload? */
 	int line;
 };
 
@@ -108,6 +128,7 @@ struct hz_sensor {
 	struct hazmon_sensor_setup setup;
 	struct hazmon_level *levels;
 	unsigned n_levels;
+	char *fp;
 	int line;
 };
 
@@ -124,6 +145,7 @@ struct hz_dest {
 	int tls;			/* a tls group is present */
 	char *ca_file, *ca_path, *cert_file, *key_file, *tls_version;
 	int tls_insecure;		/* skip the host name check (testing only) */
+	char *fp;
 	int line;
 };
 
@@ -134,6 +156,9 @@ struct hz_config {
 	char *plugin_dir;
 	char *state_dir;
 	int log_level;
+	char *control_socket;		/* the hazmonctl socket, or NULL: none */
+	char *control_group;		/* its group, or NULL: ours */
+	char *fp;			/* site and daemon groups */
 	int retention_days;		/* delivered events kept this long */
 	struct hz_dest *dests;
 	unsigned n_dests;
@@ -204,6 +229,7 @@ const char *alarm_state_name(enum hz_astate s);
 /* queue.c: bus workers -> core */
 struct hz_msg {
 	unsigned sensor;		/* index into config sensors */
+	unsigned gen;			/* of that config: reloads change indices */
 	struct hazmon_reading r;
 	int64_t ts_ms;			/* realtime, when read */
 };
@@ -230,7 +256,14 @@ struct hz_bus_stats {
 	int connected;
 };
 struct hz_worker *bus_start(const struct hz_config *c, unsigned bus,
-    struct hz_queue *q);
+    struct hz_queue *q, unsigned gen);
+struct hz_slave_stat {
+	int slave;
+	int64_t last_ok;		/* realtime ms of the last good read, 0: never */
+	int failing;			/* its last poll failed */
+};
+unsigned bus_slaves(const struct hz_worker *w, struct hz_slave_stat *out,
+    unsigned max);
 void bus_stop(struct hz_worker *w);
 void bus_stats(const struct hz_worker *w, struct hz_bus_stats *out);
 int64_t bus_stuck_ms(const struct hz_worker *w, int64_t now);
@@ -306,6 +339,10 @@ typedef void (*ledger_sensor_fn)(void *arg, const char *sensor,
     const struct hz_sensor_alarm *sa);
 int ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg);
 int ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg);
+int ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
+    int limit, ledger_fn fn, void *arg);
+int64_t ledger_count_after(struct hz_ledger *l, int64_t seq);
+int ledger_forget(struct hz_ledger *l, const char *sensor, const char *level);
 
 /* event.c: JSON documents of the MQTT contract */
 char *event_json(const char *site, const struct hz_event *e);
@@ -332,6 +369,7 @@ struct hz_eval {
 	struct srt *rt;			/* per sensor */
 	void (*record)(void *arg, struct hz_event *e);
 	void *arg;
+	int quiet;			/* a reload: restored states are not news */
 	int64_t *raises;		/* raise times of the last 10 minutes */
 	size_t n_raises, cap_raises;
 };
@@ -342,7 +380,8 @@ struct hz_health {
 	unsigned stale;			/* levels active for more than 24 h */
 };
 void eval_init(struct hz_eval *ev, const struct hz_config *c,
-    struct hz_ledger *l, void (*record)(void *, struct hz_event *), void *arg);
+    struct hz_ledger *l, void (*record)(void *, struct hz_event *), void *arg,
+    int quiet);
 void eval_free(struct hz_eval *ev);
 void eval_reading(struct hz_eval *ev, const struct hz_msg *m);
 int eval_find(const struct hz_eval *ev, const char *sensor);
@@ -358,6 +397,9 @@ void eval_tick(struct hz_eval *ev, int64_t ts);
 void eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v);
 void eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h);
 void health_note_raise(struct hz_eval *ev, int64_t ts);
+const struct hz_level_state *eval_levels(const struct hz_eval *ev, unsigned i);
+void eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts);
+void eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from);
 
 /* An operator action received on a command topic. */
 struct hz_command {
@@ -388,8 +430,24 @@ void pub_set_health(struct hz_pub *p, const struct hz_health *h);
 void pub_live(struct hz_pub *p, const char *sensor, const char *payload);
 void pub_shutdown(struct hz_pub *p);
 int pub_connected(const struct hz_pub *p);
+void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
+void pub_rebirth(struct hz_pub *p);
+void pub_forget(struct hz_pub *p, const char *sensor);
+void pub_flush_forgotten(struct hz_pub *p);
+
+/* control.c: the hazmonctl socket (docs/control.md) */
+struct hz_ctl;
+struct pollfd;
+/* Answers one request line; sets *hangup to end the connection after it. */
+typedef char *(*ctl_handler)(void *arg, const char *line, const char *actor,
+    int *hangup);
+struct hz_ctl *ctl_open(const char *path, const char *group, ctl_handler fn,
+    void *arg);
+void ctl_close(struct hz_ctl *x);
+unsigned ctl_pollfds(struct hz_ctl *x, struct pollfd *pfd, unsigned max);
+void ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now);
 
 /* core.c */
-int core_run(struct hz_config *c);
+int core_run(struct hz_config *c, const char *plugin_dir_override, int debug);
 
 #endif /* HAZMOND_H */

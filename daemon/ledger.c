@@ -17,7 +17,9 @@
 
 #include "hazmond.h"
 
-#define LEDGER_SCHEMA 2
+#define LEDGER_SCHEMA 3
+#define HZ_XSTR(x) #x
+#define HZ_STR(x) HZ_XSTR(x)
 
 struct hz_ledger {
 	sqlite3 *db;
@@ -44,6 +46,11 @@ static const char *const schema_v2 =
     "CREATE TABLE alarm_sensors(sensor TEXT PRIMARY KEY,"
     " shelved_until INTEGER NOT NULL, shelve_reason TEXT, shelve_actor TEXT,"
     " oos INTEGER NOT NULL, oos_actor TEXT);";
+
+/* v3: hazmonctl history by time and by sensor without a full scan. */
+static const char *const schema_v3 =
+    "CREATE INDEX events_ts ON events(ts);"
+    "CREATE INDEX events_sensor ON events(sensor, seq);";
 
 static int
 exec(struct hz_ledger *l, const char *sql)
@@ -85,8 +92,9 @@ migrate(struct hz_ledger *l)
 	}
 	if (v < LEDGER_SCHEMA) {
 		if (exec(l, "BEGIN") || (v < 1 && exec(l, schema_v1)) ||
-		    (v < 2 && exec(l, schema_v2)) ||
-		    exec(l, "PRAGMA user_version = 2") || exec(l, "COMMIT"))
+		    (v < 2 && exec(l, schema_v2)) || (v < 3 && exec(l, schema_v3)) ||
+		    exec(l, "PRAGMA user_version = " HZ_STR(LEDGER_SCHEMA)) ||
+		    exec(l, "COMMIT"))
 			return -1;
 		if (v > 0)
 			log_info("ledger %s: schema upgraded from version %lld to %d",
@@ -254,14 +262,12 @@ ledger_append_again(struct hz_ledger *l, const struct hz_event *e,
 	return append(l, e, payload, 1);
 }
 
-int
-ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn, void *arg)
+/* Hands each row (seq, sensor, payload) of st to fn; returns rows or -1. */
+static int
+each_event(struct hz_ledger *l, sqlite3_stmt *st, ledger_fn fn, void *arg)
 {
-	sqlite3_stmt *st = l->scan;
 	int n = 0, rc;
 
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		n++;
 		if (fn(arg, sqlite3_column_int64(st, 0),
@@ -273,6 +279,18 @@ ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn, void *a
 		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
 		n = -1;
 	}
+	return n;
+}
+
+int
+ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn, void *arg)
+{
+	sqlite3_stmt *st = l->scan;
+	int n;
+
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	n = each_event(l, st, fn, arg);
 	sqlite3_reset(st);
 	return n;
 }
@@ -457,4 +475,77 @@ ledger_next_counter(struct hz_ledger *l, const char *name)
 	snprintf(sql, sizeof(sql), "SELECT value FROM counters WHERE name = '%s'",
 	    name);
 	return query_int(l, sql, -1);
+}
+
+/*
+ * hazmonctl history: the newest `limit` events at or after since_ms (of
+ * one sensor, or of all when sensor is NULL), handed to fn oldest first.
+ */
+int
+ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
+    int limit, ledger_fn fn, void *arg)
+{
+	sqlite3_stmt *st;
+	int n;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT seq, sensor, payload FROM ("
+	    "SELECT seq, sensor, payload FROM events WHERE ts >= ?1 AND "
+	    "(?2 IS NULL OR sensor = ?2) ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
+	    -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, since_ms);
+	if (sensor)
+		sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, limit);
+	n = each_event(l, st, fn, arg);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Events after seq: what a destination still has to deliver. */
+int64_t
+ledger_count_after(struct hz_ledger *l, int64_t seq)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM events WHERE seq > ?",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/*
+ * A sensor (level NULL) or one of its levels left the configuration: its
+ * saved state goes too, so that adding it back later starts from normal
+ * instead of resurrecting an alarm consumers were told is gone.
+ */
+int
+ledger_forget(struct hz_ledger *l, const char *sensor, const char *level)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	for (int k = level ? 1 : 0; k < 2; k++) {
+		const char *sql = k == 0 ?
+		    "DELETE FROM alarm_sensors WHERE sensor = ?1" :
+		    "DELETE FROM alarm_levels WHERE sensor = ?1 AND "
+		    "(?2 IS NULL OR level = ?2)";
+
+		if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
+			log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
+			return -1;
+		}
+		sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
+		if (k == 1 && level)
+			sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
+		rc |= step_done(l, st, "the removal of a sensor's alarm state");
+	}
+	return rc ? -1 : 0;
 }

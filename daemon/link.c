@@ -98,7 +98,8 @@ link_up(struct hz_link *l, int64_t now)
 	modbus_set_byte_timeout(l->mb, sec, usec);
 	if (modbus_connect(l->mb) != 0) {
 		if (!l->complained++)
-			log_warnx("bus %s: cannot connect to %s: %s", b->name,
+			log_cmsg(HZ_LOG_WARNING, &(struct log_ctx){ .bus = b->name,
+			    .slave = -1 }, "bus %s: cannot connect to %s: %s", b->name,
 			    link_describe(l, where, sizeof(where)),
 			    modbus_strerror(errno));
 		link_down(l, now);
@@ -109,7 +110,8 @@ link_up(struct hz_link *l, int64_t now)
 		log_warnx("bus %s: %s: cannot switch to RS-485 mode: %s", b->name,
 		    b->device, modbus_strerror(errno));
 	if (l->complained)
-		log_info("bus %s: connected to %s again", b->name,
+		log_cmsg(HZ_LOG_INFO, &(struct log_ctx){ .bus = b->name,
+		    .slave = -1 }, "bus %s: connected to %s again", b->name,
 		    link_describe(l, where, sizeof(where)));
 	l->connected = 1;
 	l->complained = 0;

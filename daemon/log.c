@@ -1,34 +1,184 @@
 /*
- * log.c - logging to stderr; under systemd, journald reads the <N> prefix
- * as the syslog priority, so no extra library or socket is needed.
+ * log.c - logging.
+ *
+ * Under systemd, when stderr really is the journal (JOURNAL_STREAM names
+ * stderr's device and inode, systemd.exec(5)), every message goes to
+ * journald as one datagram of the native journal protocol, with the
+ * structured fields of a struct log_ctx.  If that send fails the line goes
+ * to stderr with a <N> priority prefix, which journald reads as well.
+ * Otherwise lines go to stderr as "hazmond: warning: text".
+ *
+ * Identical messages are rate limited (LOG_RL_BURST per LOG_RL_WINDOW_MS,
+ * then one "last message repeated N times" line), and a thread can capture
+ * its own messages (config reload reports its errors to a client).
+ *
+ * log_init() must run before any other thread logs: the settings it stores
+ * (program name, journal mode, journal socket) are read without locking.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hazmond.h"
 
+#define LOG_TEXT_MAX	2048		/* one message, with its NUL */
+#define LOG_JOURNAL_SOCKET	"/run/systemd/journal/socket"
+
+/* Rate limit: LOG_RL_BURST identical messages per LOG_RL_WINDOW_MS. */
+#define LOG_RL_BURST	5
+#define LOG_RL_WINDOW_MS	(10 * 60 * 1000)
+#define LOG_RL_SLOTS	128		/* distinct messages tracked */
+#define LOG_RL_BUCKETS	256		/* hash buckets, a power of two */
+#define LOG_RL_KEEP	200		/* bytes of text kept per message */
+
 static const char *log_prog = "hazmond";
-static int log_max = HZ_LOG_INFO;
+static atomic_int log_max = HZ_LOG_INFO;
 static int log_journal;		/* stderr is connected to the journal */
+static int log_jfd = -1;	/* datagram socket to journald */
+static struct sockaddr_un log_jaddr;
+static socklen_t log_jaddr_len;
+static atomic_int log_jwarned;	/* the fallback to stderr was reported */
+
+static void rl_reset(int burst, int window_ms);
+
+/*
+ * ---- capture
+ *
+ * The state is thread-local instead of one buffer plus the owner's
+ * pthread_self(): another thread then cannot even see it, so it needs no
+ * lock, and the check before formatting is one plain load.  begin and end
+ * must be called by the same thread (end elsewhere returns NULL).
+ */
+
+static _Thread_local struct {
+	int on;
+	int prio;
+	char *buf;
+	size_t len, size;
+} cap;
+
+void
+log_capture_begin(int prio)
+{
+	/* A second begin keeps what was collected and takes the new prio. */
+	cap.on = 1;
+	cap.prio = prio;
+}
+
+char *
+log_capture_end(void)
+{
+	char *b = cap.buf;
+
+	if (cap.len == 0) {
+		free(b);
+		b = NULL;
+	}
+	cap.on = 0;
+	cap.buf = NULL;
+	cap.len = cap.size = 0;
+	return b;
+}
+
+static void
+cap_append(const char *text, size_t len)
+{
+	if (cap.len + len + 2 > cap.size) {
+		size_t size = cap.size ? cap.size : 256;
+		char *b;
+
+		while (cap.len + len + 2 > size)
+			size *= 2;
+		if ((b = realloc(cap.buf, size)) == NULL)
+			return;		/* the line is lost, not the capture */
+		cap.buf = b;
+		cap.size = size;
+	}
+	memcpy(cap.buf + cap.len, text, len);
+	cap.len += len;
+	cap.buf[cap.len++] = '\n';
+	cap.buf[cap.len] = '\0';
+}
+
+/* ---- setup */
+
+/* JOURNAL_STREAM is "DEV:INO" of the journal stream; both decimal. */
+static int
+journal_stream_is_stderr(void)
+{
+	const char *s = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	dev = strtoull(s, &end, 10);
+	if (errno != 0 || *end != ':' || end[1] < '0' || end[1] > '9')
+		return 0;
+	ino = strtoull(end + 1, &end, 10);
+	if (errno != 0 || *end != '\0')
+		return 0;
+	if (fstat(STDERR_FILENO, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(const char *progname, int level)
 {
+	const char *path;
+	int err = errno;
+
 	log_prog = progname;
-	log_max = level;
-	/* systemd sets JOURNAL_STREAM when stderr goes to the journal. */
-	log_journal = getenv("JOURNAL_STREAM") != NULL;
+	atomic_store(&log_max, level);
+	atomic_store(&log_jwarned, 0);
+	rl_reset(LOG_RL_BURST, LOG_RL_WINDOW_MS);
+	if (log_jfd >= 0) {
+		close(log_jfd);
+		log_jfd = -1;
+	}
+	log_journal = journal_stream_is_stderr();
+	if (log_journal) {
+		/* Test hook: the tests bind their own "journald". */
+		if ((path = getenv("HAZMOND_JOURNAL_SOCKET")) == NULL ||
+		    *path == '\0')
+			path = LOG_JOURNAL_SOCKET;
+		memset(&log_jaddr, 0, sizeof(log_jaddr));
+		log_jaddr.sun_family = AF_UNIX;
+		/* A path that does not fit leaves no socket: stderr it is. */
+		if (strlen(path) < sizeof(log_jaddr.sun_path)) {
+			strcpy(log_jaddr.sun_path, path);
+			log_jaddr_len = (socklen_t)(offsetof(struct sockaddr_un,
+			    sun_path) + strlen(path) + 1);
+			/*
+			 * Non-blocking: a journald that does not keep up costs
+			 * a fallback line on stderr, not a stalled bus worker.
+			 */
+			log_jfd = socket(AF_UNIX,
+			    SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		}
+	}
+	errno = err;
 }
 
 void
 log_set_level(int level)
 {
-	log_max = level;
+	atomic_store(&log_max, level);
 }
 
 int
@@ -45,28 +195,481 @@ log_level_parse(const char *s)
 	return -1;
 }
 
-void
-log_vmsg(int prio, const char *fmt, va_list ap)
+/* ---- output of one message */
+
+struct jmsg {
+	struct iovec iov[40];
+	int n;
+	unsigned char le[8][8];		/* lengths of binary fields */
+	int nle;
+};
+
+static void
+jadd(struct jmsg *j, const char *p, size_t len)
+{
+	j->iov[j->n].iov_base = (void *)(uintptr_t)p;
+	j->iov[j->n].iov_len = len;
+	j->n++;
+}
+
+/* keq is "KEY="; a value with a newline takes the binary form. */
+static void
+jfield(struct jmsg *j, const char *keq, const char *v, size_t vlen)
+{
+	size_t klen = strlen(keq);
+
+	if (memchr(v, '\n', vlen) == NULL) {
+		jadd(j, keq, klen);
+		jadd(j, v, vlen);
+		jadd(j, "\n", 1);
+		return;
+	}
+	/* KEY \n, 64-bit little-endian length, the bytes, \n */
+	unsigned char *le = j->le[j->nle++];
+	uint64_t l = vlen;
+
+	for (int i = 0; i < 8; i++)
+		le[i] = (unsigned char)(l >> (8 * i));
+	jadd(j, keq, klen - 1);
+	jadd(j, "\n", 1);
+	jadd(j, (const char *)le, 8);
+	jadd(j, v, vlen);
+	jadd(j, "\n", 1);
+}
+
+static int
+journal_send(int prio, const struct log_ctx *x, const char *text, size_t len)
+{
+	struct jmsg j;
+	struct msghdr mh;
+	char pr[4], slave[16], seq[24];
+
+	if (log_jfd < 0) {
+		errno = ENOTCONN;
+		return -1;
+	}
+	j.n = j.nle = 0;
+	jfield(&j, "MESSAGE=", text, len);
+	snprintf(pr, sizeof(pr), "%d", prio);
+	jfield(&j, "PRIORITY=", pr, strlen(pr));
+	jfield(&j, "SYSLOG_IDENTIFIER=", log_prog, strlen(log_prog));
+	if (x != NULL) {
+		if (x->sensor != NULL && *x->sensor != '\0')
+			jfield(&j, "SENSOR=", x->sensor, strlen(x->sensor));
+		if (x->bus != NULL && *x->bus != '\0')
+			jfield(&j, "BUS=", x->bus, strlen(x->bus));
+		if (x->slave >= 0) {
+			snprintf(slave, sizeof(slave), "%d", x->slave);
+			jfield(&j, "SLAVE=", slave, strlen(slave));
+		}
+		if (x->seq > 0) {
+			snprintf(seq, sizeof(seq), "%lld", (long long)x->seq);
+			jfield(&j, "EVENT_SEQ=", seq, strlen(seq));
+		}
+	}
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &log_jaddr;
+	mh.msg_namelen = log_jaddr_len;
+	mh.msg_iov = j.iov;
+	mh.msg_iovlen = (size_t)j.n;
+	return sendmsg(log_jfd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+static void
+emit(int prio, const struct log_ctx *x, const char *text, size_t len)
 {
 	static const char *names[] = { "emerg", "alert", "crit", "error",
 	    "warning", "notice", "info", "debug" };
-	char buf[2048];
+	char line[LOG_TEXT_MAX + 128];
 	int n;
 
-	if (prio > log_max)
-		return;
-	if (log_journal)
-		n = snprintf(buf, sizeof(buf), "<%d>", prio);
+	if (log_journal) {
+		if (journal_send(prio, x, text, len) == 0)
+			return;
+		if (atomic_exchange(&log_jwarned, 1) == 0) {
+			/* Said once; later lines fall back silently. */
+			n = snprintf(line, sizeof(line), "<%d>%s: cannot send "
+			    "to the journal socket %s (%s); logging to stderr\n",
+			    HZ_LOG_WARNING, log_prog, log_jaddr.sun_path,
+			    strerror(errno));
+			if (n > 0)
+				(void)!write(STDERR_FILENO, line,
+				    (size_t)n < sizeof(line) ? (size_t)n :
+				    sizeof(line) - 1);
+		}
+		n = snprintf(line, sizeof(line), "<%d>", prio);
+	} else
+		n = snprintf(line, sizeof(line), "%s: %s: ", log_prog,
+		    names[prio]);
+	if (n < 0 || (size_t)n >= sizeof(line) - 1)
+		n = 0;
+	if (len > sizeof(line) - 1 - (size_t)n)
+		len = sizeof(line) - 1 - (size_t)n;
+	memcpy(line + n, text, len);
+	n += (int)len;
+	line[n++] = '\n';
+	/* One write per line keeps lines from different threads whole. */
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+/* ---- rate limit of identical messages
+ *
+ * A message is identified by its priority and formatted text.  The table
+ * keeps, per message, the FNV-1a 64 hash of the whole text, its length
+ * and its first LOG_RL_KEEP - 1 bytes, and a match needs all of them: the
+ * stored text is needed anyway for the "repeated" line, so comparing it
+ * costs nothing, and a wrong match would then need a 64-bit collision of
+ * two texts of the same length and prefix.  (Even that would only count
+ * one line under the other's summary.)
+ *
+ * Lookup is a chained hash table over a fixed pool (O(1) on average).
+ * The pool is also a list ordered by window start: a window only ever
+ * (re)starts "now", so the entry moves to the tail and the head is always
+ * the oldest window, which makes both eviction of a full table and
+ * log_tick()'s search for ended windows O(1) per entry handled.
+ */
+
+struct rl_entry {
+	uint64_t hash;
+	int64_t start;			/* window start, CLOCK_MONOTONIC ms */
+	uint32_t logged;		/* occurrences logged in the window */
+	uint32_t dropped;		/* occurrences suppressed in it */
+	int prio;
+	int slave;
+	size_t len;			/* of the whole text */
+	int hnext;			/* hash chain, or free list */
+	int oprev, onext;		/* order of window start */
+	char sensor[HZ_ID_MAX];		/* ctx of the first occurrence, */
+	char bus[HZ_ID_MAX];		/* for the "repeated" line */
+	char text[LOG_RL_KEEP];
+};
+
+struct rl_report {
+	int prio;
+	int slave;
+	uint32_t count;
+	int64_t span_ms;
+	size_t len;
+	char sensor[HZ_ID_MAX];
+	char bus[HZ_ID_MAX];
+	char text[LOG_RL_KEEP];
+};
+
+static pthread_mutex_t rl_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rl_entry rl_pool[LOG_RL_SLOTS];
+static int rl_bucket[LOG_RL_BUCKETS];
+static int rl_free, rl_head, rl_tail;
+static uint32_t rl_burst = LOG_RL_BURST;
+static int64_t rl_window = LOG_RL_WINDOW_MS;
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+rl_reset(int burst, int window_ms)
+{
+	pthread_mutex_lock(&rl_lock);
+	rl_burst = burst > 0 ? (uint32_t)burst : LOG_RL_BURST;
+	rl_window = window_ms > 0 ? window_ms : LOG_RL_WINDOW_MS;
+	for (int i = 0; i < LOG_RL_BUCKETS; i++)
+		rl_bucket[i] = -1;
+	for (int i = 0; i < LOG_RL_SLOTS; i++)
+		rl_pool[i].hnext = i + 1 < LOG_RL_SLOTS ? i + 1 : -1;
+	rl_free = 0;
+	rl_head = rl_tail = -1;
+	pthread_mutex_unlock(&rl_lock);
+}
+
+/*
+ * Test hook, deliberately not in hazmond.h (tests/unit/test_log.c declares
+ * it): other limits, and an empty table.  0 restores a default.
+ */
+void log_test_set_limits(int burst, int window_ms);
+void
+log_test_set_limits(int burst, int window_ms)
+{
+	rl_reset(burst, window_ms);
+}
+
+static uint64_t
+rl_hash(int prio, const char *text, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	h = (h ^ (unsigned char)prio) * 0x100000001b3ULL;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)text[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static void
+rl_order_unlink(int i)
+{
+	struct rl_entry *e = &rl_pool[i];
+
+	if (e->oprev >= 0)
+		rl_pool[e->oprev].onext = e->onext;
 	else
-		n = snprintf(buf, sizeof(buf), "%s: %s: ", log_prog,
-		    names[prio & 7]);
+		rl_head = e->onext;
+	if (e->onext >= 0)
+		rl_pool[e->onext].oprev = e->oprev;
+	else
+		rl_tail = e->oprev;
+}
+
+static void
+rl_order_append(int i)
+{
+	rl_pool[i].oprev = rl_tail;
+	rl_pool[i].onext = -1;
+	if (rl_tail >= 0)
+		rl_pool[rl_tail].onext = i;
+	else
+		rl_head = i;
+	rl_tail = i;
+}
+
+/* Takes entry i out of the table, onto the free list. */
+static void
+rl_release(int i)
+{
+	int *p = &rl_bucket[rl_pool[i].hash & (LOG_RL_BUCKETS - 1)];
+
+	while (*p != i)
+		p = &rl_pool[*p].hnext;
+	*p = rl_pool[i].hnext;
+	rl_order_unlink(i);
+	rl_pool[i].hnext = rl_free;
+	rl_free = i;
+}
+
+static void
+rl_take_report(const struct rl_entry *e, int64_t span_ms, struct rl_report *r)
+{
+	r->prio = e->prio;
+	r->slave = e->slave;
+	r->count = e->dropped;
+	r->span_ms = span_ms;
+	r->len = e->len;
+	memcpy(r->sensor, e->sensor, sizeof(r->sensor));
+	memcpy(r->bus, e->bus, sizeof(r->bus));
+	memcpy(r->text, e->text, sizeof(r->text));
+}
+
+/* A new window for entry i, with `logged` occurrences in it already. */
+static void
+rl_restart(int i, int64_t now, uint32_t logged)
+{
+	rl_pool[i].start = now;
+	rl_pool[i].logged = logged;
+	rl_pool[i].dropped = 0;
+	rl_order_unlink(i);
+	rl_order_append(i);
+}
+
+static void
+copy_id(char *dst, const char *src)
+{
+	size_t n = src != NULL ? strlen(src) : 0;
+
+	if (n >= HZ_ID_MAX)
+		n = HZ_ID_MAX - 1;
+	memcpy(dst, src != NULL ? src : "", n);
+	dst[n] = '\0';
+}
+
+/*
+ * Counts one occurrence; returns whether to log it.  Sets *have and fills
+ * *r when repeats suppressed before have to be reported first.
+ */
+static int
+rl_check(int prio, const struct log_ctx *x, const char *text, size_t len,
+    struct rl_report *r, int *have)
+{
+	uint64_t h = rl_hash(prio, text, len);
+	size_t keep = len < LOG_RL_KEEP - 1 ? len : LOG_RL_KEEP - 1;
+	struct rl_entry *e;
+	int64_t now;
+	int i, ok = 1;
+
+	*have = 0;
+	pthread_mutex_lock(&rl_lock);
+	now = mono_ms();
+	for (i = rl_bucket[h & (LOG_RL_BUCKETS - 1)]; i >= 0;
+	    i = rl_pool[i].hnext) {
+		e = &rl_pool[i];
+		if (e->hash == h && e->prio == prio && e->len == len &&
+		    memcmp(e->text, text, keep) == 0)
+			break;
+	}
+	if (i >= 0) {
+		e = &rl_pool[i];
+		if (now - e->start >= rl_window) {
+			if (e->dropped > 0) {
+				rl_take_report(e, rl_window, r);
+				*have = 1;
+			}
+			rl_restart(i, now, 1);
+		} else if (e->logged < rl_burst)
+			e->logged++;
+		else {
+			if (e->dropped < UINT32_MAX)
+				e->dropped++;
+			ok = 0;
+		}
+		pthread_mutex_unlock(&rl_lock);
+		return ok;
+	}
+	if (rl_free < 0) {
+		/* Full: evict the oldest window, telling its repeats first. */
+		i = rl_head;
+		e = &rl_pool[i];
+		if (e->dropped > 0) {
+			int64_t span = now - e->start;
+
+			/* The time it really covered, up to whole seconds. */
+			span = span > 0 ? (span + 999) / 1000 * 1000 : 1000;
+			rl_take_report(e, span < rl_window ? span : rl_window,
+			    r);
+			*have = 1;
+		}
+		rl_release(i);
+	}
+	i = rl_free;
+	e = &rl_pool[i];
+	rl_free = e->hnext;
+	e->hash = h;
+	e->prio = prio;
+	e->len = len;
+	memcpy(e->text, text, keep);
+	e->text[keep] = '\0';
+	copy_id(e->sensor, x != NULL ? x->sensor : NULL);
+	copy_id(e->bus, x != NULL ? x->bus : NULL);
+	e->slave = x != NULL ? x->slave : -1;
+	e->start = now;
+	e->logged = 1;
+	e->dropped = 0;
+	e->hnext = rl_bucket[h & (LOG_RL_BUCKETS - 1)];
+	rl_bucket[h & (LOG_RL_BUCKETS - 1)] = i;
+	rl_order_append(i);
+	pthread_mutex_unlock(&rl_lock);
+	return 1;
+}
+
+static void
+rl_emit_report(const struct rl_report *r)
+{
+	char text[LOG_TEXT_MAX], span[32];
+	struct log_ctx x = { r->sensor[0] ? r->sensor : NULL,
+	    r->bus[0] ? r->bus : NULL, r->slave, 0 };
+	int n;
+
+	if (r->prio > atomic_load_explicit(&log_max, memory_order_relaxed))
+		return;
+	if (r->span_ms % 1000 == 0)
+		snprintf(span, sizeof(span), "%lld s",
+		    (long long)(r->span_ms / 1000));
+	else
+		snprintf(span, sizeof(span), "%.1f s",
+		    (double)r->span_ms / 1000.0);
+	n = snprintf(text, sizeof(text), "last message repeated %lu times "
+	    "in %s: %s%s", (unsigned long)r->count, span, r->text,
+	    r->len > LOG_RL_KEEP - 1 ? "..." : "");
 	if (n < 0)
 		return;
-	vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
-	n = (int)strlen(buf);
-	buf[n++] = '\n';
-	/* One write per line keeps lines from different threads whole. */
-	(void)!write(STDERR_FILENO, buf, (size_t)n);
+	emit(r->prio, &x, text, (size_t)n < sizeof(text) ? (size_t)n :
+	    sizeof(text) - 1);
+}
+
+void
+log_tick(void)
+{
+	struct rl_report r;
+	int err = errno;
+
+	/* Each round reports one ended window; it restarts at the tail. */
+	for (int round = 0; round < LOG_RL_SLOTS; round++) {
+		int i, have = 0;
+		int64_t now;
+
+		pthread_mutex_lock(&rl_lock);
+		now = mono_ms();
+		while ((i = rl_head) >= 0 &&
+		    now - rl_pool[i].start >= rl_window) {
+			if (rl_pool[i].dropped > 0) {
+				rl_take_report(&rl_pool[i], rl_window, &r);
+				rl_restart(i, now, 0);
+				have = 1;
+				break;
+			}
+			rl_release(i);		/* nothing to say: forget it */
+		}
+		pthread_mutex_unlock(&rl_lock);
+		if (!have)
+			break;
+		rl_emit_report(&r);
+	}
+	errno = err;
+}
+
+/* ---- the entry points */
+
+/* Whether a message of prio is wanted at all: checked before formatting. */
+static inline int
+log_wanted(int prio)
+{
+	return prio <= atomic_load_explicit(&log_max, memory_order_relaxed) ||
+	    (cap.on && prio <= cap.prio);
+}
+
+static void
+log_core(int prio, const struct log_ctx *x, int limit, const char *fmt,
+    va_list ap)
+{
+	char text[LOG_TEXT_MAX];
+	struct rl_report r;
+	int n, err, have;
+	size_t len;
+
+	if (prio < 0)
+		prio = 0;
+	else if (prio > HZ_LOG_DEBUG)
+		prio = HZ_LOG_DEBUG;
+	if (!log_wanted(prio))
+		return;
+	err = errno;		/* callers may log, then look at errno */
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	if (n < 0)
+		goto out;
+	len = (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	if (cap.on && prio <= cap.prio)
+		cap_append(text, len);
+	if (prio > atomic_load_explicit(&log_max, memory_order_relaxed))
+		goto out;
+	/* Debug output and events (each has its own seq) are never limited. */
+	if (limit && prio != HZ_LOG_DEBUG && (x == NULL || x->seq <= 0)) {
+		int ok = rl_check(prio, x, text, len, &r, &have);
+
+		if (have)
+			rl_emit_report(&r);
+		if (!ok)
+			goto out;
+	}
+	emit(prio, x, text, len);
+out:
+	errno = err;
+}
+
+void
+log_vmsg(int prio, const char *fmt, va_list ap)
+{
+	log_core(prio, NULL, 1, fmt, ap);
 }
 
 void
@@ -75,17 +678,42 @@ log_msg(int prio, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(prio, fmt, ap);
+	log_core(prio, NULL, 1, fmt, ap);
 	va_end(ap);
 }
 
+void
+log_cmsg(int prio, const struct log_ctx *x, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_core(prio, x, 1, fmt, ap);
+	va_end(ap);
+}
+
+static void log_lmsg(int prio, int limit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void
-log_verrno(int prio, int err, const char *fmt, va_list ap)
+log_lmsg(int prio, int limit, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_core(prio, NULL, limit, fmt, ap);
+	va_end(ap);
+}
+
+/* limit 0: a fatal message is the last one and must never be swallowed. */
+static void
+log_verrno(int prio, int limit, int err, const char *fmt, va_list ap)
 {
 	char msg[1536];
 
+	if (!log_wanted(prio))
+		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	log_msg(prio, "%s: %s", msg, strerror(err));
+	log_lmsg(prio, limit, "%s: %s", msg, strerror(err));
 }
 
 void
@@ -95,7 +723,7 @@ log_warn(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_verrno(HZ_LOG_WARNING, err, fmt, ap);
+	log_verrno(HZ_LOG_WARNING, 1, err, fmt, ap);
 	va_end(ap);
 }
 
@@ -105,7 +733,7 @@ log_warnx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(HZ_LOG_WARNING, fmt, ap);
+	log_core(HZ_LOG_WARNING, NULL, 1, fmt, ap);
 	va_end(ap);
 }
 
@@ -115,7 +743,7 @@ log_info(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(HZ_LOG_INFO, fmt, ap);
+	log_core(HZ_LOG_INFO, NULL, 1, fmt, ap);
 	va_end(ap);
 }
 
@@ -125,7 +753,7 @@ log_debug(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(HZ_LOG_DEBUG, fmt, ap);
+	log_core(HZ_LOG_DEBUG, NULL, 1, fmt, ap);
 	va_end(ap);
 }
 
@@ -136,7 +764,7 @@ fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_verrno(HZ_LOG_ERR, err, fmt, ap);
+	log_verrno(HZ_LOG_ERR, 0, err, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -147,7 +775,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(HZ_LOG_ERR, fmt, ap);
+	log_core(HZ_LOG_ERR, NULL, 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

@@ -81,8 +81,7 @@ main(int argc, char **argv)
 	if (!debug)
 		log_set_level(c->log_level);
 	mosquitto_lib_init();
-	rc = core_run(c);
-	config_free(c);
+	rc = core_run(c, plugin_dir, debug);	/* frees c */
 	mosquitto_lib_cleanup();
 	return rc;
 }

@@ -49,6 +49,8 @@ struct hz_pub {
 	struct hz_command cmds[16];	/* received, not yet taken by the core */
 	unsigned n_cmds;
 	int complained;
+	char **forget;			/* state topics to clear (removed sensors) */
+	unsigned n_forget;
 	struct inflight fl[WINDOW];
 	unsigned fl_head, fl_len;
 	char topic[512];
@@ -352,6 +354,9 @@ pub_free(struct hz_pub *p)
 	if (p == NULL)
 		return;
 	mosquitto_destroy(p->m);
+	for (unsigned i = 0; i < p->n_forget; i++)
+		free(p->forget[i]);
+	free(p->forget);
 	free(p);
 }
 
@@ -407,6 +412,8 @@ pub_tick(struct hz_pub *p, int64_t now)
 		mosquitto_loop_misc(p->m);	/* keepalive pings */
 		p->misc_at = now + 1000;
 	}
+	if (p->n_forget)
+		pub_flush_forgotten(p);
 	flush_cursor(p);
 	if (p->state == P_IDLE)
 		return p->retry_at;
@@ -525,4 +532,52 @@ pub_shutdown(struct hz_pub *p)
 	mosquitto_disconnect(p->m);
 	mosquitto_loop_write(p->m, 1);
 	flush_cursor(p);
+}
+
+/* A reload kept this destination: it now reads the new configuration. */
+void
+pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest)
+{
+	p->c = c;
+	p->d = &c->dests[dest];
+}
+
+/* hazmonctl rebirth: the status and every state again, as after a connect. */
+void
+pub_rebirth(struct hz_pub *p)
+{
+	if (p->state != P_CONNECTED)
+		return;		/* the next connect publishes them anyway */
+	publish_status(p, "online");
+	p->just_connected = 1;
+}
+
+/* Clears the retained state of removed sensors, now or once connected. */
+void
+pub_forget(struct hz_pub *p, const char *sensor)
+{
+	char **f = realloc(p->forget, (p->n_forget + 1) * sizeof(*f));
+
+	if (f == NULL)
+		fatal("realloc");
+	p->forget = f;
+	p->forget[p->n_forget++] = xstrdup(sensor);
+	pub_flush_forgotten(p);
+}
+
+void
+pub_flush_forgotten(struct hz_pub *p)
+{
+	while (p->n_forget > 0 && p->state == P_CONNECTED) {
+		char *s = p->forget[p->n_forget - 1];
+
+		snprintf(p->topic, sizeof(p->topic), "%s/sensors/%s/state",
+		    p->d->prefix, s);
+		/* An empty retained message removes the retained one. */
+		if (mosquitto_publish(p->m, NULL, p->topic, 0, NULL, 1, true) !=
+		    MOSQ_ERR_SUCCESS)
+			return;
+		free(s);
+		p->n_forget--;
+	}
 }

@@ -373,7 +373,7 @@ load_level(void *arg, const char *sensor, const char *level,
 		return;		/* that sensor or level is gone from the config */
 	ev->rt[i].ls[li] = *ls;
 	ev->rt[i].ls[li].pending = 0;
-	if (ls->state != HZ_A_NORMAL)
+	if (ls->state != HZ_A_NORMAL && !ev->quiet)
 		log_info("sensor %s level %s: %s, as before the restart", sensor,
 		    level, alarm_state_name(ls->state));
 }
@@ -400,9 +400,10 @@ load_sensor(void *arg, const char *sensor, const struct hz_sensor_alarm *sa)
 
 void
 eval_init(struct hz_eval *ev, const struct hz_config *c, struct hz_ledger *l,
-    void (*record)(void *, struct hz_event *), void *arg)
+    void (*record)(void *, struct hz_event *), void *arg, int quiet)
 {
 	memset(ev, 0, sizeof(*ev));
+	ev->quiet = quiet;
 	ev->c = c;
 	ev->l = l;
 	ev->record = record;
@@ -432,4 +433,87 @@ eval_free(struct hz_eval *ev)
 	}
 	free(ev->rt);
 	free(ev->raises);
+}
+
+/* ---- reload */
+
+/* The saved states of sensor i's levels (for hazmonctl alarms). */
+const struct hz_level_state *
+eval_levels(const struct hz_eval *ev, unsigned i)
+{
+	return ev->rt[i].ls;
+}
+
+/*
+ * A sensor (level NULL) or one level left the configuration.  What was
+ * open there is closed with a "removed" event, so a consumer does not keep
+ * an alarm on its screen forever, and the saved state is forgotten.
+ */
+void
+eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts)
+{
+	const struct hz_sensor *s = &ev->c->sensors[i];
+	struct srt *rt = &ev->rt[i];
+	struct hz_event e = { .ts_ms = ts, .kind = "alarm", .event = "removed",
+	    .value = rt->r.value, .setpoint = NAN, .actor = "reload" };
+
+	for (unsigned k = 0; k < s->n_levels; k++) {
+		if (rt->ls[k].state == HZ_A_NORMAL ||
+		    (level && strcmp(level, s->levels[k].name) != 0))
+			continue;
+		e.level = s->levels[k].name;
+		e.priority = s->levels[k].priority;
+		e.setpoint = s->levels[k].setpoint;
+		emit(ev, i, &e);
+	}
+	if (level == NULL && rt->fault_active) {
+		e = (struct hz_event){ .ts_ms = ts, .kind = "fault", .event = "removed",
+		    .level = event_fault_reason(rt->fault_flags), .value = rt->r.value,
+		    .setpoint = NAN, .actor = "reload" };
+		emit(ev, i, &e);
+	}
+	(void)ledger_forget(ev->l, s->id, level);
+}
+
+/*
+ * After a reload: sensor i of the new configuration was sensor from[i] of
+ * the old one (or -1: new).  Its runtime carries over, levels by name, so
+ * a latched alarm, a pending delay, a fault or a shelf is not lost.
+ */
+void
+eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from)
+{
+	for (unsigned i = 0; i < ev->c->n_sensors; i++) {
+		const struct hz_sensor *s = &ev->c->sensors[i];
+		struct srt *rt = &ev->rt[i];
+		const struct srt *o;
+		const struct hz_sensor *os;
+
+		if (from[i] < 0)
+			continue;
+		o = &old->rt[from[i]];
+		os = &old->c->sensors[from[i]];
+		rt->fault_active = o->fault_active;
+		rt->fault_flags = o->fault_flags;
+		memcpy(rt->shelve_reason, o->shelve_reason, sizeof(rt->shelve_reason));
+		memcpy(rt->shelve_actor, o->shelve_actor, sizeof(rt->shelve_actor));
+		memcpy(rt->oos_actor, o->oos_actor, sizeof(rt->oos_actor));
+		rt->sa.shelved_until = o->sa.shelved_until;
+		rt->sa.oos = o->sa.oos;
+		rt->last_value = o->last_value;
+		rt->last_change = o->last_change;
+		rt->r = o->r;
+		rt->r_ts = o->r_ts;
+		for (unsigned k = 0; k < s->n_levels; k++) {
+			int ok = find_level(os, s->levels[k].name);
+
+			if (ok < 0)
+				continue;
+			rt->ls[k] = o->ls[ok];
+			memcpy(rt->raised[k], o->raised[ok], sizeof(rt->raised[k]));
+		}
+	}
+	ev->n_raises = 0;
+	for (size_t j = 0; j < old->n_raises; j++)
+		health_note_raise(ev, old->raises[j]);
 }

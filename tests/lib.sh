@@ -294,3 +294,42 @@ wait_event() {
 has_event() {
 	events "$1" "$2" | jq -e -s "map(select($3)) | length > 0" >/dev/null 2>&1
 }
+
+# start_notify: a notify socket (what systemd reads sd_notify from) at
+# $NOTIFY_SOCK; one line per assignment, "notify[N]: KEY=VALUE" for
+# datagram N, appended with a single write to $RUN.  hazmond's
+# stderr is appended to the same file, so the file records the order of
+# log lines and notifications.  Perl is Essential in Debian.
+start_notify() {
+	NOTIFY_SOCK=$T/notify.sock
+	RUN=$T/run.log
+	: >"$RUN"
+	spawn notify perl -e '
+		use strict; use warnings; use Socket;
+		my ($path, $out) = @ARGV;
+		socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
+		bind($s, pack_sockaddr_un($path)) or die "bind $path: $!\n";
+		open(my $o, ">>", $out) or die "$out: $!\n";
+		my $n = 0;
+		while (defined(recv($s, my $buf, 65536, 0))) {
+			$n++;
+			my $lines = join("", map { "notify[$n]: $_\n" } split(/\n/, $buf));
+			syswrite($o, $lines);
+		}' "$NOTIFY_SOCK" "$RUN"
+	wait_for 5 test -S "$NOTIFY_SOCK" || bail "notify receiver did not start"
+}
+
+# notify_sync: every datagram sent so far has been written to $RUN (the
+# socket is FIFO, so our own marker comes after them).
+SYNC=0
+notify_sync() {
+	SYNC=$((SYNC + 1))
+	printf 'X-SYNC=%d' "$SYNC" | socat -u - "UNIX-SENDTO:$NOTIFY_SOCK" &&
+	    wait_for 5 grep -q "^notify\[[0-9]*\]: X-SYNC=$SYNC\$" "$RUN"
+}
+notified() { grep -q -E "^notify\[[0-9]+\]: $1\$" "$RUN"; }
+n_notified() { grep -c -E "^notify\[[0-9]+\]: $1\$" "$RUN"; }
+no_notification() { ! grep '^notify' "$RUN" | grep -qv ': X-SYNC='; }
+line_of() { grep -n -m 1 -E "$1" "$RUN" | cut -d: -f1; }
+
+jq_true() { jq -e "$@" >/dev/null; }	# jq_true FILTER FILE: quietly true?

@@ -9,7 +9,7 @@ start_sub "$T/sub.out"
 echo "unit 1" >"$T/unit1.sim"
 start_sim 0 "$T/unit1.sim"
 burst_conf "$T/hazmond.conf" 20 "$BROKER_PORT"
-HAZMOND_TEST_LEDGER_MAX_PAGES=12 start_hazmond "$T/hazmond.conf"
+HAZMOND_TEST_LEDGER_MAX_PAGES=14 start_hazmond "$T/hazmond.conf"
 wait_for 10 grep -q '^hazmon/burst/status {"state":"online"' "$T/sub.out" ||
     bail "hazmond not online"
 BURST_PAUSE=0.5 burst 5 20		# 200 events

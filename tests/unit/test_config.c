@@ -182,6 +182,35 @@ test_plugin_abi(void **state)
 	plugin_unload_all(list);
 }
 
+/* A reload keeps what is unchanged: layout, comments and number notation
+ * do not count, a changed setpoint does (config-fp.c). */
+static void
+test_fingerprints(void **state)
+{
+	struct hz_config *a, *b, *c;
+	int errors;
+
+	(void)state;
+	a = load("fp-a.conf", &errors);
+	b = load("fp-b.conf", &errors);
+	c = load("fp-c.conf", &errors);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_string_equal(a->fp, b->fp);
+	assert_string_equal(a->dests[0].fp, b->dests[0].fp);
+	assert_string_equal(a->buses[0].fp, b->buses[0].fp);
+	for (unsigned i = 0; i < 2; i++)
+		assert_string_equal(a->sensors[i].fp, b->sensors[i].fp);
+	assert_string_equal(a->buses[0].fp, c->buses[0].fp);
+	assert_string_equal(a->sensors[0].fp, c->sensors[0].fp);
+	assert_string_not_equal(a->sensors[1].fp, c->sensors[1].fp);
+	assert_string_equal(a->control_socket, "");
+	config_free(a);
+	config_free(b);
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -194,6 +223,7 @@ main(void)
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_plugin_abi),
+		cmocka_unit_test(test_fingerprints),
 	};
 
 	snprintf(data_dir, sizeof(data_dir), "%s/tests/data", src ? src : ".");

@@ -1,0 +1,89 @@
+/*
+ * core.h - the core thread's state, shared by the files that act on it on
+ * that thread only: core.c (the loop), ctlcmd.c (hazmonctl commands) and
+ * reload.c (SIGHUP).  Nothing here is touched by a bus worker.
+ */
+#ifndef HAZMON_CORE_H
+#define HAZMON_CORE_H
+
+#include "hazmond.h"
+
+/* What a sensor's state topic shows now. */
+struct shown {
+	int published;
+	struct hazmon_reading r;
+	const char *alarm, *alarm_state;
+	unsigned unack;
+	int64_t shelved_until;
+	int oos;
+	int64_t at;			/* monotonic ms */
+};
+
+/* An event of the current batch, or one the ledger could not take yet. */
+struct pending {
+	struct hz_event e;
+	char sensor[HZ_ID_MAX], level[HAZMON_LEVEL_NAME_MAX];
+	char *payload;
+	int appended;
+};
+
+/*
+ * A configuration generation.  Bus workers that a reload left running
+ * still read with the configuration they were started with, and their
+ * readings carry its sensor indices: map[] turns those into the current
+ * configuration's (-1: the sensor is gone).  A generation is freed when
+ * no worker uses it any more.
+ */
+struct gen {
+	unsigned id;
+	struct hz_config *c;
+	int *map;			/* NULL for the current generation */
+	unsigned workers;		/* running workers started with c */
+	struct gen *next;
+};
+
+struct core {
+	struct hz_config *c;		/* the current configuration */
+	const char *plugin_dir_override;	/* hazmond -P, kept over reloads */
+	int debug;			/* hazmond -d: log_level is ignored */
+	struct gen *gens;		/* current first */
+	struct hz_ledger *l;
+	struct hz_queue q;
+	struct hz_pub **pubs;
+	struct hz_worker **workers;	/* per bus of c */
+	unsigned *worker_gen;		/* the generation each worker reads with */
+	struct hz_eval ev;
+	struct shown *shown;		/* per sensor */
+	struct hz_health health;
+	struct hz_msg *buf;
+	size_t bufcap;
+	int sigfd;
+	int stop;
+	struct hz_ctl *ctl;		/* the hazmonctl socket, or NULL */
+	unsigned n_events;		/* since start */
+	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
+	size_t n_batch, cap_batch, n_unrec, cap_unrec;
+	int64_t retry_at, prune_at, tick_at;	/* monotonic ms */
+	int64_t wd_every, wd_at;	/* systemd watchdog; 0 = not asked for */
+	int wd_withheld;
+	int64_t started, reloaded;	/* realtime ms; reloaded 0: never */
+	unsigned reloads;
+};
+
+/* core.c */
+void core__publish_state(struct core *k, unsigned i, int64_t now);
+void core__republish_all(struct core *k);
+void core__drain(struct core *k);
+void core__end_batch(struct core *k, int began);
+int core__action(struct core *k, const struct hz_command *cmd);
+void core__status_line(struct core *k);
+
+/* ctlcmd.c: one control request -> one response (malloc'd JSON line) */
+char *ctlcmd_run(struct core *k, const char *line, const char *actor,
+    int *hangup);
+
+/* reload.c */
+struct json_t;
+int reload_run(struct core *k, struct json_t *report);
+
+#endif

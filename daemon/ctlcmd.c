@@ -1,0 +1,489 @@
+/*
+ * ctlcmd.c - the commands of the control socket (docs/control.md): one
+ * request line in, one response line out, on the core thread.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "hazmond.h"
+#include "core.h"
+
+#define HISTORY_DEFAULT	100
+#define HISTORY_MAX	10000
+
+static json_t *
+err(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static json_t *
+err(const char *code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", msg);
+}
+
+static json_t *
+ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static json_t *
+ts_or_null(int64_t ms)
+{
+	char buf[32];
+
+	if (ms <= 0)
+		return json_null();
+	format_ts(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+static json_t *
+num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static int
+unacked(enum hz_astate s)
+{
+	return s == HZ_A_ACTIVE_UNACK || s == HZ_A_RTN_UNACK;
+}
+
+static int
+active(enum hz_astate s)
+{
+	return s == HZ_A_ACTIVE_UNACK || s == HZ_A_ACTIVE_ACK;
+}
+
+/* ---- status */
+
+static json_t *
+bus_json(struct core *k, unsigned b)
+{
+	const struct hz_bus *bus = &k->c->buses[b];
+	struct hz_slave_stat sl[256];
+	struct hz_bus_stats st;
+	json_t *o, *slaves = json_array();
+	char ep[300];
+	unsigned n;
+
+	bus_stats(k->workers[b], &st);
+	if (bus->type == HZ_BUS_TCP)
+		snprintf(ep, sizeof(ep), "%s:%d", bus->host, bus->port);
+	else
+		snprintf(ep, sizeof(ep), "%s", bus->device);
+	n = bus_slaves(k->workers[b], sl, 256);
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(slaves, json_pack("{s:i, s:o, s:b}", "slave",
+		    sl[i].slave, "last_ok", ts_or_null(sl[i].last_ok), "failing",
+		    sl[i].failing));
+	o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:o}",
+	    "name", bus->name, "type", bus->type == HZ_BUS_TCP ? "tcp" : "rtu",
+	    "endpoint", ep, "connected", st.connected,
+	    "requests_per_cycle", (int)st.requests_per_cycle,
+	    "polls", (json_int_t)st.polls, "requests", (json_int_t)st.requests,
+	    "failed", (json_int_t)st.failed, "readings", (json_int_t)st.readings,
+	    "slaves", slaves);
+	return o;
+}
+
+static json_t *
+cmd_status(struct core *k)
+{
+	unsigned n_ok = 0, n_fault = 0, n_oos = 0, n_shelved = 0, act = 0, unack = 0;
+	int64_t now = now_real_ms();
+	json_t *buses = json_array(), *dests = json_array();
+
+	for (unsigned i = 0; i < k->c->n_sensors; i++) {
+		const struct hz_level_state *ls = eval_levels(&k->ev, i);
+		struct hz_state_view v;
+
+		eval_view(&k->ev, i, &v);
+		if (v.out_of_service)
+			n_oos++;
+		else if (v.r->quality == HAZMON_Q_OK)
+			n_ok++;
+		else if (v.ts_ms)
+			n_fault++;
+		n_shelved += v.shelved_until > now;
+		for (unsigned l = 0; l < k->c->sensors[i].n_levels; l++) {
+			act += active(ls[l].state);
+			unack += unacked(ls[l].state);
+		}
+	}
+	for (unsigned b = 0; b < k->c->n_buses; b++)
+		json_array_append_new(buses, bus_json(k, b));
+	for (unsigned d = 0; d < k->c->n_dests; d++) {
+		const struct hz_dest *dd = &k->c->dests[d];
+		int64_t acked = pub_acked(k->pubs[d]);
+
+		json_array_append_new(dests, json_pack("{s:s, s:s, s:i, s:b, s:I, s:I}",
+		    "name", dd->name, "host", dd->host, "port", dd->port, "connected",
+		    pub_connected(k->pubs[d]) != 0, "acked_seq", (json_int_t)acked,
+		    "undelivered", (json_int_t)ledger_count_after(k->l, acked)));
+	}
+	return json_pack("{s:b, s:s, s:i, s:s, s:{s:s, s:s}, s:o, s:I, s:i, s:o,"
+	    " s:{s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:b, s:i, s:i},"
+	    " s:{s:I}, s:o, s:o}",
+	    "ok", 1, "version", PACKAGE_VERSION, "pid", (int)getpid(),
+	    "config", k->c->path, "site", "id", k->c->site_id, "name",
+	    k->c->site_name, "started", ts_or_null(k->started),
+	    "uptime_s", (json_int_t)((now - k->started) / 1000),
+	    "reloads", (int)k->reloads, "reloaded", ts_or_null(k->reloaded),
+	    "sensors", "total", (int)k->c->n_sensors, "ok", (int)n_ok, "fault",
+	    (int)n_fault, "out_of_service", (int)n_oos, "shelved", (int)n_shelved,
+	    "alarms", "active", (int)act, "unacknowledged", (int)unack,
+	    "health", "alarms_10min", (int)k->health.alarms_10min, "flood",
+	    k->health.flood, "chattering", (int)k->health.chattering, "stale",
+	    (int)k->health.stale,
+	    "ledger", "last_seq", (json_int_t)ledger_last_seq(k->l),
+	    "buses", buses, "destinations", dests);
+}
+
+/* ---- sensors and alarms */
+
+static json_t *
+sensor_json(struct core *k, unsigned i)
+{
+	const struct hz_sensor *s = &k->c->sensors[i];
+	struct hz_state_view v;
+	const char *q;
+
+	eval_view(&k->ev, i, &v);
+	q = v.out_of_service ? "out_of_service" : v.r->quality == HAZMON_Q_OK ?
+	    "ok" : v.ts_ms ? "fault" : "unknown";
+	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s, s:o, s:o,"
+	    " s:s, s:i, s:o, s:b, s:o}",
+	    "id", s->id, "name", s->name ? s->name : s->id,
+	    "plugin", s->plugin->name, "bus", k->c->buses[s->bus].name,
+	    "slave", s->slave,
+	    "value", v.r->quality == HAZMON_Q_FAULT ? json_null() :
+	    num_or_null(v.r->value), "unit", v.unit ? v.unit : "",
+	    "quality", q, "fault", v.ts_ms && v.r->quality != HAZMON_Q_OK ?
+	    json_string(event_fault_reason(v.r->flags)) : json_null(),
+	    "alarm", v.alarm ? json_string(v.alarm) : json_null(),
+	    "alarm_state", v.alarm_state, "unacknowledged", (int)v.unacknowledged,
+	    "shelved_until", ts_or_null(v.shelved_until),
+	    "out_of_service", v.out_of_service, "ts", ts_or_null(v.ts_ms));
+}
+
+static json_t *
+cmd_sensors(struct core *k)
+{
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < k->c->n_sensors; i++)
+		json_array_append_new(arr, sensor_json(k, i));
+	return json_pack("{s:b, s:o}", "ok", 1, "sensors", arr);
+}
+
+struct alarm_row {
+	unsigned sensor, level;
+	int rank;
+	int64_t since;
+};
+
+static int
+by_urgency(const void *a, const void *b)
+{
+	const struct alarm_row *x = a, *y = b;
+
+	if (x->rank != y->rank)
+		return y->rank - x->rank;
+	return (x->since > y->since) - (x->since < y->since);
+}
+
+static json_t *
+cmd_alarms(struct core *k)
+{
+	struct alarm_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	int64_t now = now_real_ms();
+	json_t *arr = json_array();
+
+	for (unsigned i = 0; i < k->c->n_sensors; i++) {
+		const struct hz_level_state *ls = eval_levels(&k->ev, i);
+
+		for (unsigned l = 0; l < k->c->sensors[i].n_levels; l++) {
+			if (ls[l].state == HZ_A_NORMAL)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 32;
+				if ((rows = realloc(rows, cap * sizeof(*rows))) == NULL)
+					fatal("realloc");
+			}
+			rows[n++] = (struct alarm_row){ i, l,
+			    alarm_priority_rank(k->c->sensors[i].levels[l].priority),
+			    ls[l].active_since };
+		}
+	}
+	if (n)
+		qsort(rows, n, sizeof(*rows), by_urgency);
+	for (size_t r = 0; r < n; r++) {
+		const struct hz_sensor *s = &k->c->sensors[rows[r].sensor];
+		const struct hazmon_level *lv = &s->levels[rows[r].level];
+		const struct hz_level_state *ls = &eval_levels(&k->ev, rows[r].sensor)[rows[r].level];
+		struct hz_state_view v;
+
+		eval_view(&k->ev, rows[r].sensor, &v);
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o,"
+		    " s:s, s:o, s:b, s:b, s:b}",
+		    "sensor", s->id, "level", lv->name, "priority", lv->priority,
+		    "state", alarm_state_name(ls->state),
+		    "since", ts_or_null(ls->active_since),
+		    "value", v.r->quality == HAZMON_Q_FAULT ? json_null() :
+		    num_or_null(v.r->value), "unit", v.unit ? v.unit : "",
+		    "setpoint", num_or_null(lv->setpoint), "latch", lv->latch,
+		    "shelved", v.shelved_until > now, "out_of_service",
+		    v.out_of_service));
+	}
+	free(rows);
+	return json_pack("{s:b, s:o}", "ok", 1, "alarms", arr);
+}
+
+/* ---- operator actions */
+
+static json_t *
+action_error(int rc, const struct hz_command *c)
+{
+	switch (rc) {
+	case -ENOENT:
+		return err("no_sensor", "no sensor \"%s\"", c->sensor);
+	case -ESRCH:
+		return err("no_level", "sensor \"%s\" has no level \"%s\"", c->sensor,
+		    c->level);
+	case -EALREADY:
+		return err("nothing_to_do", !strcmp(c->verb, "ack") ? "sensor \"%s\": "
+		    "nothing waits for an acknowledgement" : !strcmp(c->verb,
+		    "unshelve") ? "sensor \"%s\" is not shelved" : c->on ?
+		    "sensor \"%s\" is already out of service" :
+		    "sensor \"%s\" is already in service", c->sensor);
+	default:
+		return err("invalid", "shelving needs a reason and a duration of "
+		    "more than 0 and at most 86400 seconds");
+	}
+}
+
+static unsigned
+count_unacked(struct core *k, const char *sensor)
+{
+	int i = eval_find(&k->ev, sensor);
+	unsigned n = 0;
+
+	for (unsigned l = 0; i >= 0 && l < k->c->sensors[i].n_levels; l++)
+		n += unacked(eval_levels(&k->ev, (unsigned)i)[l].state);
+	return n;
+}
+
+static json_t *
+cmd_action(struct core *k, const char *verb, json_t *req, const char *actor)
+{
+	struct hz_command c = { 0 };
+	const char *sensor = NULL, *level = NULL, *reason = NULL;
+	json_t *on = NULL, *res;
+	double seconds = 0;
+	unsigned before;
+	int rc, i;
+
+	if (json_unpack(req, "{s:s, s?s, s?s, s?F, s?o}", "sensor", &sensor,
+	    "level", &level, "reason", &reason, "seconds", &seconds, "on", &on) != 0)
+		return err("bad_request", "%s needs \"sensor\" (a string); \"level\" "
+		    "and \"reason\" are strings, \"seconds\" a number", verb);
+	if (!strcmp(verb, "oos") && !json_is_boolean(on))
+		return err("bad_request", "oos needs \"on\": true or false");
+	if (strlen(sensor) >= sizeof(c.sensor))
+		return err("no_sensor", "no sensor with an id that long");
+	snprintf(c.verb, sizeof(c.verb), "%s", verb);
+	snprintf(c.sensor, sizeof(c.sensor), "%s", sensor);
+	snprintf(c.level, sizeof(c.level), "%s", level ? level : "");
+	snprintf(c.actor, sizeof(c.actor), "%s", actor);
+	snprintf(c.reason, sizeof(c.reason), "%s", reason ? reason : "");
+	c.seconds = seconds;
+	c.on = json_is_true(on);
+	if (level && strlen(level) >= sizeof(c.level))
+		return err("no_level", "sensor \"%s\" has no level \"%s\"", sensor, level);
+	before = count_unacked(k, sensor);
+	if ((rc = core__action(k, &c)) != 0)
+		return action_error(rc, &c);
+	log_cmsg(HZ_LOG_INFO, &(struct log_ctx){ .sensor = sensor, .slave = -1 },
+	    "hazmonctl: %s sensor %s by %s: done", verb, sensor, actor);
+	res = ok();
+	if (!strcmp(verb, "ack"))
+		json_object_set_new(res, "acknowledged",
+		    json_integer(before - count_unacked(k, sensor)));
+	if (!strcmp(verb, "shelve") && (i = eval_find(&k->ev, sensor)) >= 0) {
+		struct hz_state_view v;
+
+		eval_view(&k->ev, (unsigned)i, &v);
+		json_object_set_new(res, "until", ts_or_null(v.shelved_until));
+	}
+	return res;
+}
+
+/* ---- history */
+
+/* "2026-11-25T08:00:00.000Z", also without Z, fraction or time: UTC. */
+static int
+parse_time(const char *s, int64_t *ms)
+{
+	struct tm tm = { 0 };
+	int msec = 0, n = 0;
+	char tail[8] = "";
+
+	if (sscanf(s, "%4d-%2d-%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &n) != 3)
+		return -1;
+	s += n;
+	if (*s == 'T' || *s == ' ') {
+		if (sscanf(s + 1, "%2d:%2d:%2d%n", &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+		    &n) != 3)
+			return -1;
+		s += 1 + n;
+		if (*s == '.') {
+			if (sscanf(s + 1, "%3d%n", &msec, &n) != 1)
+				return -1;
+			s += 1 + n;
+		}
+	}
+	if (sscanf(s, "%7s", tail) == 1 && strcmp(tail, "Z") != 0)
+		return -1;
+	if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	*ms = (int64_t)timegm(&tm) * 1000 + msec;
+	return 0;
+}
+
+static int
+history_row(void *arg, int64_t seq, const char *sensor, const char *payload)
+{
+	json_t *ev = json_loads(payload, 0, NULL);
+
+	(void)sensor;
+	if (ev == NULL)
+		ev = json_pack("{s:I, s:s}", "seq", (json_int_t)seq, "error",
+		    "unreadable ledger payload");
+	json_array_append_new(arg, ev);
+	return 0;
+}
+
+static json_t *
+cmd_history(struct core *k, json_t *req)
+{
+	json_t *since = json_object_get(req, "since"), *sensor, *limit, *arr;
+	int64_t from = 0;
+	json_int_t n = HISTORY_DEFAULT;
+
+	if (json_is_number(since))
+		from = now_real_ms() - (int64_t)(json_number_value(since) * 1000.0);
+	else if (json_is_string(since)) {
+		if (parse_time(json_string_value(since), &from) != 0)
+			return err("bad_request", "since \"%s\" is not a time like "
+			    "2026-11-25T08:00:00Z or a number of seconds",
+			    json_string_value(since));
+	} else if (since && !json_is_null(since))
+		return err("bad_request", "since must be a time string or seconds");
+	sensor = json_object_get(req, "sensor");
+	if (sensor && !json_is_string(sensor))
+		return err("bad_request", "sensor must be a string");
+	if (sensor && eval_find(&k->ev, json_string_value(sensor)) < 0)
+		return err("no_sensor", "no sensor \"%s\"", json_string_value(sensor));
+	if ((limit = json_object_get(req, "limit")) != NULL) {
+		if (!json_is_integer(limit) || json_integer_value(limit) < 1)
+			return err("bad_request", "limit must be a whole number >= 1");
+		n = json_integer_value(limit);
+		if (n > HISTORY_MAX)
+			n = HISTORY_MAX;
+	}
+	arr = json_array();
+	if (ledger_history(k->l, from, sensor ? json_string_value(sensor) : NULL,
+	    (int)n, history_row, arr) < 0) {
+		json_decref(arr);
+		return err("internal", "cannot read the ledger (see the daemon's log)");
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "events", arr);
+}
+
+/* ---- dispatch */
+
+static json_t *
+cmd_reload(struct core *k)
+{
+	json_t *rep = json_object();
+
+	if (reload_run(k, rep) != 0) {
+		json_object_set_new(rep, "ok", json_false());
+		json_object_set_new(rep, "code", json_string("config"));
+		return rep;
+	}
+	json_object_set_new(rep, "ok", json_true());
+	return rep;
+}
+
+static json_t *
+dispatch(struct core *k, json_t *req, const char *actor)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+
+	if (cmd == NULL)
+		return err("bad_request", "the request needs \"cmd\": a string");
+	if (!strcmp(cmd, "status"))
+		return cmd_status(k);
+	if (!strcmp(cmd, "sensors"))
+		return cmd_sensors(k);
+	if (!strcmp(cmd, "alarms"))
+		return cmd_alarms(k);
+	if (!strcmp(cmd, "ack") || !strcmp(cmd, "shelve") ||
+	    !strcmp(cmd, "unshelve") || !strcmp(cmd, "oos"))
+		return cmd_action(k, cmd, req, actor);
+	if (!strcmp(cmd, "history"))
+		return cmd_history(k, req);
+	if (!strcmp(cmd, "reload")) {
+		log_info("hazmonctl: reload requested by %s", actor);
+		return cmd_reload(k);
+	}
+	if (!strcmp(cmd, "rebirth")) {
+		log_info("hazmonctl: rebirth requested by %s", actor);
+		for (unsigned d = 0; d < k->c->n_dests; d++)
+			pub_rebirth(k->pubs[d]);
+		return ok();
+	}
+	return err("bad_request", "unknown command \"%.64s\" (status, sensors, "
+	    "alarms, ack, shelve, unshelve, oos, history, reload, rebirth)", cmd);
+}
+
+char *
+ctlcmd_run(struct core *k, const char *line, const char *actor, int *hangup)
+{
+	json_error_t je;
+	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &je), *res;
+	char *out;
+
+	if (req == NULL || !json_is_object(req)) {
+		res = err("bad_request", "the request is not a JSON object%s%s",
+		    req ? "" : ": ", req ? "" : je.text);
+		*hangup = 1;
+	} else
+		res = dispatch(k, req, actor);
+	json_decref(req);
+	out = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(res);
+	if (out == NULL)
+		fatalx("out of memory answering a control request");
+	return out;
+}
