@@ -295,28 +295,34 @@ has_event() {
 	events "$1" "$2" | jq -e -s "map(select($3)) | length > 0" >/dev/null 2>&1
 }
 
+# start_dgram NAME SOCKET OUT: a datagram socket at SOCKET whose messages
+# are appended to OUT, one line per "KEY=VALUE" line, as "NAME[N]: ..." for
+# datagram N, with a single write each.  Perl is Essential in Debian.
+start_dgram() {
+	spawn "$1" perl -e '
+	use strict; use warnings; use Socket;
+	my ($name, $path, $out) = @ARGV;
+	socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
+	bind($s, pack_sockaddr_un($path)) or die "bind $path: $!\n";
+	open(my $o, ">>", $out) or die "$out: $!\n";
+	my $n = 0;
+	while (defined(recv($s, my $buf, 65536, 0))) {
+		$n++;
+		my $lines = join("", map { "$name\[$n\]: $_\n" } split(/\n/, $buf));
+		syswrite($o, $lines);
+	}' "$1" "$2" "$3"
+	wait_for 5 test -S "$2" || bail "$1 receiver did not start"
+}
+
 # start_notify: a notify socket (what systemd reads sd_notify from) at
-# $NOTIFY_SOCK; one line per assignment, "notify[N]: KEY=VALUE" for
-# datagram N, appended with a single write to $RUN.  hazmond's
-# stderr is appended to the same file, so the file records the order of
-# log lines and notifications.  Perl is Essential in Debian.
+# $NOTIFY_SOCK, its lines "notify[N]: KEY=VALUE" in $RUN.  hazmond's stderr
+# may be appended to the same file, which then records the order of log
+# lines and notifications.
 start_notify() {
 	NOTIFY_SOCK=$T/notify.sock
 	RUN=$T/run.log
 	: >"$RUN"
-	spawn notify perl -e '
-		use strict; use warnings; use Socket;
-		my ($path, $out) = @ARGV;
-		socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die "socket: $!\n";
-		bind($s, pack_sockaddr_un($path)) or die "bind $path: $!\n";
-		open(my $o, ">>", $out) or die "$out: $!\n";
-		my $n = 0;
-		while (defined(recv($s, my $buf, 65536, 0))) {
-			$n++;
-			my $lines = join("", map { "notify[$n]: $_\n" } split(/\n/, $buf));
-			syswrite($o, $lines);
-		}' "$NOTIFY_SOCK" "$RUN"
-	wait_for 5 test -S "$NOTIFY_SOCK" || bail "notify receiver did not start"
+	start_dgram notify "$NOTIFY_SOCK" "$RUN"
 }
 
 # notify_sync: every datagram sent so far has been written to $RUN (the

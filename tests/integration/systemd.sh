@@ -5,6 +5,7 @@
 #   STOPPING=1 on SIGTERM, nothing at all from -t or a failed start);
 # - make install DESTDIR=... puts every file in place, never touches an
 #   operator's hazmond.conf, and make uninstall removes what it installed;
+# - under the journal, messages carry SENSOR=, BUS=, SLAVE=, EVENT_SEQ=;
 # - the installed unit passes systemd-analyze verify, keeps its exposure
 #   score, and the sysusers.d snippet creates the service user.
 . "$top_srcdir/tests/lib.sh"
@@ -115,13 +116,52 @@ check "watchdog: no WATCHDOG=1 while the worker is stuck (systemd restarts hazmo
     test "$(n_notified 'WATCHDOG=1')" = "$n0"
 stop_pid "$HANG_PID"; forget_pid "$HANG_PID"
 
+# ---- the journal: when stderr is the journal (JOURNAL_STREAM names its
+# device:inode, as systemd sets it), each message is one datagram of the
+# native journal protocol with structured fields; HAZMOND_JOURNAL_SOCKET
+# points hazmond at our receiver instead of journald.
+JRN=$T/journal.out
+: >"$JRN"
+start_dgram journal "$T/journal.sock" "$JRN"
+conf "$T/hazmond-j.conf" "$T/state-j"	# a fresh ledger: no alarm standing
+sim set 1 holding 0 5.0 float32 CDAB
+: >"$T/hazmond-j.log"
+spawn hazmond-j env JOURNAL_STREAM="$(stat -c '%d:%i' "$T/hazmond-j.log")" \
+    HAZMOND_JOURNAL_SOCKET="$T/journal.sock" \
+    "$HAZMOND" -c "$T/hazmond-j.conf" -P "$PLUGIN_DIR"
+J_PID=$LAST_PID
+# jfield N KEY=VALUE: datagram N of the journal receiver has that field.
+jfield() { grep -qx "journal\[$1\]: $2" "$JRN"; }
+# jmsg REGEX: the number of the first datagram whose MESSAGE matches.
+jmsg() { grep -m 1 -E "^journal\[[0-9]+\]: MESSAGE=$1" "$JRN" | sed 's/^journal\[\([0-9]*\)\].*/\1/'; }
+has_jmsg() { [ -n "$(jmsg "$1")" ]; }
+wait_for 10 has_jmsg 'started: ' || bail "no start-up message in the journal"
+sim set 1 holding 0 30.0 float32 CDAB
+check "journal: an event arrives as a datagram" wait_for 10 has_jmsg 'event seq [0-9]+: sensor ch4-tank-a alarm first raised'
+n=$(jmsg 'event seq [0-9]+: sensor ch4-tank-a alarm first raised')
+seq=$(grep -m 1 "^journal\[$n\]: MESSAGE=" "$JRN" | sed 's/.*event seq \([0-9]*\):.*/\1/')
+check "journal: the event's SENSOR= field" jfield "$n" 'SENSOR=ch4-tank-a'
+check "journal: the event's EVENT_SEQ= field" jfield "$n" "EVENT_SEQ=$seq"
+check "journal: PRIORITY=5 (notice) and SYSLOG_IDENTIFIER=hazmond" \
+    sh -c "grep -qx 'journal\[$n\]: PRIORITY=5' '$JRN' && grep -qx 'journal\[$n\]: SYSLOG_IDENTIFIER=hazmond' '$JRN'"
+sim fault 1 noreply
+check "journal: a failing slave arrives as a warning" wait_for 10 has_jmsg 'bus line1 slave 1 holding'
+n=$(jmsg 'bus line1 slave 1 holding')
+check "journal: ... with BUS= and SLAVE=" sh -c \
+    "grep -qx 'journal\[$n\]: BUS=line1' '$JRN' && grep -qx 'journal\[$n\]: SLAVE=1' '$JRN' && grep -qx 'journal\[$n\]: PRIORITY=4' '$JRN'"
+sim fault 1 none
+sim set 1 holding 0 5.0 float32 CDAB
+check "journal: nothing went to stderr while the journal took it" \
+    not grep -q 'event seq' "$T/hazmond-j.log"
+stop_pid "$J_PID"; forget_pid "$J_PID"
+
 # ---- make install DESTDIR=... from the build tree
 # The nested make must not inherit the jobserver of a surrounding make check.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 MK() { make -s -C "$top_builddir" "$@"; }
 printf 'hz-print-dirs:\n' >"$T/dirs.mk"
 for v in prefix bindir sbindir sysconfdir pkglibdir includedir libdir \
-    mandir systemdsystemunitdir sysusersdir; do
+    mandir docdir systemdsystemunitdir sysusersdir; do
 	printf '\t@echo "%s=$(%s)"\n' "$v" "$v" >>"$T/dirs.mk"
 done
 MK -f Makefile -f "$T/dirs.mk" hz-print-dirs >"$T/dirs" 2>"$T/dirs.err" ||
@@ -136,7 +176,8 @@ echo "# the operator's own config" >"$mine"
 
 MK install DESTDIR="$D" >"$T/install.log" 2>&1
 check "make install DESTDIR=... succeeds" test $? = 0
-for f in "$(dir sbindir)/hazmond" "$(dir bindir)/hazmon-sim"; do
+for f in "$(dir sbindir)/hazmond" "$(dir bindir)/hazmon-sim" \
+    "$(dir bindir)/hazmonctl"; do
 	check "installed and executable: $f" test -x "$D$f" -a -f "$D$f"
 done
 for f in "$(dir pkglibdir)"/{gas,smoke,temperature,generic}.so \
@@ -146,7 +187,8 @@ for f in "$(dir pkglibdir)"/{gas,smoke,temperature,generic}.so \
     "$(dir sysusersdir)/hazmon.conf" \
     "$(dir sysconfdir)/hazmon/hazmond.conf.example" \
     "$(dir mandir)/man8/hazmond.8" "$(dir mandir)/man5/hazmond.conf.5" \
-    "$(dir mandir)/man1/hazmon-sim.1"; do
+    "$(dir mandir)/man1/hazmon-sim.1" "$(dir mandir)/man1/hazmonctl.1" \
+    "$(dir docdir)/control.md"; do
 	check "installed: $f" test -s "$D$f"
 done
 check "an existing hazmond.conf is left alone" \
@@ -162,6 +204,8 @@ check "unit: ExecStart runs the installed daemon on the installed config" \
     grep -qx "ExecStart=$(dir sbindir)/hazmond -c $(dir sysconfdir)/hazmon/hazmond.conf" "$unit"
 check "unit: ExecStartPre validates the config first" \
     grep -qx "ExecStartPre=$(dir sbindir)/hazmond -t -c $(dir sysconfdir)/hazmon/hazmond.conf" "$unit"
+check "unit: ExecReload sends SIGHUP (a validated reload)" \
+    grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit"
 check "unit: every @variable@ was substituted" not grep -q '@[a-z_]*@' "$unit"
 runs_as_hazmon() {
 	grep -qx 'User=hazmon' "$unit" && grep -qx 'Group=hazmon' "$unit" &&
