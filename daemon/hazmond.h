@@ -47,6 +47,12 @@ void log_capture_begin(int prio);
 char *log_capture_end(void);	/* malloc'd lines, or NULL when none */
 /* Once a second from the core: reports repeats suppressed in ended windows. */
 void log_tick(void);
+/* Between log.c and log-limit.c only. */
+#define HZ_LOG_TEXT_MAX	2048		/* one message, with its NUL */
+int log__max(void);
+void log__emit(int prio, const struct log_ctx *x, const char *text, size_t len);
+int log__limit(int prio, const struct log_ctx *x, const char *text, size_t len);
+void log__limit_reset(int burst, int window_ms);
 
 /* util.c */
 int64_t now_mono_ms(void);
