@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 
 #include "hazmond.h"
 #include "core.h"
+
+#define MAX_OLD_GENS	2	/* configurations kept alive for old workers */
 
 /* Sensor ids of a configuration, sorted, for lookups by id. */
 struct idx {
@@ -161,6 +164,43 @@ gen_of(struct core *k, unsigned id)
 }
 
 /*
+ * Each generation a kept worker reads with keeps a whole configuration
+ * model alive.  Reloads that each change another bus would pile them up,
+ * so at most MAX_OLD_GENS stay: the workers of the generation with the
+ * fewest of them are restarted with the new configuration instead (a
+ * reconnect, no lost alarm: their sensors' states carry over like all).
+ */
+static void
+limit_generations(struct core *k, const struct hz_config *oc, int *kept,
+    struct hz_worker **nw)
+{
+	for (;;) {
+		unsigned live = 0, fewest = 0, least = UINT_MAX;
+
+		for (struct gen *g = k->gens; g; g = g->next) {
+			unsigned n = 0;
+
+			for (unsigned ob = 0; ob < oc->n_buses; ob++)
+				n += kept[ob] && k->worker_gen[ob] == g->id;
+			if (n == 0)
+				continue;
+			live++;
+			if (n < least) {
+				least = n;
+				fewest = g->id;
+			}
+		}
+		if (live <= MAX_OLD_GENS)
+			return;
+		for (unsigned ob = 0; ob < oc->n_buses; ob++)
+			if (kept[ob] && k->worker_gen[ob] == fewest) {
+				nw[kept[ob] - 1] = NULL;
+				kept[ob] = 0;
+			}
+	}
+}
+
+/*
  * The swap.  Called with a validated configuration nc; cannot fail (every
  * step that could is done before it or only logs).
  */
@@ -193,11 +233,12 @@ swap_in(struct core *k, struct hz_config *nc, json_t *rep)
 		for (unsigned ob = 0; ob < oc->n_buses; ob++)
 			if (!kept[ob] && strcmp(oc->buses[ob].name, nc->buses[b].name) == 0 &&
 			    same_bus(oc, ob, nc, b)) {
-				kept[ob] = 1;
+				kept[ob] = (int)b + 1;
 				nw[b] = k->workers[ob];
 				nwg[b] = k->worker_gen[ob];
 				break;
 			}
+	limit_generations(k, oc, kept, nw);
 	for (unsigned ob = 0; ob < oc->n_buses; ob++) {
 		struct gen *g = gen_of(k, k->worker_gen[ob]);
 
