@@ -30,8 +30,17 @@ stop_pid() {	# stop_pid PID: TERM, wait up to 5 s, then KILL
 }
 
 cleanup() {
-	local pid
+	local pid f
 	for pid in $PIDS; do stop_pid "$pid"; done
+	# Under --enable-sanitizers a report from a process that went on
+	# running (or leaked at exit) fails the test, even if all checks passed.
+	for f in "$T"/*.log; do
+		[ -f "$f" ] || continue
+		if grep -q -E 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$f"; then
+			echo "Bail out! sanitizer report in $(basename "$f")"
+			TAP_FAILED=1
+		fi
+	done
 	if [ "$TAP_FAILED" != 0 ] || [ -n "${KEEP_TEST_DIR:-}" ]; then
 		echo "# logs kept in $T"
 		for f in "$T"/*.log "$T"/*.out; do
@@ -42,6 +51,7 @@ cleanup() {
 	else
 		rm -rf "$T"
 	fi
+	[ "$TAP_FAILED" = 0 ] || exit 1
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
