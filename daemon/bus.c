@@ -57,7 +57,7 @@ struct hz_worker {
 	pthread_t th;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	int stop;
+	_Atomic int stop;
 	struct hz_link link;
 	struct group *g;
 	unsigned n_g;
@@ -115,6 +115,8 @@ push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *
 	struct hz_msg m = { .sensor = sensor, .gen = w->gen, .r = *r,
 	    .ts_ms = now_real_ms() };
 
+	if (atomic_load(&w->stop))
+		return;		/* abandoned or stopping: its sensors are not ours */
 	if (queue_push(w->q, &m) != 0)
 		log_warnx("bus %s: reading of sensor %s dropped: out of memory",
 		    w->bus->name, w->c->sensors[sensor].id);
@@ -474,16 +476,33 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 	return w;
 }
 
-void
+/*
+ * Stops the worker and frees it.  A worker inside a poll gets until that
+ * poll's worst case to finish; one stuck in a blocking call beyond it is
+ * abandoned (returns -1): it is left blocked, its memory is not freed, and
+ * whatever it reads later is dropped.  The core must never hang on a bus.
+ */
+int
 bus_stop(struct hz_worker *w)
 {
+	struct timespec ts;
+	int64_t since, until;
+
 	if (w == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&w->lock);
-	w->stop = 1;
+	atomic_store(&w->stop, 1);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->th, NULL);
+	since = atomic_load(&w->busy_since);
+	until = (since ? since : now_mono_ms()) + w->poll_limit_ms;
+	clock_gettime(CLOCK_REALTIME, &ts);	/* pthread_timedjoin_np's clock */
+	ts.tv_sec += (until - now_mono_ms() > 0 ? until - now_mono_ms() : 0) / 1000 + 1;
+	if (pthread_timedjoin_np(w->th, NULL, &ts) != 0) {
+		log_msg(HZ_LOG_ERR, "bus %s: worker stuck in a blocking call did not "
+		    "stop; abandoned (a restart of hazmond frees it)", w->bus->name);
+		return -1;
+	}
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	for (unsigned i = 0; i < w->n_g; i++)
@@ -491,6 +510,7 @@ bus_stop(struct hz_worker *w)
 	free(w->g);
 	free(w->heap);
 	free(w);
+	return 0;
 }
 
 /* How long the worker has been stuck in one poll beyond its limit, or 0. */

@@ -142,6 +142,7 @@ core__publish_state(struct core *k, unsigned i, int64_t now)
 	struct hz_state_view v;
 	char *js;
 	int sent = 1;
+	unsigned d;
 
 	eval_view(&k->ev, i, &v);
 	if (v.ts_ms == 0)
@@ -151,8 +152,12 @@ core__publish_state(struct core *k, unsigned i, int64_t now)
 	    sh->alarm_state == v.alarm_state && sh->unack == v.unacknowledged &&
 	    sh->shelved_until == v.shelved_until && sh->oos == v.out_of_service)
 		return;
+	for (d = 0; d < k->c->n_dests && !pub_takes_state(k->pubs[d]); d++)
+		;
+	if (d == k->c->n_dests)
+		return;		/* nobody can take it now: a reconnect sends all */
 	js = state_json(k->c->site_id, &v);
-	for (unsigned d = 0; js && d < k->c->n_dests; d++)
+	for (d = 0; js && d < k->c->n_dests; d++)
 		sent &= pub_state(k->pubs[d], v.sensor, js);
 	free(js);
 	*sh = (struct shown){ sent, *v.r, v.alarm, v.alarm_state,
@@ -454,6 +459,9 @@ core__status_line(struct core *k)
 	    up, k->c->n_dests, k->n_events, k->reloads ? "; reloaded" : "");
 }
 
+/* volatile: written only, yet it must keep them reachable */
+static struct gen *volatile left_for_stuck_workers;
+
 /* Takes c over: a reload replaces it, and core_run frees what is left. */
 int
 core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
@@ -461,6 +469,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	struct core k = { .c = c, .sigfd = -1,
 	    .plugin_dir_override = plugin_dir_override, .debug = debug };
 	int64_t status_at = 0;
+	int abandoned = 0;
 
 	if (setup_signals(&k) != 0)
 		fatal("signals");
@@ -504,7 +513,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	sd_notify(0, "STOPPING=1");
 	ctl_close(k.ctl);
 	for (unsigned b = 0; b < k.c->n_buses; b++)
-		bus_stop(k.workers[b]);
+		abandoned += bus_stop(k.workers[b]) != 0;
 	core__drain(&k);		/* what the workers read last is still recorded */
 	for (unsigned d = 0; d < k.c->n_dests; d++) {
 		pub_shutdown(k.pubs[d]);
@@ -515,6 +524,17 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	free(k.pubs);
 	free(k.workers);
 	free(k.worker_gen);
+	/*
+	 * A worker stuck in a blocking call may still wake up and read its
+	 * configuration: with one, the models stay (reachable from here) and
+	 * the process ends without freeing them.
+	 */
+	if (abandoned) {
+		log_msg(HZ_LOG_ERR, "%d bus worker%s did not stop; exiting anyway",
+		    abandoned, abandoned == 1 ? "" : "s");
+		left_for_stuck_workers = k.gens;
+		k.gens = NULL;
+	}
 	while (k.gens) {
 		struct gen *g = k.gens;
 

@@ -270,7 +270,7 @@ struct hz_slave_stat {
 };
 unsigned bus_slaves(const struct hz_worker *w, struct hz_slave_stat *out,
     unsigned max);
-void bus_stop(struct hz_worker *w);
+int bus_stop(struct hz_worker *w);	/* -1: stuck, abandoned */
 void bus_stats(const struct hz_worker *w, struct hz_bus_stats *out);
 int64_t bus_stuck_ms(const struct hz_worker *w, int64_t now);
 const char *bus_name(const struct hz_worker *w);
@@ -428,6 +428,7 @@ int pub_want_write(struct hz_pub *p);
 void pub_io(struct hz_pub *p, int readable, int writable);
 int64_t pub_tick(struct hz_pub *p, int64_t now);	/* returns next due */
 void pub_pump(struct hz_pub *p);
+int pub_takes_state(struct hz_pub *p);
 int pub_state(struct hz_pub *p, const char *sensor, const char *payload);
 int pub_take_connected(struct hz_pub *p);
 int64_t pub_acked(const struct hz_pub *p);

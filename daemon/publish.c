@@ -467,11 +467,18 @@ pub_pump(struct hz_pub *p)
 	}
 }
 
+/* Whether a state could go out now: connected, no event waiting. */
+int
+pub_takes_state(struct hz_pub *p)
+{
+	return p->state == P_CONNECTED && p->sent >= ledger_last_seq(p->l);
+}
+
 /* Returns 1 when the state went out; 0 and the next reading tries again. */
 int
 pub_state(struct hz_pub *p, const char *sensor, const char *payload)
 {
-	if (p->state != P_CONNECTED || p->sent < ledger_last_seq(p->l))
+	if (!pub_takes_state(p))
 		return 0;	/* events first */
 	snprintf(p->topic, sizeof(p->topic), "%s/sensors/%s/state", p->d->prefix,
 	    sensor);

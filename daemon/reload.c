@@ -244,8 +244,8 @@ swap_in(struct core *k, struct hz_config *nc, json_t *rep)
 
 		if (kept[ob] || k->workers[ob] == NULL)
 			continue;
-		bus_stop(k->workers[ob]);
-		if (g)
+		/* An abandoned worker keeps its configuration alive for good. */
+		if (bus_stop(k->workers[ob]) == 0 && g)
 			g->workers--;
 	}
 	/* 2. What the stopped workers read last counts, under the old config. */

@@ -153,4 +153,23 @@ n_ev=$(ctl --json history --limit 1000 | jq '.events | length')
 last=$(ctl --json status | jq '.ledger.last_seq')
 check "history and the ledger agree on $n_ev events without a gap" test "$n_ev" = "$last"
 check "subscribers got every seq 1..$last" wait_for 10 have_all_seqs "$S" "$last"
+stop_pid "$HAZMOND_PID"; forget_pid "$HAZMOND_PID"
+
+# ---- a reload must not hang on a bus worker stuck in a blocking call
+# (a test hook hangs bus "other"): the worker is abandoned, the reload goes
+# on, the other bus keeps polling.
+sed -e "s|$T/state|$T/state2|" -e "s|$T/ctl.sock|$T/ctl2.sock|" "$T/hazmond.conf" >"$T/hang.conf"
+spawn hazmond-hang env HAZMOND_TEST_HANG_BUS=other "$HAZMOND" -c "$T/hang.conf" -P "$PLUGIN_DIR"
+HANG_PID=$LAST_PID
+wait_for 10 test -S "$T/ctl2.sock" || bail "no control socket"
+sed -e "s|$T/state|$T/state2|" -e "s|$T/ctl.sock|$T/ctl2.sock|" "$T/good.conf" >"$T/hang.conf"
+t0=$(date +%s)
+"$HAZMONCTL" -s "$T/ctl2.sock" --json reload >"$T/reload-hang.json" 2>&1
+t1=$(date +%s)
+check "reload with a stuck worker on a changed bus completes" jq_true '.ok' "$T/reload-hang.json"
+check "... within 10 s ($((t1 - t0)) s)" test $((t1 - t0)) -le 10
+check "... abandoning the stuck worker, by name" grep -q 'bus other: worker stuck in a blocking call did not stop; abandoned' "$T/hazmond-hang.log"
+keep_polls() { "$HAZMONCTL" -s "$T/ctl2.sock" --json status | jq -r '.buses[] | select(.name == "keep") | .polls'; }
+p1=$(keep_polls); sleep 1; p2=$(keep_polls)
+check "... and the other bus polls on ($p1 -> $p2)" test "$p2" -gt "$p1"
 done_testing

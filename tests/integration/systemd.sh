@@ -114,6 +114,12 @@ n0=$(n_notified 'WATCHDOG=1')
 sleep 2
 check "watchdog: no WATCHDOG=1 while the worker is stuck (systemd restarts hazmond)" \
     test "$(n_notified 'WATCHDOG=1')" = "$n0"
+# systemctl stop must not hang on it either (the worker is abandoned).
+kill -TERM "$HANG_PID"
+check "SIGTERM with a stuck worker: hazmond still exits, within 10 s" wait_exit "$HANG_PID" 10
+wait "$HANG_PID" 2>/dev/null
+check "... with status 0" test $? = 0
+check "... naming the stuck bus" grep -q 'bus line1: worker stuck in a blocking call did not stop; abandoned' "$RUN"
 stop_pid "$HANG_PID"; forget_pid "$HANG_PID"
 
 # ---- the journal: when stderr is the journal (JOURNAL_STREAM names its
