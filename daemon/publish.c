@@ -8,13 +8,24 @@
  * the cursor is sent again, flagged "replayed", with its original seq and
  * ts.  Sensor states are best effort: retained, QoS 0, and skipped while
  * events are still waiting, so events always go first.
+ *
+ * libmosquitto resolves the broker's name inside its connect call, which
+ * blocks for as long as DNS does.  So each connect attempt runs in a short
+ * "dial" thread, and the core polls an eventfd for its end: a broker whose
+ * name does not resolve never holds up alarms to the other destinations.
+ * While a dial runs, the core does not touch that mosquitto instance.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <jansson.h>
 #include <mosquitto.h>
 
@@ -24,7 +35,7 @@
 #define RETRY_MIN_MS	500
 #define RETRY_MAX_MS	10000
 
-enum pstate { P_IDLE, P_CONNECTING, P_CONNECTED };
+enum pstate { P_IDLE, P_DIALING, P_CONNECTING, P_CONNECTED };
 
 struct inflight {
 	int mid;
@@ -51,6 +62,12 @@ struct hz_pub {
 	int complained;
 	char **forget;			/* state topics to clear (removed sensors) */
 	unsigned n_forget;
+	pthread_t dial_th;		/* P_DIALING: the connect call runs there */
+	int dial_efd;			/* written when it returns */
+	int dial_rc, dial_errno, dial_reconnect, dial_warned;
+	char *dial_host;		/* own copies: a reload may free the config */
+	int dial_port, dial_keepalive;
+	int dial_delay_ms;		/* test hook: a name that resolves slowly */
 	struct inflight fl[WINDOW];
 	unsigned fl_head, fl_len;
 	char topic[512];
@@ -118,6 +135,27 @@ schedule_retry(struct hz_pub *p)
 	p->retry_ms = p->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_ms * 2;
 }
 
+static void *
+dial_main(void *arg)
+{
+	struct hz_pub *p = arg;
+	uint64_t one = 1;
+
+	if (p->dial_delay_ms > 0) {
+		struct timespec ts = { p->dial_delay_ms / 1000,
+		    (long)(p->dial_delay_ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
+	}
+	p->dial_rc = p->dial_reconnect ? mosquitto_reconnect_async(p->m) :
+	    mosquitto_connect_async(p->m, p->dial_host, p->dial_port,
+	    p->dial_keepalive);
+	p->dial_errno = errno;
+	(void)!write(p->dial_efd, &one, sizeof(one));
+	return NULL;
+}
+
 static void
 start_connect(struct hz_pub *p)
 {
@@ -125,21 +163,37 @@ start_connect(struct hz_pub *p)
 
 	set_will(p);
 	p->since = now_mono_ms();
-	if (p->m && mosquitto_socket(p->m) >= 0)
-		rc = mosquitto_reconnect_async(p->m);
-	else
-		rc = mosquitto_connect_async(p->m, p->d->host, p->d->port,
-		    p->d->keepalive);
-	if (rc != MOSQ_ERR_SUCCESS) {
+	p->dial_reconnect = mosquitto_socket(p->m) >= 0;
+	p->dial_warned = 0;
+	if ((rc = pthread_create(&p->dial_th, NULL, dial_main, p)) != 0) {
+		errno = rc;
+		log_warn("mqtt %s: cannot start a connect thread", p->d->name);
+		schedule_retry(p);
+		return;
+	}
+	p->state = P_DIALING;
+}
+
+/* The dial thread returned: the connect is under way, or it failed. */
+static void
+dial_done(struct hz_pub *p)
+{
+	uint64_t v;
+
+	if (read(p->dial_efd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return;			/* not yet */
+	pthread_join(p->dial_th, NULL);
+	if (p->dial_rc != MOSQ_ERR_SUCCESS) {
 		if (!p->complained++)
 			log_warnx("mqtt %s: cannot connect to broker %s:%d: %s",
 			    p->d->name, p->d->host, p->d->port,
-			    rc == MOSQ_ERR_ERRNO ? strerror(errno) :
-			    mosquitto_strerror(rc));
+			    p->dial_rc == MOSQ_ERR_ERRNO ? strerror(p->dial_errno) :
+			    mosquitto_strerror(p->dial_rc));
 		schedule_retry(p);
 		return;
 	}
 	p->state = P_CONNECTING;
+	p->since = now_mono_ms();
 }
 
 static void
@@ -306,6 +360,21 @@ setup_tls(struct hz_pub *p)
 		    mosquitto_strerror(rc));
 }
 
+/*
+ * Fault injection for tests: HAZMOND_TEST_DIAL_DELAY=NAME:MS makes every
+ * connect of destination NAME take MS longer, as a hanging DNS would.
+ */
+static void
+dial_test_hook(struct hz_pub *p)
+{
+	const char *e = getenv("HAZMOND_TEST_DIAL_DELAY"), *colon;
+
+	if (e && (colon = strchr(e, ':')) != NULL &&
+	    (size_t)(colon - e) == strlen(p->d->name) &&
+	    strncmp(e, p->d->name, (size_t)(colon - e)) == 0)
+		p->dial_delay_ms = atoi(colon + 1);
+}
+
 struct hz_pub *
 pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 {
@@ -344,6 +413,12 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 	mosquitto_disconnect_callback_set(p->m, on_disconnect);
 	mosquitto_publish_callback_set(p->m, on_publish);
 	mosquitto_message_callback_set(p->m, on_message);
+	if ((p->dial_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		fatal("mqtt %s: eventfd", p->d->name);
+	p->dial_host = xstrdup(p->d->host);
+	p->dial_port = p->d->port;
+	p->dial_keepalive = p->d->keepalive;
+	dial_test_hook(p);
 	start_connect(p);
 	return p;
 }
@@ -353,6 +428,20 @@ pub_free(struct hz_pub *p)
 {
 	if (p == NULL)
 		return;
+	if (p->state == P_DIALING) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		/* A dial stuck in DNS still uses p: then p stays, on purpose. */
+		if (pthread_timedjoin_np(p->dial_th, NULL, &ts) != 0) {
+			log_msg(HZ_LOG_ERR, "mqtt %s: connect to %s still hangs "
+			    "(DNS?); left behind", p->d->name, p->dial_host);
+			return;
+		}
+	}
+	close(p->dial_efd);
+	free(p->dial_host);
 	mosquitto_destroy(p->m);
 	for (unsigned i = 0; i < p->n_forget; i++)
 		free(p->forget[i]);
@@ -363,13 +452,15 @@ pub_free(struct hz_pub *p)
 int
 pub_fd(struct hz_pub *p)
 {
+	if (p->state == P_DIALING)
+		return p->dial_efd;
 	return p->state == P_IDLE ? -1 : mosquitto_socket(p->m);
 }
 
 int
 pub_want_write(struct hz_pub *p)
 {
-	return mosquitto_want_write(p->m);
+	return p->state >= P_CONNECTING && mosquitto_want_write(p->m);
 }
 
 int
@@ -388,6 +479,11 @@ flush_cursor(struct hz_pub *p)
 void
 pub_io(struct hz_pub *p, int readable, int writable)
 {
+	if (p->state == P_DIALING) {
+		if (readable)
+			dial_done(p);
+		return;
+	}
 	if (readable && p->state != P_IDLE)
 		mosquitto_loop_read(p->m, 1);
 	if (writable && p->state != P_IDLE)
@@ -408,7 +504,15 @@ pub_tick(struct hz_pub *p, int64_t now)
 		mosquitto_disconnect(p->m);
 		schedule_retry(p);
 	}
-	if (p->state != P_IDLE && now >= p->misc_at) {
+	if (p->state == P_DIALING && !p->dial_warned &&
+	    now - p->since > (int64_t)p->d->keepalive * 1000) {
+		log_warnx("mqtt %s: connecting to broker %s:%d has taken over %d s "
+		    "(name resolution?); alarms to other destinations go on, events "
+		    "wait in the ledger", p->d->name, p->d->host, p->d->port,
+		    p->d->keepalive);
+		p->dial_warned = 1;
+	}
+	if (p->state >= P_CONNECTING && now >= p->misc_at) {
 		mosquitto_loop_misc(p->m);	/* keepalive pings */
 		p->misc_at = now + 1000;
 	}
@@ -417,6 +521,8 @@ pub_tick(struct hz_pub *p, int64_t now)
 	flush_cursor(p);
 	if (p->state == P_IDLE)
 		return p->retry_at;
+	if (p->state == P_DIALING)
+		return now + 1000;	/* its eventfd wakes us; this is for the warning */
 	return p->misc_at;
 }
 
