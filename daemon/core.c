@@ -73,9 +73,10 @@ settle_batch(struct core *k, int committed)
 			continue;
 		}
 		log_cmsg(HZ_LOG_ERR, &(struct log_ctx){ .sensor = p->sensor,
-		    .slave = -1, .seq = p->e.seq }, "LEDGER WRITE FAILED: event seq %lld (sensor %s) "
-		    "is published live without a durable record; it is kept in "
-		    "memory and written when the ledger recovers",
+		    .slave = -1, .seq = p->e.seq }, "LEDGER WRITE FAILED: event "
+		    "seq %lld (sensor %s) is published live without a durable "
+		    "record; it is kept in memory and written when the ledger "
+		    "recovers",
 		    (long long)p->e.seq, p->sensor);
 		for (unsigned d = 0; d < k->c->n_dests; d++)
 			pub_live(k->pubs[d], p->sensor, p->payload);
@@ -87,6 +88,8 @@ settle_batch(struct core *k, int committed)
 		}
 		k->unrec[k->n_unrec++] = *p;	/* pointers are fixed at retry */
 	}
+	if (!committed && k->n_batch > 0)
+		k->resave = 1;
 	k->n_batch = 0;
 }
 
@@ -104,12 +107,17 @@ retry_unrecorded(struct core *k)
 		p->e.level = p->level[0] ? p->level : NULL;
 		ok = ledger_append_again(k->l, &p->e, p->payload) == 0;
 	}
+	if (ok && k->resave)
+		eval_save_all(&k->ev);
 	if (!ok) {
 		ledger_rollback(k->l);		/* all or nothing, no duplicates */
 		return;
 	}
 	if (ledger_commit(k->l) != 0)
 		return;
+	if (k->resave)
+		log_info("ledger: alarm states saved again");
+	k->resave = 0;
 	log_info("ledger: %zu events written late, seq %lld to %lld", k->n_unrec,
 	    (long long)k->unrec[0].e.seq, (long long)k->unrec[k->n_unrec - 1].e.seq);
 	for (size_t i = 0; i < k->n_unrec; i++)

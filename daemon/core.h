@@ -63,6 +63,7 @@ struct core {
 	unsigned n_events;		/* since start */
 	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
 	size_t n_batch, cap_batch, n_unrec, cap_unrec;
+	int resave;			/* a refused batch took alarm states along */
 	int64_t retry_at, prune_at, tick_at;	/* monotonic ms */
 	int64_t wd_every, wd_at;	/* systemd watchdog; 0 = not asked for */
 	int wd_withheld;

@@ -406,6 +406,7 @@ void health_note_raise(struct hz_eval *ev, int64_t ts);
 const struct hz_level_state *eval_levels(const struct hz_eval *ev, unsigned i);
 void eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts);
 void eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from);
+void eval_save_all(struct hz_eval *ev);
 
 /* An operator action received on a command topic. */
 struct hz_command {

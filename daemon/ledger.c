@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sqlite3.h>
 
@@ -26,6 +27,7 @@ struct hz_ledger {
 	sqlite3_stmt *ins, *ins_retry, *scan, *cur_get, *cur_set;
 	int64_t next_seq;
 	int broken;		/* SQLite rolled the open transaction back */
+	char *fail_file;	/* test hook: commits fail while it exists */
 	char path[4096];
 };
 
@@ -139,6 +141,13 @@ ledger_open(const char *dir)
 		    atoi(getenv("HAZMOND_TEST_LEDGER_MAX_PAGES")));
 		(void)exec(l, sql);
 	}
+	/*
+	 * Fault injection for tests: while the file named by
+	 * HAZMOND_TEST_LEDGER_FAIL exists, every commit fails, as on a disk
+	 * that refuses writes for a while and then recovers.
+	 */
+	if (getenv("HAZMOND_TEST_LEDGER_FAIL"))
+		l->fail_file = xstrdup(getenv("HAZMOND_TEST_LEDGER_FAIL"));
 	/* WAL + FULL: a committed event survives power loss. */
 	if (exec(l, "PRAGMA journal_mode = WAL") ||
 	    exec(l, "PRAGMA synchronous = FULL") || migrate(l))
@@ -177,6 +186,7 @@ ledger_close(struct hz_ledger *l)
 	sqlite3_finalize(l->cur_get);
 	sqlite3_finalize(l->cur_set);
 	sqlite3_close(l->db);
+	free(l->fail_file);
 	free(l);
 }
 
@@ -190,6 +200,11 @@ ledger_begin(struct hz_ledger *l)
 int
 ledger_commit(struct hz_ledger *l)
 {
+	if (l->fail_file && access(l->fail_file, F_OK) == 0) {
+		log_warnx("ledger %s: commit refused by the test hook", l->path);
+		(void)exec(l, "ROLLBACK");
+		return -1;
+	}
 	if (l->broken) {
 		l->broken = 0;
 		return -1;	/* nothing of the batch was kept */

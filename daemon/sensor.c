@@ -517,3 +517,21 @@ eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from)
 	for (size_t j = 0; j < old->n_raises; j++)
 		health_note_raise(ev, old->raises[j]);
 }
+
+/*
+ * After the ledger refused a batch, the alarm states saved with it are
+ * lost too; once it takes writes again, every state is saved afresh (in
+ * the caller's transaction), so a restart finds what is true now.
+ */
+void
+eval_save_all(struct hz_eval *ev)
+{
+	for (unsigned i = 0; i < ev->c->n_sensors; i++) {
+		const struct hz_sensor *s = &ev->c->sensors[i];
+
+		for (unsigned k = 0; k < s->n_levels; k++)
+			(void)ledger_save_level(ev->l, s->id, s->levels[k].name,
+			    &ev->rt[i].ls[k]);
+		save_sensor(ev, i);
+	}
+}
