@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define HAZMON_PLUGIN_ABI_MAJOR 1
-#define HAZMON_PLUGIN_ABI_MINOR 0
+#define HAZMON_PLUGIN_ABI_MINOR 1
 #define HAZMON_PLUGIN_ABI \
 	((uint32_t)HAZMON_PLUGIN_ABI_MAJOR << 16 | HAZMON_PLUGIN_ABI_MINOR)
 
@@ -138,7 +138,11 @@ struct hazmon_host {
 	int (*get_number)(struct hazmon_cfg *g, const char *key, double *out);
 	int (*get_int)(struct hazmon_cfg *g, const char *key, long long *out);
 	int (*get_bool)(struct hazmon_cfg *g, const char *key, int *out);
-	/* Parses `key = { table; address; type; order; scale; offset; }`. */
+	/*
+	 * Parses `key = { table; address; type; order; scale; offset; }`.
+	 * ABI 1.1: key NULL parses those keys of g itself, a group from
+	 * get_group that holds more (e.g. a status word and its masks).
+	 */
 	int (*get_register)(struct hazmon_cfg *g, const char *key,
 	    struct hazmon_register *out);
 	/* Reports an error at the key's line (or the group's if key is NULL). */
@@ -156,7 +160,24 @@ struct hazmon_host {
 	 */
 	int (*decode)(const struct hazmon_register *r, uint16_t slice_address,
 	    const struct hazmon_slice *s, double *out);
-	void *future[8];
+	/*
+	 * ABI 1.1 (a plugin that calls these returns minor >= 1 from
+	 * hazmon_plugin_abi, so an older host refuses it).
+	 *
+	 * get_group: the nested group `key = { ... }` of g in *out, owned by
+	 * the host and valid until setup returns; its keys are checked for
+	 * typos like g's.  Returns 0, 1 when absent, -1 when not a group
+	 * (reported).
+	 *
+	 * get_numbers: `key = [ 1, 2.5, 0x7FFF ]` (an array or list of
+	 * numbers), at most max of them into out, their count in *n.  Returns
+	 * 0, 1 when absent, -1 on a wrong type or more than max (reported).
+	 */
+	int (*get_group)(struct hazmon_cfg *g, const char *key,
+	    struct hazmon_cfg **out);
+	int (*get_numbers)(struct hazmon_cfg *g, const char *key, double *out,
+	    unsigned max, unsigned *n);
+	void *future[6];
 };
 
 /*

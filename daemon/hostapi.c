@@ -21,6 +21,7 @@ struct hazmon_cfg {
 	int *errors;		/* shared error counter of this load */
 	unsigned char *used;	/* one flag per member */
 	unsigned n;
+	struct hazmon_cfg *kids, *next;	/* nested groups (get_group) */
 };
 
 struct hazmon_cfg *
@@ -41,6 +42,12 @@ hostapi_free(struct hazmon_cfg *g)
 {
 	if (g == NULL)
 		return;
+	while (g->kids) {
+		struct hazmon_cfg *k = g->kids;
+
+		g->kids = k->next;
+		hostapi_free(k);
+	}
 	free(g->used);
 	free(g);
 }
@@ -216,11 +223,14 @@ hostapi_check_unknown(struct hazmon_cfg *g, const char *const *extra_keys)
 		(*g->errors)++;
 		bad++;
 	}
+	for (struct hazmon_cfg *k = g->kids; k; k = k->next)
+		bad += hostapi_check_unknown(k, NULL);
 	return bad;
 }
 
+/* own: the group is the register's alone, so other keys are typos. */
 static int
-parse_register(struct hazmon_cfg *rg, struct hazmon_register *r)
+parse_register(struct hazmon_cfg *rg, struct hazmon_register *r, int own)
 {
 	const char *s = NULL;
 	long long addr = -1;
@@ -266,17 +276,20 @@ parse_register(struct hazmon_cfg *rg, struct hazmon_register *r)
 		    "(3xxxx/4xxxx); addresses here are 0-based protocol addresses, "
 		    "e.g. 40001 is holding address 0", addr);
 	r->line = line_of(rg, NULL);
-	hostapi_check_unknown(rg, NULL);
+	if (own)
+		hostapi_check_unknown(rg, NULL);
 	return *rg->errors > errs ? -1 : 0;
 }
 
 static int
 host_get_register(struct hazmon_cfg *g, const char *key, struct hazmon_register *out)
 {
-	config_setting_t *m = member(g, key);
+	config_setting_t *m = key ? member(g, key) : NULL;
 	struct hazmon_cfg *rg;
 	int rc;
 
+	if (key == NULL)		/* ABI 1.1: the keys of g itself */
+		return parse_register(g, out, 0);
 	if (m == NULL)
 		return 1;
 	if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
@@ -285,9 +298,74 @@ host_get_register(struct hazmon_cfg *g, const char *key, struct hazmon_register 
 		return -1;
 	}
 	rg = hostapi_wrap(m, g->file, g->errors);
-	rc = parse_register(rg, out);
+	rc = parse_register(rg, out, 1);
 	hostapi_free(rg);
 	return rc;
+}
+
+static int
+host_get_group(struct hazmon_cfg *g, const char *key, struct hazmon_cfg **out)
+{
+	config_setting_t *m = member(g, key);
+	struct hazmon_cfg *k;
+
+	if (m == NULL)
+		return 1;
+	if (config_setting_type(m) != CONFIG_TYPE_GROUP) {
+		host_error(g, key, "must be a group: %s = { ... };", key);
+		return -1;
+	}
+	for (k = g->kids; k; k = k->next)
+		if (k->s == m)
+			break;
+	if (k == NULL) {
+		k = hostapi_wrap(m, g->file, g->errors);
+		k->next = g->kids;
+		g->kids = k;
+	}
+	*out = k;
+	return 0;
+}
+
+static int
+host_get_numbers(struct hazmon_cfg *g, const char *key, double *out,
+    unsigned max, unsigned *n)
+{
+	config_setting_t *m = member(g, key);
+	int len;
+
+	*n = 0;
+	if (m == NULL)
+		return 1;
+	if (config_setting_type(m) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(m) != CONFIG_TYPE_LIST) {
+		host_error(g, key, "must be a list of numbers: %s = [ 1, 2 ];", key);
+		return -1;
+	}
+	if ((len = config_setting_length(m)) > (int)max) {
+		host_error(g, key, "%d values; at most %u", len, max);
+		return -1;
+	}
+	for (int i = 0; i < len; i++) {
+		config_setting_t *e = config_setting_get_elem(m, (unsigned)i);
+
+		switch (config_setting_type(e)) {
+		case CONFIG_TYPE_INT:
+		case CONFIG_TYPE_INT64:
+			out[i] = (double)config_setting_get_int64(e);
+			break;
+		case CONFIG_TYPE_FLOAT:
+			out[i] = config_setting_get_float(e);
+			if (isfinite(out[i]))
+				break;
+			/* FALLTHROUGH */
+		default:
+			host_error(g, key, "value %d is not a finite number", i + 1);
+			return -1;
+		}
+	}
+	*n = (unsigned)len;
+	return 0;
 }
 
 const struct hazmon_host hz_host = {
@@ -302,4 +380,6 @@ const struct hazmon_host hz_host = {
 	.warn = host_warn,
 	.register_words = decode_words,
 	.decode = decode_register,
+	.get_group = host_get_group,
+	.get_numbers = host_get_numbers,
 };

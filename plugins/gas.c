@@ -11,8 +11,9 @@
  *   range       = 100.0     full scale: above it is an over-range fault
  *   drift_limit = -10.0     below it is an under-range fault (-10 % range)
  *   decimals    = { ... }   a register holding the decimal places, 0..6
- *   status      = { ... }   a device status word, with fault_mask,
- *                           alarm_mask, warmup_mask, calibration_mask
+ *   status      = { ... }   a device status word: its register keys and
+ *                           fault_mask, alarm_mask, warmup_mask,
+ *                           calibration_mask (ABI 1.1 get_group)
  *
  * A reading that cannot be trusted is a fault, never a value: NaN/Inf, a
  * bad decimal-point code, a loop current in the NAMUR NE43 failure bands,
@@ -142,24 +143,46 @@ gas_range(const struct hazmon_host *h, struct hazmon_cfg *g, struct gas *gs)
 	return rc;
 }
 
+/*
+ * status = { table; address; [type;] fault_mask; alarm_mask; warmup_mask;
+ * calibration_mask; }: the word and what its bits mean, in one group.
+ */
 static int
 gas_status(const struct hazmon_host *h, struct hazmon_cfg *g, struct gas *gs)
 {
-	int rc = common__code_register(h, g, "status", &gs->status), bad = rc < 0;
+	struct hazmon_cfg *sg;
+	int rc = h->get_group(g, "status", &sg), bad = rc < 0;
 	uint32_t any = 0;
+	long long v;
 
+	gs->status_slice = -1;
+	for (size_t i = 0; i < N_STATUS_BITS; i++)	/* the shape before 0.2 */
+		if (h->get_int(g, status_bits[i].key, &v) != 1) {
+			h->error(g, status_bits[i].key, "goes inside the status group: "
+			    "status = { table = ...; address = ...; %s = ...; }",
+			    status_bits[i].key);
+			bad = 1;
+		}
+	if (rc != 0)
+		return bad ? -1 : 0;
+	if (h->get_register(sg, NULL, &gs->status) != 0 ||
+	    common__code_check(h, g, "status", &gs->status) != 0) {
+		for (size_t i = 0; i < N_STATUS_BITS; i++)	/* no follow-on errors */
+			(void)h->get_int(sg, status_bits[i].key, &v);
+		return -1;
+	}
 	for (size_t i = 0; i < N_STATUS_BITS; i++) {
-		if (common__mask(h, g, status_bits[i].key, rc == 1 ? NULL :
-		    &gs->status, "status", &gs->masks[i]) != 0)
+		if (common__mask(h, sg, status_bits[i].key, &gs->status, "status",
+		    &gs->masks[i]) != 0)
 			bad = 1;
 		any |= gs->masks[i];
 	}
-	if (rc == 0 && !bad && any == 0) {
+	if (!bad && any == 0) {
 		h->error(g, "status", "set at least one of fault_mask, alarm_mask, "
-		    "warmup_mask, calibration_mask");
+		    "warmup_mask, calibration_mask in it");
 		bad = 1;
 	}
-	gs->status_slice = rc == 0 ? 0 : -1;
+	gs->status_slice = bad ? -1 : 0;
 	return bad ? -1 : 0;
 }
 

@@ -3,9 +3,9 @@
  *
  * Settings (in the sensor's group; docs/plugins.md has the details):
  *   input       = { table; address; }  the detector's state: a coil or
- *                 discrete input (1 = alarm), or a status register with
- *   alarm_mask  = 0x0001                bits that mean alarm (required for
- *   fault_mask  = 0x0002                a register) and fault (optional)
+ *                 discrete input (1 = alarm), or a status register whose
+ *                 group also has alarm_mask (the bits that mean alarm,
+ *                 required) and fault_mask (optional)
  *   fault_input = { table; address; }  a coil or discrete input, 1 = fault
  *
  * The value is 1 in alarm and 0 otherwise; the unit is empty.  A fault is
@@ -34,29 +34,50 @@ is_bit(const struct hazmon_register *r)
 	return r->type == HAZMON_TYPE_BIT;
 }
 
-/* The state input and, for a register, its masks. */
+/*
+ * The state input and, for a register, its masks, in one group:
+ * input = { table; address; [type;] alarm_mask; fault_mask; }.
+ */
 static int
 smoke_input(const struct hazmon_host *h, struct hazmon_cfg *g, struct smoke *sm)
 {
-	int rc = h->get_register(g, "input", &sm->in), bad = rc < 0;
-	const struct hazmon_register *masked = rc == 0 && !is_bit(&sm->in) ?
-	    &sm->in : NULL;
+	static const char *const masks[] = { "alarm_mask", "fault_mask" };
+	const struct hazmon_register *masked = NULL;
+	struct hazmon_cfg *ig;
+	int rc = h->get_group(g, "input", &ig), bad = rc < 0;
+	long long v;
 
-	if (rc == 1)
+	for (size_t i = 0; i < 2; i++)		/* the shape before 0.2 */
+		if (h->get_int(g, masks[i], &v) != 1) {
+			h->error(g, masks[i], "goes inside the input group: input = "
+			    "{ table = ...; address = ...; %s = ...; }", masks[i]);
+			bad = 1;
+		}
+	if (rc == 1) {
 		h->error(g, NULL, "smoke sensor needs 'input = { table = \"discrete\"; "
 		    "address = 0; }' (a coil or discrete input, or a status "
 		    "register with alarm_mask)");
-	else if (masked && common__code_check(h, g, "input", masked) != 0)
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	if (h->get_register(ig, NULL, &sm->in) != 0 || (!is_bit(&sm->in) &&
+	    common__code_check(h, g, "input", &sm->in) != 0)) {
+		for (size_t i = 0; i < 2; i++)		/* no follow-on errors */
+			(void)h->get_int(ig, masks[i], &v);
+		return -1;
+	}
+	if (!is_bit(&sm->in))
+		masked = &sm->in;
+	if (common__mask(h, ig, "alarm_mask", masked, "input", &sm->alarm_mask) != 0 ||
+	    common__mask(h, ig, "fault_mask", masked, "input", &sm->fault_mask) != 0)
 		bad = 1;
-	if (common__mask(h, g, "alarm_mask", masked, "input", &sm->alarm_mask) != 0 ||
-	    common__mask(h, g, "fault_mask", masked, "input", &sm->fault_mask) != 0)
-		bad = 1;
-	else if (masked && sm->alarm_mask == 0) {
+	else if (masked && sm->alarm_mask == 0 && !bad) {
 		h->error(g, "input", "a status register needs 'alarm_mask' (the "
 		    "bits that mean alarm)");
 		bad = 1;
 	}
-	return rc == 1 || bad ? -1 : 0;
+	return bad ? -1 : 0;
 }
 
 static int

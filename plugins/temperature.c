@@ -6,6 +6,7 @@
  *   unit          = "degC"   the default
  *   open_circuit  = 0x7FFF   raw values the device sends for a broken or
  *   short_circuit = 0x8000   shorted probe (optional)
+ *   sentinels     = [ ... ]  more such raw values, up to 8 (optional)
  *   min, max                 measuring range (optional)
  *
  * Sentinels are compared with the raw value, before scale and offset,
@@ -21,11 +22,12 @@
 #include "common.h"
 
 static const char *const sentinel_keys[] = { "open_circuit", "short_circuit" };
-#define N_SENTINELS (sizeof(sentinel_keys) / sizeof(sentinel_keys[0]))
+#define N_NAMED (sizeof(sentinel_keys) / sizeof(sentinel_keys[0]))
+#define N_LISTED 8			/* sentinels = [ ... ] */
 
 struct temperature {
 	struct common_scalar sc;
-	double sentinels[N_SENTINELS];
+	double sentinels[N_NAMED + N_LISTED];
 	unsigned n_sentinels;
 };
 
@@ -79,32 +81,50 @@ raw_fit(enum hazmon_type t, double v, double *out)
 	return 0;
 }
 
+/* rc: the register's own result; a sentinel is only checked against a good one. */
+static int
+add_sentinel(const struct hazmon_host *h, struct hazmon_cfg *g, const char *key,
+    struct temperature *t, double v, int rc)
+{
+	double raw = 0;
+
+	if (rc == 0 && raw_fit(t->sc.reg.type, v, &raw) != 0) {
+		h->error(g, key, "%g is not a value the register's type can hold", v);
+		return -1;
+	}
+	t->sentinels[t->n_sentinels++] = raw;
+	return 0;
+}
+
 static int
 temperature_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
     struct hazmon_sensor_setup *su)
 {
 	struct temperature *t;
+	double list[N_LISTED];
+	unsigned n = 0;
 	int rc;
 
 	if ((t = common__alloc(h, g, sizeof(*t))) == NULL)
 		return -1;
 	rc = common__scalar_configure(h, g, su, &t->sc, "temperature", "degC", 0);
-	for (size_t i = 0; i < N_SENTINELS; i++) {
-		double v, raw = 0;
+	for (size_t i = 0; i < N_NAMED; i++) {
+		double v;
 
 		switch (h->get_number(g, sentinel_keys[i], &v)) {
 		case 0:
-			if (rc == 0 && raw_fit(t->sc.reg.type, v, &raw) != 0) {
-				h->error(g, sentinel_keys[i], "%g is not a value the "
-				    "register's type can hold", v);
+			if (add_sentinel(h, g, sentinel_keys[i], t, v, rc) != 0)
 				rc = -1;
-			} else
-				t->sentinels[t->n_sentinels++] = raw;
 			break;
 		case -1:
 			rc = -1;
 		}
 	}
+	if (h->get_numbers(g, "sentinels", list, N_LISTED, &n) < 0)
+		rc = -1;
+	for (unsigned i = 0; i < n; i++)
+		if (add_sentinel(h, g, "sentinels", t, list[i], rc) != 0)
+			rc = -1;
 	if (rc != 0) {
 		free(t);
 		return -1;

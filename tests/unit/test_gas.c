@@ -149,9 +149,9 @@ test_status_bits(void **state)
 
 	(void)state;
 	assert_int_equal(pt_configure(REG_F32 "order = \"CDAB\"; }; "
-	    "status = { table = \"holding\"; address = 2; type = \"int16\"; }; "
+	    "status = { table = \"holding\"; address = 2; type = \"int16\"; "
 	    "fault_mask = 0x8001; alarm_mask = 0x0002; warmup_mask = 0x0004; "
-	    "calibration_mask = 0x0008;", &su), 0);
+	    "calibration_mask = 0x0008; };", &su), 0);
 	assert_int_equal(su.n_needs, 2);
 	assert_int_equal(su.needs[1].address, 2);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -171,17 +171,25 @@ test_status_config(void **state)
 {
 	static const struct pt_bad bad[] = {
 		{ REG_F32 "}; fault_mask = 1;",
-		  "'fault_mask': needs 'status' to be a register" },
+		  "'fault_mask': goes inside the status group: status = {" },
+		{ REG_F32 "}; status = { table = \"holding\"; address = 2; }; "
+		  "alarm_mask = 1;",
+		  "'alarm_mask': goes inside the status group" },
 		{ REG_F32 "}; status = { table = \"holding\"; address = 2; };",
 		  "'status': set at least one of fault_mask" },
-		{ REG_F32 "}; status = { table = \"holding\"; address = 2; }; "
-		  "alarm_mask = 0x10000;",
+		{ REG_F32 "}; status = { table = \"holding\"; address = 2; "
+		  "alarm_mask = 0x10000; };",
 		  "'alarm_mask': 65536 does not fit the 16-bit 'status' register" },
-		{ REG_F32 "}; status = { table = \"coil\"; address = 2; }; alarm_mask = 1;",
+		{ REG_F32 "}; status = { table = \"coil\"; address = 2; alarm_mask = 1; };",
 		  "'status': must be a register of type int16" },
 		{ REG_F32 "}; status = { table = \"holding\"; address = 2; "
-		  "type = \"float32\"; }; alarm_mask = 1;",
+		  "type = \"float32\"; alarm_mask = 1; };",
 		  "'status': must be a register of type int16" },
+		{ REG_F32 "}; status = { table = \"holding\"; address = 2; "
+		  "fault_mask = 1; faul_mask = 2; };",
+		  "unknown key 'faul_mask'" },
+		{ REG_F32 "}; status = 5;",
+		  "'status': must be a group" },
 		{ REG_F32 "}; decimals = { table = \"input\"; address = 9; scale = 0.1; };",
 		  "'decimals': holds a code: scale and offset do not apply" },
 		{ REG_F32 "}; decimals = { table = \"input\"; address = 9; "
@@ -194,8 +202,8 @@ test_status_config(void **state)
 	PT_REFUSE(bad);
 	/* A 32-bit status word takes 32-bit masks. */
 	assert_int_equal(pt_configure(REG_F32 "}; "
-	    "status = { table = \"holding\"; address = 2; type = \"uint32\"; }; "
-	    "alarm_mask = 0x10000;", &su), 0);
+	    "status = { table = \"holding\"; address = 2; type = \"uint32\"; "
+	    "alarm_mask = 0x10000; };", &su), 0);
 	assert_int_equal(su.needs[1].count, 2);
 	pt_free(&su);
 }

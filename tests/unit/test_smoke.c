@@ -85,8 +85,8 @@ test_status_register(void **state)
 	uint16_t w[1];
 
 	(void)state;
-	assert_int_equal(pt_configure("input = { table = \"input\"; address = 30; }; "
-	    "alarm_mask = 0x0001; fault_mask = 0x0006;", &su), 0);
+	assert_int_equal(pt_configure("input = { table = \"input\"; address = 30; "
+	    "alarm_mask = 0x0001; fault_mask = 0x0006; };", &su), 0);
 	assert_int_equal(su.needs[0].table, HAZMON_TABLE_INPUT);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		w[0] = cases[i].in;
@@ -107,12 +107,14 @@ test_bad_settings(void **state)
 		  "smoke sensor needs 'input = {" },
 		{ "input = { table = \"holding\"; address = 0; };",
 		  "'input': a status register needs 'alarm_mask'" },
-		{ "input = { table = \"holding\"; address = 0; }; fault_mask = 2;",
+		{ "input = { table = \"holding\"; address = 0; fault_mask = 2; };",
 		  "'input': a status register needs 'alarm_mask'" },
-		{ "input = { table = \"coil\"; address = 0; }; alarm_mask = 1;",
+		{ "input = { table = \"coil\"; address = 0; alarm_mask = 1; };",
 		  "'alarm_mask': needs 'input' to be a register" },
-		{ "input = { table = \"holding\"; address = 0; type = \"float32\"; }; "
-		  "alarm_mask = 1;", "'input': must be a register of type int16" },
+		{ "input = { table = \"holding\"; address = 0; type = \"float32\"; "
+		  "alarm_mask = 1; };", "'input': must be a register of type int16" },
+		{ "input = { table = \"holding\"; address = 0; }; alarm_mask = 1;",
+		  "'alarm_mask': goes inside the input group" },
 		{ "input = { table = \"coil\"; address = 0; }; "
 		  "fault_input = { table = \"holding\"; address = 1; };",
 		  "'fault_input': must be a coil or discrete input" },

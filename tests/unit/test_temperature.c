@@ -112,6 +112,21 @@ test_float_cdab(void **state)
 	ok[1] = 0xCCCD;		/* 0.1f */
 	assert_int_equal(pt_regs(&su, ok, 2).flags, HAZMON_F_BAD_VALUE);
 	pt_free(&su);
+	/* A list of more sentinels, in the type's bit patterns, with the named. */
+	assert_int_equal(pt_configure("register = { table = \"input\"; address = 0; "
+	    "type = \"int16\"; scale = 0.1; }; open_circuit = 0x7FFF; "
+	    "sentinels = [ 0x7FFE, 0x8001, -2 ];", &su), 0);
+	for (size_t i = 0; i < 4; i++) {
+		uint16_t w[1] = { (uint16_t[]){ 0x7FFF, 0x7FFE, 0x8001, 0xFFFE }[i] };
+
+		assert_int_equal(pt_regs(&su, w, 1).flags, HAZMON_F_BAD_VALUE);
+	}
+	{
+		uint16_t w[1] = { 250 };	/* 25.0: a value again */
+
+		assert_int_equal(pt_regs(&su, w, 1).quality, HAZMON_Q_OK);
+	}
+	pt_free(&su);
 }
 
 static void
@@ -136,6 +151,15 @@ test_bad_settings(void **state)
 		  "'unit': must be 1-23 characters" },
 		{ "register = { table = \"input\"; address = 0; }; sentinel = 1;",
 		  "unknown key 'sentinel'" },
+		{ "register = { table = \"input\"; address = 0; }; sentinels = 1;",
+		  "'sentinels': must be a list of numbers" },
+		{ "register = { table = \"input\"; address = 0; }; "
+		  "sentinels = [ 1, 2, 3, 4, 5, 6, 7, 8, 9 ];",
+		  "'sentinels': 9 values; at most 8" },
+		{ "register = { table = \"input\"; address = 0; }; sentinels = ( 1, \"x\" );",
+		  "'sentinels': value 2 is not a finite number" },
+		{ "register = { table = \"input\"; address = 0; }; sentinels = [ 70000 ];",
+		  "'sentinels': 70000 is not a value the register's type can hold" },
 	};
 	(void)state;
 	PT_REFUSE(bad);
