@@ -36,6 +36,8 @@ struct client {
 	char *out;			/* responses not yet written */
 	size_t n_out, off_out, cap_out;
 	int closing;			/* close once out is written */
+	int waiting;			/* for a deferred answer (ctl_answer) */
+	uint64_t serial;		/* tells this client from a later one */
 	int64_t last;			/* monotonic ms of the last activity */
 };
 
@@ -44,6 +46,7 @@ struct hz_ctl {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	ctl_handler fn;
 	void *arg;
+	uint64_t serial;
 	struct client cl[CTL_CLIENTS];
 };
 
@@ -195,7 +198,7 @@ accept_clients(struct hz_ctl *x, int64_t now)
 			continue;
 		}
 		*c = (struct client){ .fd = fd, .last = now,
-		    .in = malloc(CTL_LINE_MAX + 1) };
+		    .in = malloc(CTL_LINE_MAX + 1), .serial = ++x->serial };
 		if (c->in == NULL)
 			fatal("malloc");
 		peer_actor(c);
@@ -209,18 +212,25 @@ serve_lines(struct hz_ctl *x, struct client *c)
 	char *nl, *resp;
 	size_t used;
 
-	while (!c->closing && (nl = memchr(c->in, '\n', c->n_in)) != NULL) {
+	while (!c->closing && !c->waiting &&
+	    (nl = memchr(c->in, '\n', c->n_in)) != NULL) {
+		struct ctl_ticket t = { (unsigned)(c - x->cl), c->serial };
+
 		*nl = '\0';
 		/* A request that is not a JSON object ends the conversation. */
-		resp = x->fn(x->arg, c->in, c->actor, &c->closing);
-		queue_out(c, resp, strlen(resp));
-		queue_out(c, "\n", 1);
-		free(resp);
+		resp = x->fn(x->arg, c->in, c->actor, &c->closing, &t);
+		if (resp == NULL)
+			c->waiting = 1;		/* answered by ctl_answer */
+		else {
+			queue_out(c, resp, strlen(resp));
+			queue_out(c, "\n", 1);
+			free(resp);
+		}
 		used = (size_t)(nl + 1 - c->in);
 		memmove(c->in, nl + 1, c->n_in - used);
 		c->n_in -= used;
 	}
-	if (!c->closing && c->n_in >= CTL_LINE_MAX) {
+	if (!c->closing && !c->waiting && c->n_in >= CTL_LINE_MAX) {
 		static const char big[] = "{\"ok\":false,\"code\":\"bad_request\","
 		    "\"error\":\"request longer than 65536 bytes\"}\n";
 
@@ -247,7 +257,8 @@ client_io(struct hz_ctl *x, struct client *c, short revents, int64_t now)
 		if (c->off_out == c->n_out)
 			c->off_out = c->n_out = 0;
 	}
-	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->closing) {
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->closing &&
+	    c->n_in < CTL_LINE_MAX) {
 		n = read(c->fd, c->in + c->n_in, CTL_LINE_MAX - c->n_in);
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			drop(c);	/* the client went away; nothing to finish */
@@ -279,8 +290,8 @@ ctl_pollfds(struct hz_ctl *x, struct pollfd *pfd, unsigned max)
 	for (unsigned i = 0; i < CTL_CLIENTS && n < max; i++) {
 		struct client *c = &x->cl[i];
 
-		pfd[n++] = (struct pollfd){ .fd = c->fd,
-		    .events = c->n_out ? POLLOUT : c->closing ? 0 : POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = c->fd, .events = c->n_out ?
+		    POLLOUT : c->closing || c->waiting ? 0 : POLLIN };
 	}
 	return n;
 }
@@ -299,7 +310,25 @@ ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now)
 			continue;	/* a new client: polled next time */
 		if (pfd[i + 1].revents)
 			client_io(x, c, pfd[i + 1].revents, now);
-		if (c->fd >= 0 && now - c->last > CTL_IDLE_MS)
+		if (c->fd >= 0 && !c->waiting && now - c->last > CTL_IDLE_MS)
 			drop(c);
 	}
+}
+
+/* A deferred answer; dropped when the client has gone in the meantime. */
+void
+ctl_answer(struct hz_ctl *x, const struct ctl_ticket *t, const char *resp)
+{
+	struct client *c;
+
+	if (x == NULL || t->slot >= CTL_CLIENTS)
+		return;
+	c = &x->cl[t->slot];
+	if (c->fd < 0 || c->serial != t->serial || !c->waiting)
+		return;
+	queue_out(c, resp, strlen(resp));
+	queue_out(c, "\n", 1);
+	c->waiting = 0;
+	c->last = now_mono_ms();
+	serve_lines(x, c);		/* what it sent meanwhile */
 }

@@ -388,7 +388,7 @@ handle_signal(struct core *k)
 	while (read(k->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
 			log_info("SIGHUP: reloading the configuration");
-			(void)reload_run(k, NULL);
+			reload_request(k, NULL);
 			continue;
 		}
 		log_info("signal %d: stopping", (int)si.ssi_signo);
@@ -407,15 +407,16 @@ core__republish_all(struct core *k)
 }
 
 static char *
-control(void *arg, const char *line, const char *actor, int *hangup)
+control(void *arg, const char *line, const char *actor, int *hangup,
+    const struct ctl_ticket *t)
 {
-	return ctlcmd_run(arg, line, actor, hangup);
+	return ctlcmd_run(arg, line, actor, hangup, t);
 }
 
 static void
 loop_once(struct core *k)
 {
-	struct pollfd pfd[2 + HZ_MAX_DESTS + 1 + 16];
+	struct pollfd pfd[3 + HZ_MAX_DESTS + 1 + 16];
 	unsigned nd = k->c->n_dests, nc;
 	int64_t now = now_mono_ms(), due = now + 1000;
 
@@ -430,11 +431,12 @@ loop_once(struct core *k)
 	}
 	pfd[0] = (struct pollfd){ .fd = k->sigfd, .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = k->q.efd, .events = POLLIN };
+	pfd[2] = (struct pollfd){ .fd = reload_fd(k), .events = POLLIN };
 	for (unsigned d = 0; d < nd; d++)
-		pfd[2 + d] = (struct pollfd){ .fd = pub_fd(k->pubs[d]),
+		pfd[3 + d] = (struct pollfd){ .fd = pub_fd(k->pubs[d]),
 		    .events = POLLIN | (pub_want_write(k->pubs[d]) ? POLLOUT : 0) };
-	nc = ctl_pollfds(k->ctl, pfd + 2 + nd, 1 + 16);
-	if (poll(pfd, 2 + nd + nc, due > now ? (int)(due - now) : 0) < 0) {
+	nc = ctl_pollfds(k->ctl, pfd + 3 + nd, 1 + 16);
+	if (poll(pfd, 3 + nd + nc, due > now ? (int)(due - now) : 0) < 0) {
 		if (errno != EINTR)
 			log_warn("poll");
 		return;
@@ -442,17 +444,19 @@ loop_once(struct core *k)
 	if (pfd[1].revents)
 		core__drain(k);
 	for (unsigned d = 0; d < nd; d++) {
-		if (pfd[2 + d].fd >= 0 && pfd[2 + d].revents)
-			pub_io(k->pubs[d], (pfd[2 + d].revents & (POLLIN | POLLERR |
-			    POLLHUP)) != 0, (pfd[2 + d].revents & POLLOUT) != 0);
+		if (pfd[3 + d].fd >= 0 && pfd[3 + d].revents)
+			pub_io(k->pubs[d], (pfd[3 + d].revents & (POLLIN | POLLERR |
+			    POLLHUP)) != 0, (pfd[3 + d].revents & POLLOUT) != 0);
 		take_commands(k, k->pubs[d]);
 		if (pub_take_connected(k->pubs[d]))
 			core__republish_all(k);
 	}
-	/* Last: a reload (SIGHUP or hazmonctl) replaces buses and pubs. */
-	ctl_io(k->ctl, pfd + 2 + nd, nc, now_mono_ms());
+	ctl_io(k->ctl, pfd + 3 + nd, nc, now_mono_ms());
 	if (pfd[0].revents)
 		handle_signal(k);
+	/* Last: the swap of a reload replaces buses and pubs. */
+	if (pfd[2].revents)
+		reload_done(k);
 }
 
 void
@@ -500,6 +504,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 		if ((k.workers[b] = bus_start(c, b, &k.q, 0)) != NULL)
 			k.gens->workers++;
 	k.ctl = ctl_open(c->control_socket, c->control_group, control, &k);
+	k.reload = reload_new(&k);
 	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
 	    c->n_dests, (long long)ledger_last_seq(k.l));
@@ -519,6 +524,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 		}
 	}
 	sd_notify(0, "STOPPING=1");
+	reload_free(&k);
 	ctl_close(k.ctl);
 	for (unsigned b = 0; b < k.c->n_buses; b++)
 		abandoned += bus_stop(k.workers[b]) != 0;

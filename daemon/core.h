@@ -60,6 +60,7 @@ struct core {
 	int sigfd;
 	int stop;
 	struct hz_ctl *ctl;		/* the hazmonctl socket, or NULL */
+	struct hz_reload *reload;	/* reload.c */
 	unsigned n_events;		/* since start */
 	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
 	size_t n_batch, cap_batch, n_unrec, cap_unrec;
@@ -81,10 +82,19 @@ void core__status_line(struct core *k);
 
 /* ctlcmd.c: one control request -> one response (malloc'd JSON line) */
 char *ctlcmd_run(struct core *k, const char *line, const char *actor,
-    int *hangup);
+    int *hangup, const struct ctl_ticket *t);
 
-/* reload.c */
+/* reload.c: the file is read in a loader thread, swapped in on ours */
+struct hz_reload *reload_new(struct core *k);
+void reload_request(struct core *k, const struct ctl_ticket *t);
+int reload_fd(const struct core *k);		/* -1: none running */
+void reload_done(struct core *k);
+void reload_free(struct core *k);
+
+/* swap.c */
 struct json_t;
-int reload_run(struct core *k, struct json_t *report);
+const char *swap__fixed_setting(const struct hz_config *oc,
+    const struct hz_config *nc);
+void swap__in(struct core *k, struct hz_config *nc, struct json_t *rep);
 
 #endif

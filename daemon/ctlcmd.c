@@ -421,22 +421,10 @@ cmd_history(struct core *k, json_t *req)
 
 /* ---- dispatch */
 
+/* Returns NULL for a deferred answer (reload). */
 static json_t *
-cmd_reload(struct core *k)
-{
-	json_t *rep = json_object();
-
-	if (reload_run(k, rep) != 0) {
-		json_object_set_new(rep, "ok", json_false());
-		json_object_set_new(rep, "code", json_string("config"));
-		return rep;
-	}
-	json_object_set_new(rep, "ok", json_true());
-	return rep;
-}
-
-static json_t *
-dispatch(struct core *k, json_t *req, const char *actor)
+dispatch(struct core *k, json_t *req, const char *actor,
+    const struct ctl_ticket *t)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 
@@ -455,7 +443,8 @@ dispatch(struct core *k, json_t *req, const char *actor)
 		return cmd_history(k, req);
 	if (!strcmp(cmd, "reload")) {
 		log_info("hazmonctl: reload requested by %s", actor);
-		return cmd_reload(k);
+		reload_request(k, t);	/* answered when it is done */
+		return NULL;
 	}
 	if (!strcmp(cmd, "rebirth")) {
 		log_info("hazmonctl: rebirth requested by %s", actor);
@@ -468,7 +457,8 @@ dispatch(struct core *k, json_t *req, const char *actor)
 }
 
 char *
-ctlcmd_run(struct core *k, const char *line, const char *actor, int *hangup)
+ctlcmd_run(struct core *k, const char *line, const char *actor, int *hangup,
+    const struct ctl_ticket *t)
 {
 	json_error_t je;
 	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &je), *res;
@@ -478,8 +468,10 @@ ctlcmd_run(struct core *k, const char *line, const char *actor, int *hangup)
 		res = err("bad_request", "the request is not a JSON object%s%s",
 		    req ? "" : ": ", req ? "" : je.text);
 		*hangup = 1;
-	} else
-		res = dispatch(k, req, actor);
+	} else if ((res = dispatch(k, req, actor, t)) == NULL) {
+		json_decref(req);
+		return NULL;
+	}
 	json_decref(req);
 	out = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(res);

@@ -446,14 +446,24 @@ void pub_flush_forgotten(struct hz_pub *p);
 /* control.c: the hazmonctl socket (docs/control.md) */
 struct hz_ctl;
 struct pollfd;
-/* Answers one request line; sets *hangup to end the connection after it. */
+/* Who waits for a deferred answer (a reload): stale once the client left. */
+struct ctl_ticket {
+	unsigned slot;
+	uint64_t serial;
+};
+/*
+ * Answers one request line; sets *hangup to end the connection after it.
+ * Returns NULL to answer later with ctl_answer(t): the client's next
+ * requests wait until then.
+ */
 typedef char *(*ctl_handler)(void *arg, const char *line, const char *actor,
-    int *hangup);
+    int *hangup, const struct ctl_ticket *t);
 struct hz_ctl *ctl_open(const char *path, const char *group, ctl_handler fn,
     void *arg);
 void ctl_close(struct hz_ctl *x);
 unsigned ctl_pollfds(struct hz_ctl *x, struct pollfd *pfd, unsigned max);
 void ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now);
+void ctl_answer(struct hz_ctl *x, const struct ctl_ticket *t, const char *resp);
 
 /* core.c */
 int core_run(struct hz_config *c, const char *plugin_dir_override, int debug);

@@ -1,121 +1,140 @@
 /*
  * reload.c - SIGHUP and `hazmonctl reload`: a new configuration, validated
- * whole before anything changes, swapped in without losing alarm state.
+ * whole before anything changes, swapped in (swap.c) without losing alarm
+ * state.  On any error the old configuration stays in force and the errors
+ * are reported (file:line) to the log and to every client that asked.
  *
- * What the operator left unchanged keeps running: a bus whose settings and
- * sensors are the same (same text, config-fp.c) keeps its worker thread and
- * its Modbus connection; an MQTT destination keeps its connection.  Sensors
- * that keep their id keep their alarm states, delays, faults and shelves.
- * A removed sensor or level closes what was open with a "removed" event.
- * On any error the old configuration stays in force and the errors are
- * reported (file:line) to the log and to the client that asked.
+ * The file is read and validated in a loader thread: parsing 10,000
+ * sensors takes a quarter of a second, and a configuration on a hung file
+ * system could take forever; alarms must not wait for either.  Only the
+ * swap runs on the core thread.  Requests that come while a reload runs
+ * are served by one more reload after it, so each sees a file read after
+ * it asked.
  */
 #include "config.h"
 
-#include <limits.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
 #include <jansson.h>
 #include <systemd/sd-daemon.h>
 
 #include "hazmond.h"
 #include "core.h"
 
-#define MAX_OLD_GENS	2	/* configurations kept alive for old workers */
-
-/* Sensor ids of a configuration, sorted, for lookups by id. */
-struct idx {
-	const struct hz_config *c;
-	unsigned *ord;
+struct tickets {
+	struct ctl_ticket *t;
+	size_t n, cap;
 };
 
-static const struct hz_config *sort_c;	/* qsort has no argument */
+struct hz_reload {
+	pthread_t th;
+	int efd;			/* written when the loader is done */
+	int running;
+	int again;			/* asked for again while running */
+	char *path;
+	const char *plugin_dir_override;
+	int delay_ms;			/* test hook: a slow file system */
+	struct hz_config *nc;		/* the loader's results */
+	int n_err;
+	char *errs;
+	struct tickets now, next;	/* clients waiting for this / the next */
+};
 
-static int
-by_id(const void *a, const void *b)
+struct hz_reload *
+reload_new(struct core *k)
 {
-	return strcmp(sort_c->sensors[*(const unsigned *)a].id,
-	    sort_c->sensors[*(const unsigned *)b].id);
+	struct hz_reload *r = xcalloc(1, sizeof(*r));
+	const char *d = getenv("HAZMOND_TEST_RELOAD_DELAY_MS");
+
+	if ((r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
+		fatal("eventfd");
+	r->plugin_dir_override = k->plugin_dir_override;
+	r->delay_ms = d ? atoi(d) : 0;
+	return r;
 }
 
 static void
-idx_build(struct idx *x, const struct hz_config *c)
+ticket_add(struct tickets *ts, const struct ctl_ticket *t)
 {
-	x->c = c;
-	x->ord = xcalloc(c->n_sensors ? c->n_sensors : 1, sizeof(*x->ord));
-	for (unsigned i = 0; i < c->n_sensors; i++)
-		x->ord[i] = i;
-	sort_c = c;
-	qsort(x->ord, c->n_sensors, sizeof(*x->ord), by_id);
-}
-
-static int
-idx_find(const struct idx *x, const char *id)
-{
-	size_t lo = 0, hi = x->c->n_sensors;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int cmp = strcmp(id, x->c->sensors[x->ord[mid]].id);
-
-		if (cmp == 0)
-			return (int)x->ord[mid];
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
+	if (t == NULL)
+		return;
+	if (ts->n == ts->cap) {
+		ts->cap = ts->cap ? 2 * ts->cap : 4;
+		if ((ts->t = realloc(ts->t, ts->cap * sizeof(*ts->t))) == NULL)
+			fatal("realloc");
 	}
-	return -1;
+	ts->t[ts->n++] = *t;
 }
 
-/* The same bus, read the same way, for the same sensors: keep the worker. */
-static int
-same_bus(const struct hz_config *oc, unsigned ob, const struct hz_config *nc,
-    unsigned nb)
+static void *
+load_main(void *arg)
 {
-	unsigned i = 0, j = 0;
+	struct hz_reload *r = arg;
+	uint64_t one = 1;
 
-	if (strcmp(oc->buses[ob].fp, nc->buses[nb].fp) != 0)
-		return 0;
-	for (;;) {
-		while (i < oc->n_sensors && oc->sensors[i].bus != ob)
-			i++;
-		while (j < nc->n_sensors && nc->sensors[j].bus != nb)
-			j++;
-		if (i == oc->n_sensors || j == nc->n_sensors)
-			return i == oc->n_sensors && j == nc->n_sensors;
-		if (strcmp(oc->sensors[i].fp, nc->sensors[j].fp) != 0 ||
-		    strcmp(oc->sensors[i].plugin->path, nc->sensors[j].plugin->path) != 0)
-			return 0;
-		i++, j++;
+	if (r->delay_ms > 0) {
+		struct timespec ts = { r->delay_ms / 1000,
+		    (long)(r->delay_ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+			;
 	}
-}
-
-static int
-same_dest(const struct hz_config *oc, unsigned od, const struct hz_config *nc,
-    unsigned nd)
-{
-	const char *op = oc->dests[od].password, *np = nc->dests[nd].password;
-
-	return strcmp(oc->fp, nc->fp) == 0 &&
-	    strcmp(oc->dests[od].fp, nc->dests[nd].fp) == 0 &&
-	    ((op == NULL && np == NULL) || (op && np && strcmp(op, np) == 0));
-}
-
-/* What needs a restart rather than a reload. */
-static const char *
-fixed_setting(const struct hz_config *oc, const struct hz_config *nc)
-{
-	if (strcmp(oc->state_dir, nc->state_dir) != 0)
-		return "daemon.state_dir";
-	if (strcmp(oc->control_socket, nc->control_socket) != 0)
-		return "daemon.control_socket";
-	if ((oc->control_group == NULL) != (nc->control_group == NULL) ||
-	    (oc->control_group && strcmp(oc->control_group, nc->control_group)))
-		return "daemon.control_group";
+	log_capture_begin(HZ_LOG_WARNING);	/* this thread's messages */
+	r->nc = config_load(r->path, r->plugin_dir_override, &r->n_err);
+	r->errs = log_capture_end();
+	(void)!write(r->efd, &one, sizeof(one));
 	return NULL;
+}
+
+static void
+start(struct core *k)
+{
+	struct hz_reload *r = k->reload;
+	struct timespec mono;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+	    (unsigned long long)mono.tv_sec * 1000000ULL +
+	    (unsigned long long)mono.tv_nsec / 1000, k->c->path);
+	free(r->path);
+	r->path = xstrdup(k->c->path);
+	r->nc = NULL;
+	r->errs = NULL;
+	r->n_err = 0;
+	if ((rc = pthread_create(&r->th, NULL, load_main, r)) != 0) {
+		errno = rc;
+		fatal("cannot start the configuration loader thread");
+	}
+	r->running = 1;
+}
+
+/* SIGHUP (t NULL) or a client: read the file again, soon. */
+void
+reload_request(struct core *k, const struct ctl_ticket *t)
+{
+	struct hz_reload *r = k->reload;
+
+	if (r->running) {
+		r->again = 1;
+		ticket_add(&r->next, t);
+		return;
+	}
+	ticket_add(&r->now, t);
+	start(k);
+}
+
+int
+reload_fd(const struct core *k)
+{
+	return k->reload->running ? k->reload->efd : -1;
 }
 
 static void
@@ -129,256 +148,13 @@ add_lines(json_t *arr, const char *text)
 	}
 }
 
-/* Old generations: where their sensors are now; the unused ones go. */
-static void
-remap_generations(struct core *k, struct gen *ng, const struct idx *nx)
+/* Swaps the loaded configuration in, or keeps the old one; fills rep. */
+static int
+finish(struct core *k, struct hz_config *nc, int n_err, char *errs, json_t *rep)
 {
-	struct gen **pp = &ng->next;
-
-	while (*pp) {
-		struct gen *g = *pp;
-
-		if (g->workers == 0) {
-			*pp = g->next;
-			config_free(g->c);
-			free(g->map);
-			free(g);
-			continue;
-		}
-		free(g->map);
-		g->map = xcalloc(g->c->n_sensors ? g->c->n_sensors : 1, sizeof(*g->map));
-		for (unsigned j = 0; j < g->c->n_sensors; j++)
-			g->map[j] = idx_find(nx, g->c->sensors[j].id);
-		pp = &g->next;
-	}
-	k->gens = ng;
-}
-
-static struct gen *
-gen_of(struct core *k, unsigned id)
-{
-	for (struct gen *g = k->gens; g; g = g->next)
-		if (g->id == id)
-			return g;
-	return NULL;
-}
-
-/*
- * Each generation a kept worker reads with keeps a whole configuration
- * model alive.  Reloads that each change another bus would pile them up,
- * so at most MAX_OLD_GENS stay: the workers of the generation with the
- * fewest of them are restarted with the new configuration instead (a
- * reconnect, no lost alarm: their sensors' states carry over like all).
- */
-static void
-limit_generations(struct core *k, const struct hz_config *oc, int *kept,
-    struct hz_worker **nw)
-{
-	for (;;) {
-		unsigned live = 0, fewest = 0, least = UINT_MAX;
-
-		for (struct gen *g = k->gens; g; g = g->next) {
-			unsigned n = 0;
-
-			for (unsigned ob = 0; ob < oc->n_buses; ob++)
-				n += kept[ob] && k->worker_gen[ob] == g->id;
-			if (n == 0)
-				continue;
-			live++;
-			if (n < least) {
-				least = n;
-				fewest = g->id;
-			}
-		}
-		if (live <= MAX_OLD_GENS)
-			return;
-		for (unsigned ob = 0; ob < oc->n_buses; ob++)
-			if (kept[ob] && k->worker_gen[ob] == fewest) {
-				nw[kept[ob] - 1] = NULL;
-				kept[ob] = 0;
-			}
-	}
-}
-
-/*
- * The swap.  Called with a validated configuration nc; cannot fail (every
- * step that could is done before it or only logs).
- */
-static void
-swap_in(struct core *k, struct hz_config *nc, json_t *rep)
-{
-	struct hz_config *oc = k->c;
-	struct idx ox, nx;
-	int *from = xcalloc(nc->n_sensors ? nc->n_sensors : 1, sizeof(*from));
-	struct hz_worker **nw = xcalloc(nc->n_buses ? nc->n_buses : 1, sizeof(*nw));
-	unsigned *nwg = xcalloc(nc->n_buses ? nc->n_buses : 1, sizeof(*nwg));
-	struct hz_pub **np = xcalloc(nc->n_dests, sizeof(*np));
-	int *kept = xcalloc(oc->n_buses ? oc->n_buses : 1, sizeof(*kept));
-	int *pkept = xcalloc(oc->n_dests ? oc->n_dests : 1, sizeof(*pkept));
-	json_t *added = json_array(), *removed = json_array(),
-	    *changed = json_array(), *restarted = json_array();
-	struct gen *ng = xcalloc(1, sizeof(*ng));
-	struct hz_eval nev;
-	int64_t ts = now_real_ms();
-	int began;
-
-	idx_build(&ox, oc);
-	idx_build(&nx, nc);
-	ng->id = k->gens->id + 1;
-	ng->c = nc;
-	ng->next = k->gens;
-
-	/* 1. Which workers stay; the others stop now. */
-	for (unsigned b = 0; b < nc->n_buses; b++)
-		for (unsigned ob = 0; ob < oc->n_buses; ob++)
-			if (!kept[ob] && strcmp(oc->buses[ob].name, nc->buses[b].name) == 0 &&
-			    same_bus(oc, ob, nc, b)) {
-				kept[ob] = (int)b + 1;
-				nw[b] = k->workers[ob];
-				nwg[b] = k->worker_gen[ob];
-				break;
-			}
-	limit_generations(k, oc, kept, nw);
-	for (unsigned ob = 0; ob < oc->n_buses; ob++) {
-		struct gen *g = gen_of(k, k->worker_gen[ob]);
-
-		if (kept[ob] || k->workers[ob] == NULL)
-			continue;
-		/* An abandoned worker keeps its configuration alive for good. */
-		if (bus_stop(k->workers[ob]) == 0 && g)
-			g->workers--;
-	}
-	/* 2. What the stopped workers read last counts, under the old config. */
-	core__drain(k);
-
-	/* 3. Removed sensors and levels close what they had open. */
-	began = ledger_begin(k->l) == 0;
-	for (unsigned j = 0; j < oc->n_sensors; j++) {
-		int i = idx_find(&nx, oc->sensors[j].id);
-
-		if (i < 0) {
-			eval_remove(&k->ev, j, NULL, ts);
-			json_array_append_new(removed, json_string(oc->sensors[j].id));
-			continue;
-		}
-		for (unsigned l = 0; l < oc->sensors[j].n_levels; l++) {
-			const char *name = oc->sensors[j].levels[l].name;
-			int found = 0;
-
-			for (unsigned m = 0; m < nc->sensors[i].n_levels; m++)
-				found |= strcmp(nc->sensors[i].levels[m].name, name) == 0;
-			if (!found)
-				eval_remove(&k->ev, j, name, ts);
-		}
-	}
-	core__end_batch(k, began);
-
-	/* 4. Alarm runtime carries over by sensor id and level name. */
-	for (unsigned i = 0; i < nc->n_sensors; i++) {
-		from[i] = idx_find(&ox, nc->sensors[i].id);
-		if (from[i] < 0)
-			json_array_append_new(added, json_string(nc->sensors[i].id));
-		else if (strcmp(oc->sensors[from[i]].fp, nc->sensors[i].fp) != 0)
-			json_array_append_new(changed, json_string(nc->sensors[i].id));
-	}
-	eval_init(&nev, nc, k->l, k->ev.record, k->ev.arg, 1);
-	eval_carry(&nev, &k->ev, from);
-	eval_free(&k->ev);
-	k->ev = nev;
-	free(k->shown);
-	k->shown = xcalloc(nc->n_sensors ? nc->n_sensors : 1, sizeof(*k->shown));
-
-	/* 5. MQTT: unchanged destinations keep their connection. */
-	for (unsigned d = 0; d < nc->n_dests; d++)
-		for (unsigned od = 0; od < oc->n_dests; od++)
-			if (!pkept[od] && strcmp(oc->dests[od].name, nc->dests[d].name) == 0 &&
-			    same_dest(oc, od, nc, d)) {
-				pkept[od] = 1;
-				np[d] = k->pubs[od];
-				pub_rebind(np[d], nc, d);
-				break;
-			}
-	for (unsigned od = 0; od < oc->n_dests; od++)
-		if (!pkept[od]) {
-			pub_shutdown(k->pubs[od]);
-			pub_free(k->pubs[od]);
-		}
-	for (unsigned d = 0; d < nc->n_dests; d++)
-		if (np[d] == NULL)
-			np[d] = pub_new(nc, d, k->l);
-	for (unsigned j = 0; j < oc->n_sensors; j++)
-		if (idx_find(&nx, oc->sensors[j].id) < 0)
-			for (unsigned d = 0; d < nc->n_dests; d++)
-				pub_forget(np[d], oc->sensors[j].id);
-
-	/* 6. New and changed buses start, reading with the new config. */
-	for (unsigned b = 0; b < nc->n_buses; b++) {
-		if (nw[b])
-			continue;
-		if ((nw[b] = bus_start(nc, b, &k->q, ng->id)) != NULL) {
-			ng->workers++;
-			json_array_append_new(restarted, json_string(nc->buses[b].name));
-		}
-		nwg[b] = ng->id;
-	}
-	free(k->workers);
-	free(k->worker_gen);
-	free(k->pubs);
-	k->workers = nw;
-	k->worker_gen = nwg;
-	k->pubs = np;
-	k->c = nc;
-	remap_generations(k, ng, &nx);
-	if (!k->debug)
-		log_set_level(nc->log_level);
-	core__republish_all(k);
-	for (unsigned d = 0; d < nc->n_dests; d++)
-		pub_set_health(np[d], &k->health);
-
-	log_msg(HZ_LOG_NOTICE, "reloaded %s: %zu sensors added, %zu removed, %zu "
-	    "changed; %zu buses (re)started; now %u sensors on %u buses",
-	    nc->path, json_array_size(added), json_array_size(removed),
-	    json_array_size(changed), json_array_size(restarted), nc->n_sensors,
-	    nc->n_buses);
-	if (rep) {
-		json_object_set_new(rep, "added", added);
-		json_object_set_new(rep, "removed", removed);
-		json_object_set_new(rep, "changed", changed);
-		json_object_set_new(rep, "buses_restarted", restarted);
-	} else {
-		json_decref(added);
-		json_decref(removed);
-		json_decref(changed);
-		json_decref(restarted);
-	}
-	free(ox.ord);
-	free(nx.ord);
-	free(from);
-	free(kept);
-	free(pkept);
-}
-
-/*
- * Returns 0 when the new configuration is in force, -1 when the old one
- * stays.  report (may be NULL) gets the details for hazmonctl.
- */
-int
-reload_run(struct core *k, json_t *report)
-{
-	struct timespec mono;
-	struct hz_config *nc;
 	const char *fixed;
-	char *errs;
-	int n_err = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
-	    (unsigned long long)mono.tv_sec * 1000000ULL +
-	    (unsigned long long)mono.tv_nsec / 1000, k->c->path);
-	log_capture_begin(HZ_LOG_WARNING);
-	nc = config_load(k->c->path, k->plugin_dir_override, &n_err);
-	errs = log_capture_end();
-	if (nc && (fixed = fixed_setting(k->c, nc)) != NULL) {
+	if (nc && (fixed = swap__fixed_setting(k->c, nc)) != NULL) {
 		log_msg(HZ_LOG_ERR, "%s: %s changed: that takes a restart of hazmond, "
 		    "not a reload", nc->path, fixed);
 		free(errs);
@@ -391,33 +167,95 @@ reload_run(struct core *k, json_t *report)
 		n_err = 1;
 	}
 	if (nc == NULL) {
+		json_t *arr = json_array();
+
 		log_msg(HZ_LOG_ERR, "%s: %d error%s; reload refused, the configuration "
 		    "in use stays in force", k->c->path, n_err, n_err == 1 ? "" : "s");
-		if (report) {
-			json_t *arr = json_array();
-
-			add_lines(arr, errs);
-			json_object_set_new(report, "errors", arr);
-			json_object_set_new(report, "error", json_sprintf("%s: %d error%s; "
-			    "the configuration in use stays in force", k->c->path,
-			    n_err, n_err == 1 ? "" : "s"));
-		}
+		add_lines(arr, errs);
+		json_object_set_new(rep, "errors", arr);
+		json_object_set_new(rep, "error", json_sprintf("%s: %d error%s; the "
+		    "configuration in use stays in force", k->c->path, n_err,
+		    n_err == 1 ? "" : "s"));
 		free(errs);
-		sd_notify(0, "READY=1");
-		core__status_line(k);
 		return -1;
 	}
-	if (report && errs) {		/* warnings of a good config */
+	if (errs) {			/* warnings of a good config */
 		json_t *arr = json_array();
 
 		add_lines(arr, errs);
-		json_object_set_new(report, "warnings", arr);
+		json_object_set_new(rep, "warnings", arr);
 	}
 	free(errs);
-	swap_in(k, nc, report);
+	swap__in(k, nc, rep);
 	k->reloads++;
 	k->reloaded = now_real_ms();
+	return 0;
+}
+
+/* The loader is done: swap, answer who asked, and go again if asked. */
+void
+reload_done(struct core *k)
+{
+	struct hz_reload *r = k->reload;
+	json_t *rep = json_object();
+	struct tickets done;
+	uint64_t v;
+	char *resp;
+	int ok;
+
+	if (read(r->efd, &v, sizeof(v)) != (ssize_t)sizeof(v))
+		return;			/* not yet */
+	pthread_join(r->th, NULL);
+	r->running = 0;
+	ok = finish(k, r->nc, r->n_err, r->errs, rep) == 0;
+	r->nc = NULL;
+	r->errs = NULL;
+	json_object_set_new(rep, "ok", json_boolean(ok));
+	if (!ok)
+		json_object_set_new(rep, "code", json_string("config"));
+	resp = json_dumps(rep, JSON_COMPACT);
+	json_decref(rep);
+	if (resp == NULL)
+		fatalx("out of memory answering a reload");
 	sd_notify(0, "READY=1");
 	core__status_line(k);
-	return 0;
+	done = r->now;
+	r->now = r->next;
+	r->next = (struct tickets){ 0 };
+	for (size_t i = 0; i < done.n; i++)
+		ctl_answer(k->ctl, &done.t[i], resp);
+	free(done.t);
+	free(resp);
+	if (r->again) {
+		r->again = 0;
+		start(k);
+	}
+}
+
+/* At exit: a loader stuck in a file system is left behind, not waited for. */
+void
+reload_free(struct core *k)
+{
+	struct hz_reload *r = k->reload;
+	struct timespec ts;
+
+	if (r == NULL)
+		return;
+	if (r->running) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		if (pthread_timedjoin_np(r->th, NULL, &ts) != 0) {
+			log_msg(HZ_LOG_ERR, "the configuration loader did not finish; "
+			    "exiting without it");
+			return;		/* it still uses r */
+		}
+		config_free(r->nc);
+		free(r->errs);
+	}
+	close(r->efd);
+	free(r->path);
+	free(r->now.t);
+	free(r->next.t);
+	free(r);
+	k->reload = NULL;
 }

@@ -6,6 +6,7 @@
 # - a broken config: the old one stays in force, the error names file:line,
 #   hazmonctl exits 1 and prints it;
 # - RELOADING=1 ... READY=1 on the notify socket around each reload;
+# - a reload stuck on a bus worker or on a slow file read holds up nothing;
 # - seq continues without a gap over all of it.
 . "$top_srcdir/tests/lib.sh"
 HAZMONCTL=$top_builddir/hazmonctl
@@ -172,4 +173,34 @@ check "... abandoning the stuck worker, by name" grep -q 'bus other: worker stuc
 keep_polls() { "$HAZMONCTL" -s "$T/ctl2.sock" --json status | jq -r '.buses[] | select(.name == "keep") | .polls'; }
 p1=$(keep_polls); sleep 1; p2=$(keep_polls)
 check "... and the other bus polls on ($p1 -> $p2)" test "$p2" -gt "$p1"
+stop_pid "$HANG_PID"; forget_pid "$HANG_PID"
+
+# ---- the file is read off the core thread: with a loader that takes 3 s
+# (a test hook, as a slow file system would), alarms and hazmonctl go on
+# during the reload, and requests that come meanwhile are all answered.
+sed -e "s|$T/state|$T/state3|" -e "s|$T/ctl.sock|$T/ctl3.sock|" "$T/good.conf" >"$T/slow.conf"
+sim set 1 holding 0 5.0 float32 CDAB
+spawn hazmond-slow env HAZMOND_TEST_RELOAD_DELAY_MS=3000 "$HAZMOND" -c "$T/slow.conf" -P "$PLUGIN_DIR"
+SLOW_PID=$LAST_PID
+wait_for 10 test -S "$T/ctl3.sock" || bail "no control socket"
+ctl3() { "$HAZMONCTL" -s "$T/ctl3.sock" "$@"; }
+ctl3 --json reload >"$T/slow1.json" 2>&1 &
+R1=$!
+sleep 0.5
+ctl3 --json reload >"$T/slow2.json" 2>&1 &
+R2=$!
+t0=$(date +%s%N)
+ctl3 --json status >"$T/slow-status.json"
+t1=$(date +%s%N)
+check "during a slow reload hazmonctl status answers at once ($(( (t1 - t0) / 1000000 )) ms)" \
+    test $(( (t1 - t0) / 1000000 )) -lt 1500
+alarm_logged() { grep -q 'event seq [0-9]*: sensor ch4 alarm second raised' "$T/hazmond-slow.log"; }
+sim set 1 holding 0 60.0 float32 CDAB
+check "... and an alarm is evaluated and recorded meanwhile" wait_for 2 alarm_logged
+wait "$R1"; rc1=$?
+wait "$R2"; rc2=$?
+check "both reload requests are answered, ok" sh -c "[ $rc1 = 0 ] && [ $rc2 = 0 ] && jq -e .ok '$T/slow1.json' >/dev/null && jq -e .ok '$T/slow2.json' >/dev/null"
+check "the one asked during the first was served by a second reload" \
+    test "$(grep -c 'reloaded .*slow.conf' "$T/hazmond-slow.log")" = 2
+stop_pid "$SLOW_PID"; forget_pid "$SLOW_PID"
 done_testing
