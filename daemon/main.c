@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +81,15 @@ main(int argc, char **argv)
 	}
 	if (!debug)
 		log_set_level(c->log_level);
+#ifdef M_ARENA_MAX
+	/*
+	 * One malloc arena: the bus workers hardly allocate, and the reload
+	 * loader thread would otherwise leave every configuration it built in
+	 * an arena of its own (measured: 357 MB instead of 75 MB after 20
+	 * reloads of 10,000 sensors, bench/reload.sh).
+	 */
+	mallopt(M_ARENA_MAX, 1);
+#endif
 	mosquitto_lib_init();
 	rc = core_run(c, plugin_dir, debug);	/* frees c */
 	mosquitto_lib_cleanup();

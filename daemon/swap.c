@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,7 +205,7 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	    *changed = json_array(), *restarted = json_array();
 	struct gen *ng = xcalloc(1, sizeof(*ng));
 	struct hz_eval nev;
-	int64_t ts = now_real_ms();
+	int64_t ts = now_real_ms(), t0 = now_mono_ms();
 	int began;
 
 	idx_build(&ox, oc);
@@ -314,6 +315,7 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	k->pubs = np;
 	k->c = nc;
 	remap_generations(k, ng, &nx);
+	malloc_trim(0);		/* what the old model held goes back to the system */
 	if (!k->debug)
 		log_set_level(nc->log_level);
 	core__republish_all(k);
@@ -321,10 +323,11 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 		pub_set_health(np[d], &k->health);
 
 	log_msg(HZ_LOG_NOTICE, "reloaded %s: %zu sensors added, %zu removed, %zu "
-	    "changed; %zu buses (re)started; now %u sensors on %u buses",
-	    nc->path, json_array_size(added), json_array_size(removed),
-	    json_array_size(changed), json_array_size(restarted), nc->n_sensors,
-	    nc->n_buses);
+	    "changed; %zu buses (re)started; now %u sensors on %u buses; the "
+	    "swap held the core %lld ms", nc->path, json_array_size(added),
+	    json_array_size(removed), json_array_size(changed),
+	    json_array_size(restarted), nc->n_sensors, nc->n_buses,
+	    (long long)(now_mono_ms() - t0));
 	if (rep) {
 		json_object_set_new(rep, "added", added);
 		json_object_set_new(rep, "removed", removed);
