@@ -60,6 +60,9 @@ int64_t now_real_ms(void);
 void format_ts(int64_t ms, char *buf, size_t len);	/* ISO 8601 UTC, ms */
 void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);
+struct hz_config;
+unsigned *ids_sort(const struct hz_config *c);
+int ids_find(const struct hz_config *c, const unsigned *ord, const char *id);
 
 /* decode.c: register values -> numbers; pure, shared with plugins via host */
 unsigned decode_words(const struct hazmon_register *r);
@@ -376,6 +379,7 @@ struct hz_eval {
 	void (*record)(void *arg, struct hz_event *e);
 	void *arg;
 	int quiet;			/* a reload: restored states are not news */
+	unsigned *by_id;		/* sensor indices sorted by id (eval_find) */
 	int64_t *raises;		/* raise times of the last 10 minutes */
 	size_t n_raises, cap_raises;
 };

@@ -22,49 +22,23 @@
 
 #define MAX_OLD_GENS	2	/* configurations kept alive for old workers */
 
-/* Sensor ids of a configuration, sorted, for lookups by id. */
+/* Sensor ids of a configuration, sorted, for lookups by id (util.c). */
 struct idx {
 	const struct hz_config *c;
 	unsigned *ord;
 };
 
-static const struct hz_config *sort_c;	/* qsort has no argument */
-
-static int
-by_id(const void *a, const void *b)
-{
-	return strcmp(sort_c->sensors[*(const unsigned *)a].id,
-	    sort_c->sensors[*(const unsigned *)b].id);
-}
-
 static void
 idx_build(struct idx *x, const struct hz_config *c)
 {
 	x->c = c;
-	x->ord = xcalloc(c->n_sensors ? c->n_sensors : 1, sizeof(*x->ord));
-	for (unsigned i = 0; i < c->n_sensors; i++)
-		x->ord[i] = i;
-	sort_c = c;
-	qsort(x->ord, c->n_sensors, sizeof(*x->ord), by_id);
+	x->ord = ids_sort(c);
 }
 
 static int
 idx_find(const struct idx *x, const char *id)
 {
-	size_t lo = 0, hi = x->c->n_sensors;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int cmp = strcmp(id, x->c->sensors[x->ord[mid]].id);
-
-		if (cmp == 0)
-			return (int)x->ord[mid];
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return -1;
+	return ids_find(x->c, x->ord, id);
 }
 
 /* The same bus, read the same way, for the same sensors: keep the worker. */
