@@ -161,6 +161,35 @@ limit_generations(struct core *k, const struct hz_config *oc, int *kept,
 }
 
 /*
+ * What the state topics show carries over for sensors whose settings did
+ * not change: a reload must not send 10,000 retained states nobody needs.
+ * The shown alarm name is compared by pointer later, so it is pointed at
+ * the new configuration's copy (the old one is about to be freed).  New
+ * and changed sensors publish at their next reading.
+ */
+static void
+carry_shown(struct core *k, const struct hz_config *oc,
+    const struct hz_config *nc, const int *from)
+{
+	struct shown *sh = xcalloc(nc->n_sensors ? nc->n_sensors : 1, sizeof(*sh));
+
+	for (unsigned i = 0; i < nc->n_sensors; i++) {
+		struct hz_state_view v;
+
+		if (from[i] < 0 || strcmp(oc->sensors[from[i]].fp, nc->sensors[i].fp))
+			continue;
+		sh[i] = k->shown[from[i]];
+		eval_view(&k->ev, i, &v);
+		if (sh[i].alarm && v.alarm && strcmp(sh[i].alarm, v.alarm) == 0)
+			sh[i].alarm = v.alarm;
+		else if (sh[i].alarm)
+			sh[i].published = 0;	/* publish it again */
+	}
+	free(k->shown);
+	k->shown = sh;
+}
+
+/*
  * The swap.  Called with a validated configuration nc; cannot fail (every
  * step that could is done before it or only logs).
  */
@@ -245,8 +274,7 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	eval_carry(&nev, &k->ev, from);
 	eval_free(&k->ev);
 	k->ev = nev;
-	free(k->shown);
-	k->shown = xcalloc(nc->n_sensors ? nc->n_sensors : 1, sizeof(*k->shown));
+	carry_shown(k, oc, nc, from);
 
 	/* 5. MQTT: unchanged destinations keep their connection. */
 	for (unsigned d = 0; d < nc->n_dests; d++)
@@ -292,7 +320,7 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	malloc_trim(0);		/* what the old model held goes back to the system */
 	if (!k->debug)
 		log_set_level(nc->log_level);
-	core__republish_all(k);
+	/* A new destination got everything on connecting; nothing else to send. */
 	for (unsigned d = 0; d < nc->n_dests; d++)
 		pub_set_health(np[d], &k->health);
 

@@ -74,9 +74,14 @@ notify_sync
 ctl reload >"$T/reload1.out" 2>&1
 check "hazmonctl reload of a good config succeeds" test $? = 0
 check "... and says what changed" grep -q '1 added, 1 removed' "$T/reload1.out"
+n_states() { grep -c '^hazmon/rl/sensors/ch4/state ' "$S"; }
+states_before=$(n_states)
 ctl --json reload >"$T/reload1b.out" 2>&1	# no change at all this time
 check "a reload without changes restarts no bus" \
     jq_true '.ok and (.buses_restarted | length) == 0 and (.added | length) == 0' "$T/reload1b.out"
+sleep 1
+check "... and republishes no unchanged state ($states_before -> $(n_states))" \
+    test "$(n_states)" = "$states_before"
 notify_sync
 check "RELOADING=1 went to systemd" notified 'RELOADING=1'
 check "... with MONOTONIC_USEC" notified 'MONOTONIC_USEC=[0-9]+'
