@@ -61,6 +61,7 @@ void format_ts(int64_t ms, char *buf, size_t len);	/* ISO 8601 UTC, ms */
 void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);
 struct hz_config;
+void pause_ms(int ms);			/* sleeps, EINTR or not */
 unsigned *ids_sort(const struct hz_config *c);
 int ids_find(const struct hz_config *c, const unsigned *ord, const char *id);
 

@@ -65,15 +65,6 @@ new_context(const struct hz_bus *b)
 	return modbus_new_tcp_pi(b->host, port);
 }
 
-static void
-pause_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
 /* Connects unless connected or backing off. Returns 0 when usable. */
 int
 link_up(struct hz_link *l, int64_t now)

@@ -141,13 +141,7 @@ dial_main(void *arg)
 	struct hz_pub *p = arg;
 	uint64_t one = 1;
 
-	if (p->dial_delay_ms > 0) {
-		struct timespec ts = { p->dial_delay_ms / 1000,
-		    (long)(p->dial_delay_ms % 1000) * 1000000L };
-
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
-	}
+	pause_ms(p->dial_delay_ms);		/* test hook; 0 normally */
 	p->dial_rc = p->dial_reconnect ? mosquitto_reconnect_async(p->m) :
 	    mosquitto_connect_async(p->m, p->dial_host, p->dial_port,
 	    p->dial_keepalive);

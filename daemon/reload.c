@@ -79,13 +79,7 @@ load_main(void *arg)
 	struct hz_reload *r = arg;
 	uint64_t one = 1;
 
-	if (r->delay_ms > 0) {
-		struct timespec ts = { r->delay_ms / 1000,
-		    (long)(r->delay_ms % 1000) * 1000000L };
-
-		while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-			;
-	}
+	pause_ms(r->delay_ms);			/* test hook; 0 normally */
 	log_capture_begin(HZ_LOG_WARNING);	/* this thread's messages */
 	r->nc = config_load(r->path, r->plugin_dir_override, &r->n_err);
 	r->errs = log_capture_end();
