@@ -64,20 +64,16 @@ int complain(const char *fmt, ...)
 static int write_portfile(struct sim *s)
 {
     char tmp[4096];
-    FILE *f = NULL;
-    int bad;
+    FILE *f = atomic_open(s->portfile, tmp, sizeof tmp);
 
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", s->portfile) >= sizeof tmp)
-        errno = ENAMETOOLONG;
-    else
-        f = fopen(tmp, "w");
     if (!f)
-        return complain("%s: %s", s->portfile, strerror(errno));
-    bad = (s->rtu ? fprintf(f, "rtu\n") : fprintf(f, "%d\n", s->port)) < 0;
-    if (fclose(f) != 0 || bad || rename(tmp, s->portfile) != 0) {
-        unlink(tmp);
-        return complain("%s: %s", s->portfile, strerror(errno));
-    }
+        return -1;
+    if (s->rtu)
+        fprintf(f, "rtu\n");
+    else
+        fprintf(f, "%d\n", s->port);
+    if (atomic_commit(f, tmp, s->portfile) != 0)
+        return -1;
     s->portfile_written = 1;
     return 0;
 }

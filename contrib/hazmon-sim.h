@@ -137,6 +137,8 @@ extern char sim_parse_error[256];
 /* hazmon-sim.c */
 double now_sec(void);
 int complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+FILE *atomic_open(const char *path, char *tmp, size_t len);	/* sim-stats.c */
+int atomic_commit(FILE *f, const char *tmp, const char *path);
 
 /* sim-parse.c */
 int parse_int(const char *s, long long min, unsigned long long max, uint64_t *out);

@@ -22,15 +22,10 @@ static int write_stats_file(const struct sim *s)
 {
     const struct counters *c = &s->st;
     char tmp[4096];
-    FILE *f = NULL;
-    int bad;
+    FILE *f = atomic_open(s->statsfile, tmp, sizeof tmp);
 
-    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", s->statsfile) >= sizeof tmp)
-        errno = ENAMETOOLONG;
-    else
-        f = fopen(tmp, "w");
     if (!f)
-        return complain("%s: %s", s->statsfile, strerror(errno));
+        return -1;
     fprintf(f, "requests %lu\nbad_frames %lu\n", c->total, c->bad_frames);
     for (int u = 0; u < NUM_UNITS; u++) {
         unsigned long sum = 0;
@@ -43,10 +38,31 @@ static int write_stats_file(const struct sim *s)
                 fprintf(f, "unit.%d.fc.%d.requests %lu\nunit.%d.fc.%d.items %lu\n", u, fc,
                         c->requests[u][fc], u, fc, c->items[u][fc]);
     }
-    bad = ferror(f);
-    if (fclose(f) != 0 || bad || rename(tmp, s->statsfile) != 0) {
+    return atomic_commit(f, tmp, s->statsfile);
+}
+
+/* Opens PATH.tmp for writing; atomic_commit renames it over PATH, so a
+ * test polling for PATH never reads it half-written. */
+FILE *atomic_open(const char *path, char *tmp, size_t len)
+{
+    FILE *f = NULL;
+
+    if ((size_t)snprintf(tmp, len, "%s.tmp", path) >= len)
+        errno = ENAMETOOLONG;
+    else
+        f = fopen(tmp, "w");
+    if (!f)
+        complain("%s: %s", path, strerror(errno));
+    return f;
+}
+
+int atomic_commit(FILE *f, const char *tmp, const char *path)
+{
+    int bad = ferror(f);
+
+    if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
         unlink(tmp);
-        return complain("%s: %s", s->statsfile, bad ? "write error" : strerror(errno));
+        return complain("%s: %s", path, bad ? "write error" : strerror(errno));
     }
     return 0;
 }
