@@ -498,6 +498,12 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	k.pubs = xcalloc(c->n_dests, sizeof(*k.pubs));
 	for (unsigned d = 0; d < c->n_dests; d++)
 		k.pubs[d] = pub_new(c, d, k.l);
+	{
+		int began = ledger_begin(k.l) == 0;	/* removed while stopped */
+
+		eval_orphans(&k.ev, now_real_ms(), 1);
+		core__end_batch(&k, began);
+	}
 	k.workers = xcalloc(c->n_buses, sizeof(*k.workers));
 	k.worker_gen = xcalloc(c->n_buses, sizeof(*k.worker_gen));
 	for (unsigned b = 0; b < c->n_buses; b++)

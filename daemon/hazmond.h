@@ -381,6 +381,8 @@ struct hz_eval {
 	void *arg;
 	int quiet;			/* a reload: restored states are not news */
 	unsigned *by_id;		/* sensor indices sorted by id (eval_find) */
+	struct orphan *orphans;		/* saved states the config no longer has */
+	size_t n_orphans;
 	int64_t *raises;		/* raise times of the last 10 minutes */
 	size_t n_raises, cap_raises;
 };
@@ -412,6 +414,7 @@ const struct hz_level_state *eval_levels(const struct hz_eval *ev, unsigned i);
 void eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts);
 void eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from);
 void eval_save_all(struct hz_eval *ev);
+void eval_orphans(struct hz_eval *ev, int64_t ts, int announce);
 
 /* An operator action received on a command topic. */
 struct hz_command {

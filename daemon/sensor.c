@@ -360,6 +360,29 @@ eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h)
 
 /* ---- set-up, with the states saved before a restart */
 
+/* A saved state of a sensor or level the configuration no longer has. */
+struct orphan {
+	char sensor[HZ_ID_MAX];
+	char level[HAZMON_LEVEL_NAME_MAX];	/* "": the sensor's own row */
+	uint8_t state;
+};
+
+static void
+add_orphan(struct hz_eval *ev, const char *sensor, const char *level,
+    uint8_t state)
+{
+	struct orphan *o;
+
+	if ((ev->n_orphans & (ev->n_orphans + 1)) == 0 &&
+	    (ev->orphans = realloc(ev->orphans, (2 * ev->n_orphans + 1) *
+	    sizeof(*ev->orphans))) == NULL)
+		fatal("realloc");
+	o = &ev->orphans[ev->n_orphans++];
+	snprintf(o->sensor, sizeof(o->sensor), "%s", sensor);
+	snprintf(o->level, sizeof(o->level), "%s", level ? level : "");
+	o->state = state;
+}
+
 static void
 load_level(void *arg, const char *sensor, const char *level,
     const struct hz_level_state *ls)
@@ -367,8 +390,10 @@ load_level(void *arg, const char *sensor, const char *level,
 	struct hz_eval *ev = arg;
 	int i = eval_find(ev, sensor), li;
 
-	if (i < 0 || (li = find_level(&ev->c->sensors[i], level)) < 0)
-		return;		/* that sensor or level is gone from the config */
+	if (i < 0 || (li = find_level(&ev->c->sensors[i], level)) < 0) {
+		add_orphan(ev, sensor, level, ls->state);	/* gone from the config */
+		return;
+	}
 	ev->rt[i].ls[li] = *ls;
 	ev->rt[i].ls[li].pending = 0;
 	if (ls->state != HZ_A_NORMAL && !ev->quiet)
@@ -383,8 +408,10 @@ load_sensor(void *arg, const char *sensor, const struct hz_sensor_alarm *sa)
 	int i = eval_find(ev, sensor);
 	struct srt *rt;
 
-	if (i < 0)
+	if (i < 0) {
+		add_orphan(ev, sensor, NULL, HZ_A_NORMAL);
 		return;
+	}
 	rt = &ev->rt[i];
 	rt->sa.shelved_until = sa->shelved_until;
 	rt->sa.oos = sa->oos;
@@ -432,6 +459,7 @@ eval_free(struct hz_eval *ev)
 	}
 	free(ev->rt);
 	free(ev->by_id);
+	free(ev->orphans);
 	free(ev->raises);
 }
 
@@ -534,4 +562,33 @@ eval_save_all(struct hz_eval *ev)
 			    &ev->rt[i].ls[k]);
 		save_sensor(ev, i);
 	}
+}
+
+/*
+ * Saved states of sensors or levels that left the configuration while
+ * hazmond was stopped (or whose removal the ledger refused).  At start
+ * (announce) an alarm that was not normal is closed by a "removed" event,
+ * as a reload would have done; then the saved state is forgotten.  Runs
+ * inside the caller's ledger transaction.
+ */
+void
+eval_orphans(struct hz_eval *ev, int64_t ts, int announce)
+{
+	for (size_t j = 0; j < ev->n_orphans; j++) {
+		const struct orphan *o = &ev->orphans[j];
+		struct hz_event e = { .ts_ms = ts, .sensor = o->sensor,
+		    .kind = "alarm", .event = "removed", .level = o->level,
+		    .value = NAN, .unit = "", .setpoint = NAN, .actor = "restart" };
+
+		if (announce && o->level[0] && o->state != HZ_A_NORMAL) {
+			log_warnx("sensor %s level %s was %s and is no longer in the "
+			    "configuration: closed by a removed event", o->sensor,
+			    o->level, alarm_state_name(o->state));
+			ev->record(ev->arg, &e);
+		}
+		(void)ledger_forget(ev->l, o->sensor, o->level[0] ? o->level : NULL);
+	}
+	free(ev->orphans);
+	ev->orphans = NULL;
+	ev->n_orphans = 0;
 }

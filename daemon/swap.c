@@ -272,6 +272,9 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	}
 	eval_init(&nev, nc, k->l, k->ev.record, k->ev.arg, 1);
 	eval_carry(&nev, &k->ev, from);
+	began = ledger_begin(k->l) == 0;	/* forgets a refused batch lost */
+	eval_orphans(&nev, ts, 0);
+	core__end_batch(k, began);
 	eval_free(&k->ev);
 	k->ev = nev;
 	carry_shown(k, oc, nc, from);

@@ -208,4 +208,30 @@ check "both reload requests are answered, ok" sh -c "[ $rc1 = 0 ] && [ $rc2 = 0 
 check "the one asked during the first was served by a second reload" \
     test "$(grep -c 'reloaded .*slow.conf' "$T/hazmond-slow.log")" = 2
 stop_pid "$SLOW_PID"; forget_pid "$SLOW_PID"
+
+# ---- a sensor removed while hazmond was stopped: at start its open alarm
+# is closed by a "removed" event (actor "restart"), as a reload would have.
+conf "$T/stopped.conf" "$GONE"
+sed -i -e "s|$T/state\"|$T/state4\"|" -e "s|$T/ctl.sock|$T/ctl4.sock|" "$T/stopped.conf"
+sim set 1 holding 2 60
+spawn hazmond-s1 "$HAZMOND" -c "$T/stopped.conf" -P "$PLUGIN_DIR"
+S1_PID=$LAST_PID
+gone_raised() { grep -q 'event seq [0-9]*: sensor gone alarm high raised' "$T/hazmond-s1.log"; }
+wait_for 10 gone_raised || bail "gone did not raise"
+stop_pid "$S1_PID"; forget_pid "$S1_PID"
+conf "$T/stopped.conf" "$NEW"
+sed -i -e "s|$T/state\"|$T/state4\"|" -e "s|$T/ctl.sock|$T/ctl4.sock|" "$T/stopped.conf"
+spawn hazmond-s2 "$HAZMOND" -c "$T/stopped.conf" -P "$PLUGIN_DIR"
+S2_PID=$LAST_PID
+check "removed while stopped: the open alarm is closed at start" wait_event "$S" gone \
+    '.event == "removed" and .level == "high" and .actor == "restart"'
+check "... and logged" grep -q 'sensor gone level high was active_unacknowledged and is no longer in the configuration' "$T/hazmond-s2.log"
+stop_pid "$S2_PID"; forget_pid "$S2_PID"
+spawn hazmond-s3 "$HAZMOND" -c "$T/stopped.conf" -P "$PLUGIN_DIR"
+S3_PID=$LAST_PID
+wait_for 10 test -S "$T/ctl4.sock" || bail "no control socket"
+sleep 1
+check "... once: its saved state is forgotten" \
+    test "$(events "$S" gone | jq -s 'map(select(.actor == "restart")) | length')" = 1
+stop_pid "$S3_PID"; forget_pid "$S3_PID"
 done_testing
