@@ -113,6 +113,9 @@ enum hazmon_quality {
 #define HAZMON_F_CALIBRATION	0x0040u
 #define HAZMON_F_DEVICE_ALARM	0x0080u	/* device's own alarm output */
 #define HAZMON_F_FROZEN		0x0100u	/* value unchanged too long (set by the core) */
+/* The device answered, but with a Modbus exception or a reply that fails
+ * the checks of its request (set by the core). */
+#define HAZMON_F_DEVICE_ERROR	0x0200u
 
 struct hazmon_reading {
 	double value;			/* engineering units; NaN when none */

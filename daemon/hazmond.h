@@ -242,6 +242,12 @@ struct hz_msg {
 	unsigned gen;			/* of that config: reloads change indices */
 	struct hazmon_reading r;
 	int64_t ts_ms;			/* realtime, when read */
+	/*
+	 * A failed read (HAZMON_F_COMM or HAZMON_F_DEVICE_ERROR): the errno
+	 * of its last attempt (ETIMEDOUT, ECONNREFUSED, EMBXILADD, ...,
+	 * EMBBADDATA, or one of link.c's reply checks); 0 otherwise.
+	 */
+	int err;
 };
 
 struct hz_queue {
