@@ -44,6 +44,7 @@ struct group {
 	uint16_t **regs;		/* per block */
 	uint8_t **bits;
 	uint8_t *ok;			/* per block, this poll */
+	int *err;			/* per block, this poll: errno when not ok */
 	_Atomic int64_t last_ok;	/* realtime ms of the last good read */
 	_Atomic int failing;		/* the last poll read nothing whole */
 	unsigned *bfail;		/* per block, consecutive failures */
@@ -110,10 +111,11 @@ heap_sift_down(struct hz_worker *w)
 /* ---- polling */
 
 static void
-push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *r)
+push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *r,
+    int err)
 {
 	struct hz_msg m = { .sensor = sensor, .gen = w->gen, .r = *r,
-	    .ts_ms = now_real_ms() };
+	    .ts_ms = now_real_ms(), .err = err };
 
 	if (atomic_load(&w->stop))
 		return;		/* abandoned or stopping: its sensors are not ours */
@@ -124,14 +126,19 @@ push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *
 		atomic_fetch_add(&w->readings, 1);
 }
 
+/*
+ * A failed read: after fault_after in a row, a fault, never a value.  It
+ * is a device error when the device answered but refused or garbled (an
+ * exception, a reply that fails the checks), else a comm loss.
+ */
 static void
-member_failed(struct hz_worker *w, struct member *mb)
+member_failed(struct hz_worker *w, struct member *mb, int err)
 {
 	struct hazmon_reading r = { .value = NAN, .quality = HAZMON_Q_FAULT,
-	    .flags = HAZMON_F_COMM };
+	    .flags = mbf_answered(err) ? HAZMON_F_DEVICE_ERROR : HAZMON_F_COMM };
 
 	if (++mb->fails >= w->bus->fault_after)
-		push_reading(w, mb->sensor, &r);	/* a fault, never a value */
+		push_reading(w, mb->sensor, &r, err);
 }
 
 /* Names the sensors that read a block, for log lines: "a, b, c (+5 more)". */
@@ -182,7 +189,7 @@ block_result(struct hz_worker *w, struct group *g, unsigned b, int ok, int err)
 		log_cmsg(HZ_LOG_WARNING, &x, "bus %s slave %d %s address %u count %u "
 		    "(sensors %s): %s",
 		    w->bus->name, g->slave, decode_table_name(bl->table),
-		    bl->address, bl->count, who, modbus_strerror(err));
+		    bl->address, bl->count, who, mbf_strerror(err));
 }
 
 static void
@@ -201,7 +208,7 @@ member_decode(struct hz_worker *w, struct group *g, struct member *mb)
 	}
 	mb->fails = 0;
 	s->plugin->desc->decode(&hz_host, s->setup.ctx, sl, &r);
-	push_reading(w, mb->sensor, &r);
+	push_reading(w, mb->sensor, &r, 0);
 }
 
 /* Reads the group's blocks; after a timeout the slave is taken as silent. */
@@ -212,6 +219,7 @@ read_blocks(struct hz_worker *w, struct group *g, int *last_err)
 
 	for (unsigned b = 0; b < g->n_blocks; b++) {
 		g->ok[b] = 0;
+		g->err[b] = silent ? ETIMEDOUT : ENOTCONN;
 		if (silent || link_up(&w->link, now_mono_ms()) != 0)
 			continue;
 		atomic_fetch_add(&w->requests, 1);
@@ -222,7 +230,7 @@ read_blocks(struct hz_worker *w, struct group *g, int *last_err)
 			block_result(w, g, b, 1, 0);
 			continue;
 		}
-		*last_err = errno;
+		*last_err = g->err[b] = errno;
 		block_result(w, g, b, 0, errno);
 		atomic_fetch_add(&w->failed, 1);
 		silent = *last_err == ETIMEDOUT;	/* costs one timeout per cycle */
@@ -238,7 +246,10 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	if (now >= g->skip_until)
 		n_ok = read_blocks(w, g, &err);
 	else
-		memset(g->ok, 0, g->n_blocks);
+		for (unsigned b = 0; b < g->n_blocks; b++) {
+			g->ok[b] = 0;
+			g->err[b] = ETIMEDOUT;	/* backed off: it did not answer */
+		}
 	atomic_store(&w->connected, w->link.connected);
 	if (n_ok > 0)
 		atomic_store(&g->last_ok, now_real_ms());
@@ -246,12 +257,17 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	for (unsigned i = 0; i < g->n_m; i++) {
 		struct member *mb = &g->m[i];
 		const struct hz_sensor *s = &w->c->sensors[mb->sensor];
-		int bad = 0;
+		int bad = 0, why = 0;
 
-		for (unsigned k = 0; k < s->setup.n_needs; k++)
-			bad |= !g->ok[g->refs[mb->ref[k]].block];
+		for (unsigned k = 0; k < s->setup.n_needs; k++) {
+			unsigned b = g->refs[mb->ref[k]].block;
+
+			if (!g->ok[b] && (!bad || mbf_answered(g->err[b])))
+				why = g->err[b];
+			bad |= !g->ok[b];
+		}
 		if (bad)
-			member_failed(w, mb);
+			member_failed(w, mb, why);
 		else
 			member_decode(w, g, mb);
 	}
@@ -268,7 +284,7 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	log_debug("bus %s slave %d: %u requests for %u sensors, %d ok%s%s",
 	    w->bus->name, g->slave, g->n_blocks, g->n_m, n_ok,
 	    n_ok < (int)g->n_blocks ? "; last error: " : "",
-	    n_ok < (int)g->n_blocks ? modbus_strerror(err) : "");
+	    n_ok < (int)g->n_blocks ? mbf_strerror(err) : "");
 }
 
 /* Waits until the deadline or a stop request. Returns 1 to stop. */
@@ -366,6 +382,7 @@ plan_group(const struct hz_worker *w, struct group *g)
 	g->regs = xcalloc(g->n_blocks, sizeof(*g->regs));
 	g->bits = xcalloc(g->n_blocks, sizeof(*g->bits));
 	g->ok = xcalloc(g->n_blocks, 1);
+	g->err = xcalloc(g->n_blocks, sizeof(*g->err));
 	g->bfail = xcalloc(g->n_blocks, sizeof(*g->bfail));
 	for (unsigned b = 0; b < g->n_blocks; b++) {
 		if (g->blocks[b].table == HAZMON_TABLE_COIL ||
@@ -388,6 +405,7 @@ free_group(struct group *g)
 	free(g->regs);
 	free(g->bits);
 	free(g->ok);
+	free(g->err);
 	free(g->bfail);
 	free(g->blocks);
 	free(g->refs);
@@ -452,13 +470,12 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 		w->heap[i] = i;		/* ascending due: already a heap */
 	}
 	/*
-	 * Every request of the largest group timing out on every attempt,
-	 * plus a connect, pauses and the RTU quiet time, plus a second of
-	 * slack: a poll taking longer than that is a stuck worker.
+	 * Every request of the largest group taking its worst case (each
+	 * transaction has a deadline, link.c), plus a connect and a second
+	 * of slack: a poll taking longer than that is a stuck worker.
 	 */
-	w->poll_limit_ms = (int64_t)(max_blocks * (w->bus->retries + 2) + 1) *
-	    (w->bus->timeout_ms + w->bus->pause_ms + 100) + w->bus->connect_pause_ms +
-	    1000;
+	w->poll_limit_ms = (int64_t)(max_blocks + 1) * link_worst_ms(w->bus) +
+	    w->bus->timeout_ms + w->bus->connect_pause_ms + 1000;
 	log_info("bus %s: %u poll groups, %u requests per cycle", w->bus->name,
 	    w->n_g, w->requests_per_cycle);
 	pthread_mutex_init(&w->lock, NULL);

@@ -74,6 +74,7 @@ event_fault_reason(uint32_t flags)
 {
 	static const struct { uint32_t flag; const char *name; } map[] = {
 		{ HAZMON_F_COMM, "comm_loss" },
+		{ HAZMON_F_DEVICE_ERROR, "device_error" },
 		{ HAZMON_F_DEVICE_FAULT, "device_fault" },
 		{ HAZMON_F_OVER_RANGE, "over_range" },
 		{ HAZMON_F_UNDER_RANGE, "under_range" },

@@ -285,7 +285,45 @@ void bus_stats(const struct hz_worker *w, struct hz_bus_stats *out);
 int64_t bus_stuck_ms(const struct hz_worker *w, int64_t now);
 const char *bus_name(const struct hz_worker *w);
 
+/*
+ * mbframe.c: Modbus read requests and the checks of their replies (pure).
+ * Error codes of its own, in errno space after libmodbus's (EMB*); one
+ * mbf_strerror() names them and libmodbus's alike.
+ */
+enum {
+	HZ_EBASE = 112345678 + 100,	/* MODBUS_ENOBASE + 100 */
+	HZ_ETID,			/* TCP: another transaction's reply */
+	HZ_EPROTOID,			/* TCP: protocol id not 0 */
+	HZ_EMBAPLEN,			/* TCP: MBAP length impossible or wrong */
+	HZ_EUNIT,			/* another unit id / slave address */
+	HZ_EFUNC,			/* another function code */
+	HZ_ECOUNT,			/* byte count not the quantity asked */
+	HZ_ESHORT,			/* shorter than any frame */
+	HZ_ESLOW,			/* not whole by the transaction deadline */
+	HZ_ETRAIL,			/* RTU: more bytes right after the reply */
+	HZ_ELAST
+};
+struct mbf_req {
+	int rtu;			/* RTU framing (else TCP) */
+	uint16_t tid;			/* TCP transaction id */
+	uint8_t unit;
+	uint8_t fc;
+	int bits;			/* coils/discrete inputs */
+	uint16_t address, count;
+};
+#define MBF_ADU_MAX	260		/* TCP: 7 + 253 */
+void mbf_init(struct mbf_req *q, int rtu, int unit, const struct plan_block *b);
+size_t mbf_request(const struct mbf_req *q, uint8_t *adu);
+size_t mbf_reply_max(const struct mbf_req *q);
+int mbf_frame_len(const struct mbf_req *q, const uint8_t *buf, size_t have);
+int mbf_check(const struct mbf_req *q, const uint8_t *adu, size_t len,
+    uint16_t *regs, uint8_t *bits);
+uint16_t mbf_crc16(const uint8_t *p, size_t n);
+int mbf_answered(int err);
+const char *mbf_strerror(int err);
+
 /* link.c: a bus's Modbus context (TCP or RTU), connect and backoff */
+#define LINK_OWED 4
 struct hz_link {
 	const struct hz_bus *bus;
 	void *mb;			/* modbus_t */
@@ -293,6 +331,13 @@ struct hz_link {
 	int64_t retry_at;		/* monotonic ms */
 	int backoff_ms;
 	int complained;
+	int fd;				/* the socket or serial port, or -1 */
+	uint16_t tid;			/* TCP: the last transaction id sent */
+	struct {			/* RTU: slaves whose late reply may come */
+		int slave;
+		int64_t until;		/* monotonic ms; 0 = free */
+	} owed[4];
+	uint64_t dropped;		/* late or unmatched replies dropped */
 };
 void link_init(struct hz_link *l, const struct hz_bus *b);
 int link_up(struct hz_link *l, int64_t now);
@@ -300,6 +345,7 @@ void link_down(struct hz_link *l, int64_t now);
 int link_read(struct hz_link *l, int slave, const struct plan_block *b,
     uint16_t *regs, uint8_t *bits);
 const char *link_describe(const struct hz_link *l, char *buf, size_t len);
+int64_t link_worst_ms(const struct hz_bus *b);
 
 /* ledger.c: durable events (SQLite) */
 struct hz_event {
