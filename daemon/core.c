@@ -471,6 +471,26 @@ core__status_line(struct core *k)
 	    up, k->c->n_dests, k->n_events, k->reloads ? "; reloaded" : "");
 }
 
+/*
+ * At a stop, appends "NAME N" for destination d: the events in the ledger
+ * its broker has not acknowledged, which it gets at the next start.
+ */
+static void
+undelivered(struct core *k, unsigned d, char *buf, size_t len)
+{
+	size_t o = strlen(buf);
+	int64_t n = ledger_count_after(k->l, pub_acked(k->pubs[d]));
+
+	if (o >= len)
+		return;
+	if (n < 0)
+		snprintf(buf + o, len - o, "%s%s unknown (ledger error)",
+		    o ? ", " : "", k->c->dests[d].name);
+	else
+		snprintf(buf + o, len - o, "%s%s %lld", o ? ", " : "",
+		    k->c->dests[d].name, (long long)n);
+}
+
 /* volatile: written only, yet it must keep them reachable */
 static struct gen *volatile left_for_stuck_workers;
 
@@ -482,6 +502,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	    .plugin_dir_override = plugin_dir_override, .debug = debug };
 	int64_t status_at = 0;
 	int abandoned = 0;
+	char left[HZ_MAX_DESTS * (HZ_ID_MAX + 24)] = "";
 
 	if (setup_signals(&k) != 0)
 		fatal("signals");
@@ -537,6 +558,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	core__drain(&k);		/* what the workers read last is still recorded */
 	for (unsigned d = 0; d < k.c->n_dests; d++) {
 		pub_shutdown(k.pubs[d]);
+		undelivered(&k, d, left, sizeof(left));
 		pub_free(k.pubs[d]);
 	}
 	eval_free(&k.ev);
@@ -575,5 +597,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	queue_destroy(&k.q);
 	ledger_close(k.l);
 	close(k.sigfd);
+	log_info("stopped; undelivered events: %s", left[0] ? left :
+	    "no MQTT destinations");
 	return 0;
 }
