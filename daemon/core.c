@@ -32,6 +32,7 @@ static void
 record(struct core *k, struct hz_event *e)
 {
 	struct pending *p;
+	char val[32] = "null";		/* as in the MQTT payload */
 
 	if (k->n_batch == k->cap_batch) {
 		k->cap_batch = k->cap_batch ? 2 * k->cap_batch : 16;
@@ -52,10 +53,12 @@ record(struct core *k, struct hz_event *e)
 	if (p->payload == NULL)
 		fatalx("out of memory building event seq %lld", (long long)e->seq);
 	p->appended = ledger_append(k->l, &p->e, p->payload) == 0;
+	if (isfinite(e->value))
+		snprintf(val, sizeof(val), "%g", e->value);
 	log_cmsg(HZ_LOG_NOTICE, &(struct log_ctx){ .sensor = e->sensor,
-	    .slave = -1, .seq = e->seq }, "event seq %lld: sensor %s %s %s %s value %g",
+	    .slave = -1, .seq = e->seq }, "event seq %lld: sensor %s %s %s %s value %s",
 	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
-	    e->event, e->value);
+	    e->event, val);
 	k->n_events++;
 }
 

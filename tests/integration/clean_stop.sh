@@ -2,7 +2,8 @@
 # A clean stop looks like one (issue 12, item 15): SIGTERM logs no "lost
 # connection (No error.)" or "cannot connect ... No error." for our own
 # disconnect, and the last line says hazmond stopped, with what each
-# destination has still to receive.
+# destination has still to receive.  Also (item 18): event log lines say
+# "value null" where MQTT says null.
 . "$top_srcdir/tests/lib.sh"
 
 start_broker; UP=$BROKER_PORT
@@ -61,6 +62,10 @@ conf "$T/one.conf" "$T/st1" "bureau:$UP"
 start_hazmond "$T/one.conf" one
 check "one: the comm-loss fault reaches the broker" \
     wait_event "$T/sub.out" dead2 '.kind == "fault" and .event == "raised"'
+# Item 18: a fault without a value is logged as MQTT shows it, null.
+check "one: the fault event's log line says value null, not nan" \
+    grep -q 'event seq 1: sensor dead2 fault .* raised value null$' "$T/one.log"
+check "one: no nan in the log" not grep -q -w nan "$T/one.log"
 stop_and_check one "$T/one.log" \
     '^hazmond: info: stopped; undelivered events: bureau 0$'
 check "one: the offline status is published" \
