@@ -516,8 +516,8 @@ make_dir(const char *dir, mode_t mode)
 
 /*
  * Where the control socket goes.  Under systemd RuntimeDirectory= made
- * its directory, and a set control_socket is the operator's to make.  The
- * default one in the foreground (hazmond -c FILE, no $RUNTIME_DIRECTORY)
+ * its directory, and a control_socket set to another path is the
+ * operator's to make.  The default one in the foreground (hazmond -c FILE, no $RUNTIME_DIRECTORY)
  * may find no /run/hazmon: it is created, mode 0755 (the socket's own 0660
  * and group decide who may connect; the directory only has to let the
  * group through).  A user who may not create it (not root) gets
