@@ -343,6 +343,36 @@ conf_error(const char *path, const char *dir, const char *file, int line,
 }
 
 /*
+ * The default socket, where a hazmond without a control_socket setting
+ * puts it: /run/hazmon/hazmond.sock, or, when /run/hazmon does not exist
+ * (a hazmond in the foreground that may not create it),
+ * $XDG_RUNTIME_DIR/hazmon/hazmond.sock.  HAZMOND_TEST_RUNTIME_BASE
+ * replaces /run for the tests, as it does for hazmond.
+ */
+static const char *
+default_socket(void)
+{
+	static char buf[4096 + 32];
+	const char *base = getenv("HAZMOND_TEST_RUNTIME_BASE");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	char *slash;
+
+	if (base && *base)
+		snprintf(buf, sizeof(buf), "%s/hazmon/hazmond.sock", base);
+	else
+		snprintf(buf, sizeof(buf), "%s", HZ_CONTROL_SOCKET);
+	slash = strrchr(buf, '/');
+	*slash = '\0';
+	if (stat(buf, &st) != 0 && errno == ENOENT && xdg && *xdg == '/') {
+		snprintf(buf, sizeof(buf), "%s/hazmon/hazmond.sock", xdg);
+		return buf;
+	}
+	*slash = '/';
+	return buf;
+}
+
+/*
  * daemon.control_socket of the configuration, or the default.  A missing
  * default file is normal (a client-only host); an unreadable one is not
  * fatal unless the operator named it with -c: then it is the file meant.
@@ -352,7 +382,7 @@ control_socket(const char *path, int named)
 {
 	config_t cfg;
 	config_setting_t *s;
-	const char *sock = HZ_CONTROL_SOCKET, *file;
+	const char *sock = default_socket(), *file;
 	char *copy, *dir, *res;
 	FILE *f;
 

@@ -1,6 +1,8 @@
 /*
  * sim-client - a tiny Modbus master (libmodbus) for the simulator's
  * tests: one request, the result on stdout, the error on stderr.
+ * Test-only, never installed: commissioning a real device is
+ * `hazmond --probe`, which reads with the daemon's own code.
  *
  *   sim-client (-t HOST:PORT | -r DEVICE [-b BAUD] [-y N|E|O] [-s 1|2])
  *              -u UNIT -f FC -a ADDR [-n COUNT] [-w V[,V...]] [-T MS]

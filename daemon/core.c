@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 #include <jansson.h>
@@ -31,6 +32,7 @@ static void
 record(struct core *k, struct hz_event *e)
 {
 	struct pending *p;
+	char val[32] = "null";		/* as in the MQTT payload */
 
 	if (k->n_batch == k->cap_batch) {
 		k->cap_batch = k->cap_batch ? 2 * k->cap_batch : 16;
@@ -51,10 +53,12 @@ record(struct core *k, struct hz_event *e)
 	if (p->payload == NULL)
 		fatalx("out of memory building event seq %lld", (long long)e->seq);
 	p->appended = ledger_append(k->l, &p->e, p->payload) == 0;
+	if (isfinite(e->value))
+		snprintf(val, sizeof(val), "%g", e->value);
 	log_cmsg(HZ_LOG_NOTICE, &(struct log_ctx){ .sensor = e->sensor,
-	    .slave = -1, .seq = e->seq }, "event seq %lld: sensor %s %s %s %s value %g",
+	    .slave = -1, .seq = e->seq }, "event seq %lld: sensor %s %s %s %s value %s",
 	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
-	    e->event, e->value);
+	    e->event, val);
 	k->n_events++;
 }
 
@@ -471,6 +475,92 @@ core__status_line(struct core *k)
 	    up, k->c->n_dests, k->n_events, k->reloads ? "; reloaded" : "");
 }
 
+/*
+ * At a stop, appends "NAME N" for destination d: the events in the ledger
+ * its broker has not acknowledged, which it gets at the next start.
+ */
+static void
+undelivered(struct core *k, unsigned d, char *buf, size_t len)
+{
+	size_t o = strlen(buf);
+	int64_t n = ledger_count_after(k->l, pub_acked(k->pubs[d]));
+
+	if (o >= len)
+		return;
+	if (n < 0)
+		snprintf(buf + o, len - o, "%s%s unknown (ledger error)",
+		    o ? ", " : "", k->c->dests[d].name);
+	else
+		snprintf(buf + o, len - o, "%s%s %lld", o ? ", " : "",
+		    k->c->dests[d].name, (long long)n);
+}
+
+#ifndef HZ_CONTROL_SOCKET
+#define HZ_CONTROL_SOCKET "/run/hazmon/hazmond.sock"
+#endif
+#define RUN_SUBDIR	"/hazmon"	/* the default socket's directory in /run */
+#define SOCK_NAME	"/hazmond.sock"
+
+/* Creates dir (one level) unless it exists.  Returns 0 or -1 with errno. */
+static int
+make_dir(const char *dir, mode_t mode)
+{
+	struct stat st;
+
+	if (mkdir(dir, mode) == 0)
+		return chmod(dir, mode);	/* whatever the umask was */
+	if (errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	return -1;
+}
+
+/*
+ * Where the control socket goes.  Under systemd RuntimeDirectory= made
+ * its directory, and a control_socket set to another path is the
+ * operator's to make.  The default one in the foreground (hazmond -c FILE, no $RUNTIME_DIRECTORY)
+ * may find no /run/hazmon: it is created, mode 0755 (the socket's own 0660
+ * and group decide who may connect; the directory only has to let the
+ * group through).  A user who may not create it (not root) gets
+ * $XDG_RUNTIME_DIR/hazmon/hazmond.sock, where hazmonctl looks next.
+ * HAZMOND_TEST_RUNTIME_BASE replaces /run for the tests.  Returns a
+ * malloc'd path.
+ */
+static char *
+control_path(const struct hz_config *c)
+{
+	const char *rt = getenv("RUNTIME_DIRECTORY");
+	const char *base = getenv("HAZMOND_TEST_RUNTIME_BASE");
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char dir[4096], path[4096 + sizeof(SOCK_NAME)];
+	int err;
+
+	if ((rt && *rt) || strcmp(c->control_socket, HZ_CONTROL_SOCKET) != 0)
+		return xstrdup(c->control_socket);
+	if (base && *base)
+		snprintf(dir, sizeof(dir), "%s%s", base, RUN_SUBDIR);
+	else {
+		snprintf(dir, sizeof(dir), "%s", HZ_CONTROL_SOCKET);
+		*strrchr(dir, '/') = '\0';
+	}
+	snprintf(path, sizeof(path), "%s%s", dir, SOCK_NAME);
+	if (make_dir(dir, 0755) == 0)
+		return xstrdup(path);
+	err = errno;
+	if (xdg == NULL || xdg[0] != '/') {
+		errno = err;
+		log_warn("control socket directory %s (not under systemd, no "
+		    "$XDG_RUNTIME_DIR)", dir);
+		return xstrdup(path);
+	}
+	log_info("cannot create %s (%s): the control socket goes to "
+	    "$XDG_RUNTIME_DIR instead", dir, strerror(err));
+	snprintf(dir, sizeof(dir), "%s%s", xdg, RUN_SUBDIR);
+	snprintf(path, sizeof(path), "%s%s", dir, SOCK_NAME);
+	if (make_dir(dir, 0700) != 0)
+		log_warn("control socket directory %s", dir);
+	return xstrdup(path);
+}
+
 /* volatile: written only, yet it must keep them reachable */
 static struct gen *volatile left_for_stuck_workers;
 
@@ -482,6 +572,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	    .plugin_dir_override = plugin_dir_override, .debug = debug };
 	int64_t status_at = 0;
 	int abandoned = 0;
+	char left[HZ_MAX_DESTS * (HZ_ID_MAX + 24)] = "";
 
 	if (setup_signals(&k) != 0)
 		fatal("signals");
@@ -509,7 +600,12 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	for (unsigned b = 0; b < c->n_buses; b++)
 		if ((k.workers[b] = bus_start(c, b, &k.q, 0)) != NULL)
 			k.gens->workers++;
-	k.ctl = ctl_open(c->control_socket, c->control_group, control, &k);
+	{
+		char *path = control_path(c);
+
+		k.ctl = ctl_open(path, c->control_group, control, &k);
+		free(path);
+	}
 	k.reload = reload_new(&k);
 	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
@@ -537,6 +633,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	core__drain(&k);		/* what the workers read last is still recorded */
 	for (unsigned d = 0; d < k.c->n_dests; d++) {
 		pub_shutdown(k.pubs[d]);
+		undelivered(&k, d, left, sizeof(left));
 		pub_free(k.pubs[d]);
 	}
 	eval_free(&k.ev);
@@ -575,5 +672,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	queue_destroy(&k.q);
 	ledger_close(k.l);
 	close(k.sigfd);
+	log_info("stopped; undelivered events: %s", left[0] ? left :
+	    "no MQTT destinations");
 	return 0;
 }

@@ -525,6 +525,9 @@ unsigned ctl_pollfds(struct hz_ctl *x, struct pollfd *pfd, unsigned max);
 void ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now);
 void ctl_answer(struct hz_ctl *x, const struct ctl_ticket *t, const char *resp);
 
+/* probe.c: hazmond --probe */
+int probe_run(const struct hz_config *c, char *const *ids, int n);
+
 /* core.c */
 int core_run(struct hz_config *c, const char *plugin_dir_override, int debug);
 

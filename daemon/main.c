@@ -21,9 +21,12 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: hazmond [-t] [-v] [-d] [-c FILE] [-P DIR]\n"
+	    "       hazmond --probe [SENSOR...] [-d] [-c FILE] [-P DIR]\n"
 	    "  -c, --config FILE      configuration (default %s)\n"
 	    "  -t, --test             check the configuration and exit\n"
 	    "  -v, --verbose          with -t: print the effective configuration\n"
+	    "      --probe            read the SENSORs (default: all) once, print the\n"
+	    "                         requests, raw words, value and quality, exit\n"
 	    "  -d, --debug            log at debug level\n"
 	    "  -P, --plugin-dir DIR   load plugins from DIR (overrides the config)\n"
 	    "  -V, --version          print the version and exit\n"
@@ -41,10 +44,11 @@ main(int argc, char **argv)
 		{ "plugin-dir", required_argument, NULL, 'P' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "probe", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *path = HZ_CONF_FILE, *plugin_dir = NULL;
-	int test = 0, verbose = 0, debug = 0, ch, errors, rc;
+	int test = 0, verbose = 0, debug = 0, probe = 0, ch, errors, rc;
 	struct hz_config *c;
 
 	while ((ch = getopt_long(argc, argv, "c:tvdP:Vh", opts, NULL)) != -1) {
@@ -56,10 +60,11 @@ main(int argc, char **argv)
 		case 'P': plugin_dir = optarg; break;
 		case 'V': printf("hazmond %s\n", PACKAGE_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
+		case 'p': probe = 1; break;
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind != argc) {
+	if ((optind != argc && !probe) || (probe && test)) {
 		usage(stderr);
 		return 2;
 	}
@@ -68,8 +73,13 @@ main(int argc, char **argv)
 	if (c == NULL) {
 		log_msg(HZ_LOG_ERR, "%s: %d error%s; %s", path, errors,
 		    errors == 1 ? "" : "s", test ? "configuration rejected" :
-		    "not starting");
-		return 1;
+		    probe ? "nothing probed" : "not starting");
+		return probe ? 2 : 1;
+	}
+	if (probe) {
+		rc = probe_run(c, argv + optind, argc - optind);
+		config_free(c);
+		return rc;
 	}
 	if (test) {
 		if (verbose)

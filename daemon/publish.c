@@ -56,6 +56,7 @@ struct hz_pub {
 	int64_t bdseq;
 	int cursor_dirty;
 	int just_connected;
+	int stopping;		/* pub_shutdown: the disconnect is ours */
 	struct hz_health health;
 	struct hz_command cmds[16];	/* received, not yet taken by the core */
 	unsigned n_cmds;
@@ -303,6 +304,13 @@ on_disconnect(struct mosquitto *m, void *arg, int rc)
 	struct hz_pub *p = arg;
 
 	(void)m;
+	if (p->stopping) {
+		/* Our own goodbye (rc 0 is "No error."): no warning, no retry. */
+		log_debug("mqtt %s: disconnected from %s:%d", p->d->name,
+		    p->d->host, p->d->port);
+		p->state = P_IDLE;
+		return;
+	}
 	if (p->state == P_CONNECTED)
 		log_warnx("mqtt %s: lost connection to %s:%d (%s); %lld events "
 		    "unacknowledged", p->d->name, p->d->host, p->d->port,
@@ -630,6 +638,7 @@ pub_shutdown(struct hz_pub *p)
 {
 	int64_t end = now_mono_ms() + 1000;
 
+	p->stopping = 1;
 	if (p->state != P_CONNECTED)
 		return;
 	publish_status(p, "offline");
