@@ -13,6 +13,9 @@ HAZMON_SIM=$top_builddir/hazmon-sim
 PLUGIN_DIR=$top_builddir/plugins/.libs
 
 T=$(mktemp -d /tmp/hazmon-test.XXXXXX)
+# A hazmond without control_socket never makes the real /run/hazmon, also
+# when a test runs by hand outside make check.
+export HAZMOND_TEST_RUNTIME_BASE=${HAZMOND_TEST_RUNTIME_BASE:-/nonexistent/hazmon-tests}
 PIDS=""
 TAP_N=0
 TAP_FAILED=0
