@@ -54,7 +54,7 @@ record(struct core *k, struct hz_event *e)
 		fatalx("out of memory building event seq %lld", (long long)e->seq);
 	p->appended = ledger_append(k->l, &p->e, p->payload) == 0;
 	if (isfinite(e->value))
-		snprintf(val, sizeof(val), "%g", e->value);
+		snprintf(val, sizeof(val), "%.10g", e->value);
 	log_cmsg(HZ_LOG_NOTICE, &(struct log_ctx){ .sensor = e->sensor,
 	    .slave = -1, .seq = e->seq }, "event seq %lld: sensor %s %s %s %s value %s",
 	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",

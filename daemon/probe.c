@@ -176,10 +176,11 @@ probe_one(const struct hz_config *c, unsigned i, struct hz_link *l)
 		}
 		s->plugin->desc->decode(&hz_host, s->setup.ctx, sl, &r);
 		if (isfinite(r.value))
-			printf("  value %g %s", r.value, s->setup.unit);
+			printf("  value %.10g", r.value);
 		else
-			printf("  value null %s", s->setup.unit);
-		printf(", quality %s", quality_text(r.quality));
+			printf("  value null");
+		printf("%s%s, quality %s", *s->setup.unit ? " " : "", s->setup.unit,
+		    quality_text(r.quality));
 		print_flags(r.flags);
 		printf("\n");
 		if (r.quality != HAZMON_Q_OK)
