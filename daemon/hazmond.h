@@ -338,12 +338,17 @@ int64_t ledger_cursor(struct hz_ledger *l, const char *dest);
 int ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq);
 int64_t ledger_next_counter(struct hz_ledger *l, const char *key);
 int ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered);
-/* Shelving and out-of-service of one sensor, as saved. */
+/* Shelving, out-of-service and the raised fault of one sensor, as saved. */
 struct hz_sensor_alarm {
 	int64_t shelved_until;		/* ms; 0 = not shelved */
 	const char *shelve_reason, *shelve_actor;
 	int oos;
 	const char *oos_actor;
+	int fault;			/* a fault event was raised, not cleared */
+	uint32_t fault_flags;		/* of the reading that raised it */
+	int fault_err;			/* its errno, or 0 */
+	double frozen_value;		/* frozen: the value that stopped moving */
+	int64_t frozen_since;		/* ms, realtime */
 };
 int ledger_save_level(struct hz_ledger *l, const char *sensor,
     const char *level, const struct hz_level_state *ls);
