@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 DEPS="build-essential autoconf automake libtool pkg-config
   libmodbus-dev libmosquitto-dev libconfig-dev libsystemd-dev libjansson-dev
   libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps
-  socat openssl systemd sqlite3"
+  socat openssl systemd sqlite3 python3-jsonschema"
 
 install_deps() {
 	local missing=() p

@@ -316,6 +316,7 @@ struct hz_event {
 	const char *actor;		/* who did it (operator actions), or NULL */
 	const char *reason;		/* shelving reason, or NULL */
 	int64_t until_ms;		/* shelved until, or 0 */
+	int err;			/* fault: errno of the failed read, or 0 */
 };
 
 struct hz_ledger;
@@ -376,10 +377,19 @@ struct hz_state_view {
 	unsigned unacknowledged;	/* levels waiting for an acknowledgement */
 	int64_t shelved_until;		/* ms, 0 when not shelved */
 	int out_of_service;
-	int64_t ts_ms;
+	int stale;			/* no reading for longer than allowed */
+	int err;			/* errno of the latest reading, or 0 */
+	int64_t last_ok;		/* realtime ms of the last ok reading, 0: none */
+	int64_t ts_ms;			/* of the latest reading, 0: none */
 };
 char *state_json(const char *site, const struct hz_state_view *v);
 const char *event_fault_reason(uint32_t flags);
+struct json_t;
+void event_set_error(struct json_t *o, int err, const char *reason);
+double event_value(const struct hazmon_reading *r);
+const char *view_quality(const struct hz_state_view *v);
+const char *view_fault(const struct hz_state_view *v);
+double view_value(const struct hz_state_view *v);
 
 /* sensor.c: readings -> alarm and fault events, operator actions, health */
 #define SHELVE_MAX_S	(24 * 3600.0)	/* shelving is always bounded */
@@ -418,6 +428,9 @@ int eval_unshelve(struct hz_eval *ev, const char *sensor, const char *actor,
 int eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
     int64_t ts);
 void eval_tick(struct hz_eval *ev, int64_t ts);
+void eval_stale(struct hz_eval *ev, int64_t now_mono,
+    void (*changed)(void *arg, unsigned i), void *arg);
+int64_t eval_stale_ms(const struct hz_config *c, unsigned i);
 void eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v);
 void eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h);
 void health_note_raise(struct hz_eval *ev, int64_t ts);
