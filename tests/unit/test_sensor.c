@@ -26,7 +26,7 @@
 
 static char dir[64];
 static struct hz_bus bus = { .name = "b", .timeout_ms = 200, .retries = 1 };
-static struct hazmon_level level = { .name = "high", .dir = HAZMON_ABOVE,
+static struct hazmon_level high = { .name = "high", .dir = HAZMON_ABOVE,
     .setpoint = 50.0, .priority = "high" };
 static struct hz_sensor sensors[2];
 static struct hz_config conf = { .site_id = "t", .buses = &bus, .n_buses = 1,
@@ -83,7 +83,7 @@ setup(void **state)
 	for (int i = 0; i < 2; i++) {
 		snprintf(sensors[i].id, sizeof(sensors[i].id), "s%d", i);
 		sensors[i].interval = 1.0;
-		sensors[i].levels = &level;
+		sensors[i].levels = &high;
 		sensors[i].n_levels = 1;
 		snprintf(sensors[i].setup.unit, sizeof(sensors[i].setup.unit), "ppm");
 	}
