@@ -335,15 +335,20 @@ fmt_uptime(json_t *r, char *buf, size_t len)
 		    s % 60);
 }
 
-/* "latched,shelved,oos", or none when nothing is set */
+/* "latched,shelved,oos,device-alarm", or none when nothing is set */
 static const char *
-flags(int latched, int shelved, int oos, const char *none)
+flags(int latched, int shelved, int oos, int device_alarm, const char *none)
 {
-	static char buf[32];
+	static char buf[48];
+	const char *name[] = { "latched", "shelved", "oos", "device-alarm" };
+	int on[] = { latched, shelved, oos, device_alarm };
+	size_t o = 0;
 
-	snprintf(buf, sizeof(buf), "%s%s%s%s%s", latched ? "latched" : "",
-	    latched && (shelved || oos) ? "," : "", shelved ? "shelved" : "",
-	    shelved && oos ? "," : "", oos ? "oos" : "");
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(on) / sizeof(on[0]); i++)
+		if (on[i])
+			o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s",
+			    o ? "," : "", name[i]);
 	return *buf ? buf : none;
 }
 
@@ -419,9 +424,9 @@ show_status(json_t *r, json_t *req)
 		say("reloads   %s, last %s", val(r, "reloads"), val(r, "reloaded"));
 	else
 		say("reloads   %s", val(r, "reloads"));
-	say("sensors   %s total, %s ok, %s fault, %s out of service, %s shelved",
-	    val(sen, "total"), val(sen, "ok"), val(sen, "fault"),
-	    val(sen, "out_of_service"), val(sen, "shelved"));
+	say("sensors   %s total, %s ok, %s fault, %s stale, %s out of service, "
+	    "%s shelved", val(sen, "total"), val(sen, "ok"), val(sen, "fault"),
+	    val(sen, "stale"), val(sen, "out_of_service"), val(sen, "shelved"));
 	say("alarms    %s active, %s unacknowledged", val(al, "active"),
 	    val(al, "unacknowledged"));
 	say("health    %s%s alarms in 10 min, %s chattering, %s stale",
@@ -448,7 +453,7 @@ show_sensors(json_t *r, json_t *req)
 	json_t *list = member_array(r, "sensors"), *s;
 	struct table t;
 	size_t i;
-	int shelved, oos;
+	int shelved, oos, dev;
 
 	(void)req;
 	if (json_array_size(list) == 0) {
@@ -460,6 +465,7 @@ show_sensors(json_t *r, json_t *req)
 	json_array_foreach(list, i, s) {
 		shelved = json_is_string(json_object_get(s, "shelved_until"));
 		oos = json_is_true(json_object_get(s, "out_of_service"));
+		dev = json_is_true(json_object_get(s, "device_alarm"));
 		table_row(&t);
 		table_add(&t, "%s", val(s, "id"));
 		table_add(&t, "%s", val(s, "value"));
@@ -471,9 +477,9 @@ show_sensors(json_t *r, json_t *req)
 		table_add(&t, "%s", val(s, "alarm"));
 		table_add(&t, "%s", val(s, "alarm_state"));
 		table_add(&t, "%s", val(s, "unacknowledged"));
-		table_add(&t, "%s", flags(0, shelved, oos, "-"));
-		table_add(&t, "%s", json_is_null(json_object_get(s, "ts")) ?
-		    "never" : val(s, "ts"));
+		table_add(&t, "%s", flags(0, shelved, oos, dev, "-"));
+		/* the last good reading: a failed one is no read */
+		table_add(&t, "%s", val(s, "last_ok"));
 	}
 	table_print(&t);
 }
@@ -504,7 +510,7 @@ show_alarms(json_t *r, json_t *req)
 		table_add(&t, "%s", val(a, "unit"));
 		table_add(&t, "%s", flags(json_is_true(json_object_get(a,
 		    "latch")), json_is_true(json_object_get(a, "shelved")),
-		    json_is_true(json_object_get(a, "out_of_service")), ""));
+		    json_is_true(json_object_get(a, "out_of_service")), 0, ""));
 	}
 	table_print(&t);
 }

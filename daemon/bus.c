@@ -219,9 +219,14 @@ read_blocks(struct hz_worker *w, struct group *g, int *last_err)
 
 	for (unsigned b = 0; b < g->n_blocks; b++) {
 		g->ok[b] = 0;
-		g->err[b] = silent ? ETIMEDOUT : ENOTCONN;
-		if (silent || link_up(&w->link, now_mono_ms()) != 0)
+		if (silent) {
+			g->err[b] = ETIMEDOUT;
 			continue;
+		}
+		if (link_up(&w->link, now_mono_ms()) != 0) {
+			g->err[b] = errno;	/* why the link is down */
+			continue;
+		}
 		atomic_fetch_add(&w->requests, 1);
 		if (link_read(&w->link, g->slave, &g->blocks[b], g->regs[b],
 		    g->bits[b]) == 0) {
@@ -246,10 +251,7 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	if (now >= g->skip_until)
 		n_ok = read_blocks(w, g, &err);
 	else
-		for (unsigned b = 0; b < g->n_blocks; b++) {
-			g->ok[b] = 0;
-			g->err[b] = ETIMEDOUT;	/* backed off: it did not answer */
-		}
+		memset(g->ok, 0, g->n_blocks);	/* backed off: g->err stays */
 	atomic_store(&w->connected, w->link.connected);
 	if (n_ok > 0)
 		atomic_store(&g->last_ok, now_real_ms());

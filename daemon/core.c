@@ -157,10 +157,11 @@ core__publish_state(struct core *k, unsigned i, int64_t now)
 	unsigned d;
 
 	eval_view(&k->ev, i, &v);
-	if (v.ts_ms == 0)
+	if (v.ts_ms == 0 && !v.stale)
 		return;			/* never read yet */
 	if (sh->published && now - sh->at < STATE_REFRESH_MS &&
-	    same_reading(&sh->r, v.r) && sh->alarm == v.alarm &&
+	    same_reading(&sh->r, v.r) && sh->stale == v.stale &&
+	    sh->alarm == v.alarm &&
 	    sh->alarm_state == v.alarm_state && sh->unack == v.unacknowledged &&
 	    sh->shelved_until == v.shelved_until && sh->oos == v.out_of_service)
 		return;
@@ -173,7 +174,7 @@ core__publish_state(struct core *k, unsigned i, int64_t now)
 		sent &= pub_state(k->pubs[d], v.sensor, js);
 	free(js);
 	*sh = (struct shown){ sent, *v.r, v.alarm, v.alarm_state,
-	    v.unacknowledged, v.shelved_until, v.out_of_service, now };
+	    v.unacknowledged, v.shelved_until, v.out_of_service, now, v.stale };
 }
 
 /* Ends a batch: commit, then hand what was recorded to the publishers. */
@@ -301,7 +302,13 @@ prune(struct core *k)
 		    k->c->retention_days);
 }
 
-/* Once a second: shelves that expire; health when it changes. */
+static void
+restate(void *arg, unsigned i)
+{
+	core__publish_state(arg, i, now_mono_ms());
+}
+
+/* Once a second: shelves that expire; stale states; health when it changes. */
 static void
 tick(struct core *k)
 {
@@ -311,6 +318,7 @@ tick(struct core *k)
 	log_tick();
 	eval_tick(&k->ev, now_real_ms());
 	core__end_batch(k, began);
+	eval_stale(&k->ev, now_mono_ms(), restate, k);
 	eval_health(&k->ev, now_real_ms(), &h);
 	if (memcmp(&h, &k->health, sizeof(h)) != 0) {
 		if (h.flood && !k->health.flood)

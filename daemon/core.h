@@ -17,6 +17,7 @@ struct shown {
 	int64_t shelved_until;
 	int oos;
 	int64_t at;			/* monotonic ms */
+	int stale;
 };
 
 /* An event of the current batch, or one the ledger could not take yet. */

@@ -104,21 +104,22 @@ bus_json(struct core *k, unsigned b)
 static json_t *
 cmd_status(struct core *k)
 {
-	unsigned n_ok = 0, n_fault = 0, n_oos = 0, n_shelved = 0, act = 0, unack = 0;
+	unsigned n_ok = 0, n_fault = 0, n_oos = 0, n_stale = 0, n_shelved = 0;
+	unsigned act = 0, unack = 0;
 	int64_t now = now_real_ms();
 	json_t *buses = json_array(), *dests = json_array();
 
 	for (unsigned i = 0; i < k->c->n_sensors; i++) {
 		const struct hz_level_state *ls = eval_levels(&k->ev, i);
 		struct hz_state_view v;
+		const char *q;
 
 		eval_view(&k->ev, i, &v);
-		if (v.out_of_service)
-			n_oos++;
-		else if (v.r->quality == HAZMON_Q_OK)
-			n_ok++;
-		else if (v.ts_ms)
-			n_fault++;
+		q = view_quality(&v);
+		n_oos += strcmp(q, "out_of_service") == 0;
+		n_stale += strcmp(q, "stale") == 0;
+		n_ok += strcmp(q, "ok") == 0;
+		n_fault += strcmp(q, "fault") == 0;
 		n_shelved += v.shelved_until > now;
 		for (unsigned l = 0; l < k->c->sensors[i].n_levels; l++) {
 			act += active(ls[l].state);
@@ -137,7 +138,7 @@ cmd_status(struct core *k)
 		    "undelivered", (json_int_t)ledger_count_after(k->l, acked)));
 	}
 	return json_pack("{s:b, s:s, s:i, s:s, s:{s:s, s:s}, s:o, s:I, s:i, s:o,"
-	    " s:{s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:b, s:i, s:i},"
+	    " s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:b, s:i, s:i},"
 	    " s:{s:I}, s:o, s:o}",
 	    "ok", 1, "version", PACKAGE_VERSION, "pid", (int)getpid(),
 	    "config", k->c->path, "site", "id", k->c->site_id, "name",
@@ -145,7 +146,8 @@ cmd_status(struct core *k)
 	    "uptime_s", (json_int_t)((now - k->started) / 1000),
 	    "reloads", (int)k->reloads, "reloaded", ts_or_null(k->reloaded),
 	    "sensors", "total", (int)k->c->n_sensors, "ok", (int)n_ok, "fault",
-	    (int)n_fault, "out_of_service", (int)n_oos, "shelved", (int)n_shelved,
+	    (int)n_fault, "stale", (int)n_stale, "out_of_service", (int)n_oos,
+	    "shelved", (int)n_shelved,
 	    "alarms", "active", (int)act, "unacknowledged", (int)unack,
 	    "health", "alarms_10min", (int)k->health.alarms_10min, "flood",
 	    k->health.flood, "chattering", (int)k->health.chattering, "stale",
@@ -161,24 +163,24 @@ sensor_json(struct core *k, unsigned i)
 {
 	const struct hz_sensor *s = &k->c->sensors[i];
 	struct hz_state_view v;
-	const char *q;
+	json_t *o;
 
 	eval_view(&k->ev, i, &v);
-	q = v.out_of_service ? "out_of_service" : v.r->quality == HAZMON_Q_OK ?
-	    "ok" : v.ts_ms ? "fault" : "unknown";
-	return json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s, s:o, s:o,"
-	    " s:s, s:i, s:o, s:b, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s, s:o, s:b, s:o,"
+	    " s:s, s:i, s:o, s:b, s:o, s:o}",
 	    "id", s->id, "name", s->name ? s->name : s->id,
 	    "plugin", s->plugin->name, "bus", k->c->buses[s->bus].name,
-	    "slave", s->slave,
-	    "value", v.r->quality == HAZMON_Q_FAULT ? json_null() :
-	    num_or_null(v.r->value), "unit", v.unit ? v.unit : "",
-	    "quality", q, "fault", v.ts_ms && v.r->quality != HAZMON_Q_OK ?
-	    json_string(event_fault_reason(v.r->flags)) : json_null(),
+	    "slave", s->slave, "value", num_or_null(view_value(&v)),
+	    "unit", v.unit ? v.unit : "", "quality", view_quality(&v),
+	    "fault", view_fault(&v) ? json_string(view_fault(&v)) : json_null(),
+	    "device_alarm", v.ts_ms && (v.r->flags & HAZMON_F_DEVICE_ALARM),
 	    "alarm", v.alarm ? json_string(v.alarm) : json_null(),
 	    "alarm_state", v.alarm_state, "unacknowledged", (int)v.unacknowledged,
 	    "shelved_until", ts_or_null(v.shelved_until),
-	    "out_of_service", v.out_of_service, "ts", ts_or_null(v.ts_ms));
+	    "out_of_service", v.out_of_service, "ts", ts_or_null(v.ts_ms),
+	    "last_ok", ts_or_null(v.last_ok));
+	event_set_error(o, v.err, view_fault(&v));
+	return o;
 }
 
 static json_t *
@@ -245,8 +247,7 @@ cmd_alarms(struct core *k)
 		    "sensor", s->id, "level", lv->name, "priority", lv->priority,
 		    "state", alarm_state_name(ls->state),
 		    "since", ts_or_null(ls->active_since),
-		    "value", v.r->quality == HAZMON_Q_FAULT ? json_null() :
-		    num_or_null(v.r->value), "unit", v.unit ? v.unit : "",
+		    "value", num_or_null(view_value(&v)), "unit", v.unit ? v.unit : "",
 		    "setpoint", num_or_null(lv->setpoint), "latch", lv->latch,
 		    "shelved", v.shelved_until > now, "out_of_service",
 		    v.out_of_service));

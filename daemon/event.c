@@ -7,7 +7,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <jansson.h>
+#include <modbus.h>
 
 #include "hazmond.h"
 
@@ -21,6 +23,76 @@ static json_t *
 string_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
+}
+
+/*
+ * What a failed read met (docs/mqtt.md, "error"): the text of a Modbus
+ * exception with its code (returned), or of another error (returns 0).
+ * Only for the reasons that come from a failed read; "" otherwise.
+ */
+static int
+event_error(int err, const char *reason, char *buf, size_t len)
+{
+	static const char *const names[] = { NULL, "illegal function",
+	    "illegal data address", "illegal data value", "server device failure",
+	    "acknowledge", "server device busy", "negative acknowledge",
+	    "memory parity error", NULL, "gateway path unavailable",
+	    "gateway target device failed to respond" };
+	int code = err - MODBUS_ENOBASE;
+
+	buf[0] = '\0';
+	if (err == 0 || reason == NULL || (strcmp(reason, "comm_loss") != 0 &&
+	    strcmp(reason, "device_error") != 0))
+		return 0;
+	if (err >= EMBXILFUN && err <= EMBXGTAR) {
+		snprintf(buf, len, "Modbus exception %d (%s)", code, names[code] ?
+		    names[code] : "undefined");
+		return code;
+	}
+	snprintf(buf, len, "%s", mbf_strerror(err));
+	return 0;
+}
+
+/* Adds "error" and "exception" (docs/mqtt.md): null when not known. */
+void
+event_set_error(json_t *o, int err, const char *reason)
+{
+	char text[128];
+	int code = event_error(err, reason, text, sizeof(text));
+
+	json_object_set_new(o, "error", text[0] ? json_string(text) : json_null());
+	json_object_set_new(o, "exception", code ? json_integer(code) :
+	    json_null());
+}
+
+/* The one rule: a value that cannot be trusted is never shown as one. */
+double
+event_value(const struct hazmon_reading *r)
+{
+	return r->quality == HAZMON_Q_FAULT ? NAN : r->value;
+}
+
+/* The state's quality: an operator's out of service first, then stale. */
+const char *
+view_quality(const struct hz_state_view *v)
+{
+	if (v->out_of_service)
+		return "out_of_service";
+	if (v->stale)
+		return "stale";
+	if (v->ts_ms == 0)
+		return "unknown";	/* hazmonctl only: never published */
+	switch (v->r->quality) {
+	case HAZMON_Q_OK: return "ok";
+	case HAZMON_Q_OUT_OF_SERVICE: return "out_of_service";
+	default: return "fault";
+	}
+}
+
+double
+view_value(const struct hz_state_view *v)
+{
+	return v->stale || v->ts_ms == 0 ? NAN : event_value(v->r);
 }
 
 char *
@@ -52,20 +124,12 @@ event_json(const char *site, const struct hz_event *e)
 		format_ts(e->until_ms, ts, sizeof(ts));
 		json_object_set_new(o, "until", json_string(ts));
 	}
+	if (strcmp(e->kind, "fault") == 0)
+		event_set_error(o, e->err, e->level);
 	json_object_set_new(o, "replayed", json_false());
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	return s;
-}
-
-static const char *
-quality_name(enum hazmon_quality q)
-{
-	switch (q) {
-	case HAZMON_Q_OK: return "ok";
-	case HAZMON_Q_OUT_OF_SERVICE: return "out_of_service";
-	default: return "fault";
-	}
 }
 
 /* The fault reason named in events and states, most specific first. */
@@ -89,24 +153,31 @@ event_fault_reason(uint32_t flags)
 	return "fault";
 }
 
+/* The reason the latest reading is not ok, or NULL. */
+const char *
+view_fault(const struct hz_state_view *v)
+{
+	if (v->ts_ms == 0 || v->r->quality == HAZMON_Q_OK)
+		return NULL;
+	return event_fault_reason(v->r->flags);
+}
+
 char *
 state_json(const char *site, const struct hz_state_view *v)
 {
-	const struct hazmon_reading *r = v->r;
-	enum hazmon_quality q = v->out_of_service ? HAZMON_Q_OUT_OF_SERVICE :
-	    r->quality;
 	json_t *o = json_object();
 	char ts[32];
 	char *s;
 
 	json_object_set_new(o, "site", json_string(site));
 	json_object_set_new(o, "sensor", json_string(v->sensor));
-	json_object_set_new(o, "value", r->quality == HAZMON_Q_FAULT ?
-	    json_null() : number_or_null(r->value));
+	json_object_set_new(o, "value", number_or_null(view_value(v)));
 	json_object_set_new(o, "unit", json_string(v->unit));
-	json_object_set_new(o, "quality", json_string(quality_name(q)));
-	json_object_set_new(o, "fault", r->quality == HAZMON_Q_OK ? json_null() :
-	    json_string(event_fault_reason(r->flags)));
+	json_object_set_new(o, "quality", json_string(view_quality(v)));
+	json_object_set_new(o, "fault", string_or_null(view_fault(v)));
+	event_set_error(o, v->err, view_fault(v));
+	json_object_set_new(o, "device_alarm", json_boolean(v->ts_ms &&
+	    (v->r->flags & HAZMON_F_DEVICE_ALARM)));
 	json_object_set_new(o, "alarm", string_or_null(v->alarm));
 	json_object_set_new(o, "alarm_state", json_string(v->alarm_state));
 	json_object_set_new(o, "unacknowledged", json_integer(v->unacknowledged));
@@ -115,8 +186,11 @@ state_json(const char *site, const struct hz_state_view *v)
 		json_object_set_new(o, "shelved_until", json_string(ts));
 	} else
 		json_object_set_new(o, "shelved_until", json_null());
-	format_ts(v->ts_ms, ts, sizeof(ts));
-	json_object_set_new(o, "ts", json_string(ts));
+	if (v->ts_ms) {
+		format_ts(v->ts_ms, ts, sizeof(ts));
+		json_object_set_new(o, "ts", json_string(ts));
+	} else
+		json_object_set_new(o, "ts", json_null());	/* stale, never read */
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	return s;

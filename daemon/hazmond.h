@@ -332,6 +332,7 @@ struct hz_link {
 	int backoff_ms;
 	int complained;
 	int fd;				/* the socket or serial port, or -1 */
+	int down_err;			/* errno that took it down, or failed to connect */
 	uint16_t tid;			/* TCP: the last transaction id sent */
 	struct {			/* RTU: slaves whose late reply may come */
 		int slave;
@@ -362,6 +363,7 @@ struct hz_event {
 	const char *actor;		/* who did it (operator actions), or NULL */
 	const char *reason;		/* shelving reason, or NULL */
 	int64_t until_ms;		/* shelved until, or 0 */
+	int err;			/* fault: errno of the failed read, or 0 */
 };
 
 struct hz_ledger;
@@ -384,12 +386,17 @@ int64_t ledger_cursor(struct hz_ledger *l, const char *dest);
 int ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq);
 int64_t ledger_next_counter(struct hz_ledger *l, const char *key);
 int ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered);
-/* Shelving and out-of-service of one sensor, as saved. */
+/* Shelving, out-of-service and the raised fault of one sensor, as saved. */
 struct hz_sensor_alarm {
 	int64_t shelved_until;		/* ms; 0 = not shelved */
 	const char *shelve_reason, *shelve_actor;
 	int oos;
 	const char *oos_actor;
+	int fault;			/* a fault event was raised, not cleared */
+	uint32_t fault_flags;		/* of the reading that raised it */
+	int fault_err;			/* its errno, or 0 */
+	double frozen_value;		/* frozen: the value that stopped moving */
+	int64_t frozen_since;		/* ms, realtime */
 };
 int ledger_save_level(struct hz_ledger *l, const char *sensor,
     const char *level, const struct hz_level_state *ls);
@@ -417,10 +424,19 @@ struct hz_state_view {
 	unsigned unacknowledged;	/* levels waiting for an acknowledgement */
 	int64_t shelved_until;		/* ms, 0 when not shelved */
 	int out_of_service;
-	int64_t ts_ms;
+	int stale;			/* no reading for longer than allowed */
+	int err;			/* errno of the latest reading, or 0 */
+	int64_t last_ok;		/* realtime ms of the last ok reading, 0: none */
+	int64_t ts_ms;			/* of the latest reading, 0: none */
 };
 char *state_json(const char *site, const struct hz_state_view *v);
 const char *event_fault_reason(uint32_t flags);
+struct json_t;
+void event_set_error(struct json_t *o, int err, const char *reason);
+double event_value(const struct hazmon_reading *r);
+const char *view_quality(const struct hz_state_view *v);
+const char *view_fault(const struct hz_state_view *v);
+double view_value(const struct hz_state_view *v);
 
 /* sensor.c: readings -> alarm and fault events, operator actions, health */
 #define SHELVE_MAX_S	(24 * 3600.0)	/* shelving is always bounded */
@@ -459,6 +475,9 @@ int eval_unshelve(struct hz_eval *ev, const char *sensor, const char *actor,
 int eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
     int64_t ts);
 void eval_tick(struct hz_eval *ev, int64_t ts);
+void eval_stale(struct hz_eval *ev, int64_t now_mono,
+    void (*changed)(void *arg, unsigned i), void *arg);
+int64_t eval_stale_ms(const struct hz_config *c, unsigned i);
 void eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v);
 void eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h);
 void health_note_raise(struct hz_eval *ev, int64_t ts);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 
 #include "hazmond.h"
 
-#define LEDGER_SCHEMA 3
+#define LEDGER_SCHEMA 4
 #define HZ_XSTR(x) #x
 #define HZ_STR(x) HZ_XSTR(x)
 
@@ -53,6 +54,14 @@ static const char *const schema_v2 =
 static const char *const schema_v3 =
     "CREATE INDEX events_ts ON events(ts);"
     "CREATE INDEX events_sensor ON events(sensor, seq);";
+
+/* v4: fault states survive restarts like alarm states (issue 12). */
+static const char *const schema_v4 =
+    "ALTER TABLE alarm_sensors ADD COLUMN fault INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE alarm_sensors ADD COLUMN fault_flags INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE alarm_sensors ADD COLUMN fault_err INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE alarm_sensors ADD COLUMN frozen_value REAL;"
+    "ALTER TABLE alarm_sensors ADD COLUMN frozen_since INTEGER NOT NULL DEFAULT 0;";
 
 static int
 exec(struct hz_ledger *l, const char *sql)
@@ -95,6 +104,7 @@ migrate(struct hz_ledger *l)
 	if (v < LEDGER_SCHEMA) {
 		if (exec(l, "BEGIN") || (v < 1 && exec(l, schema_v1)) ||
 		    (v < 2 && exec(l, schema_v2)) || (v < 3 && exec(l, schema_v3)) ||
+		    (v < 4 && exec(l, schema_v4)) ||
 		    exec(l, "PRAGMA user_version = " HZ_STR(LEDGER_SCHEMA)) ||
 		    exec(l, "COMMIT"))
 			return -1;
@@ -406,8 +416,9 @@ ledger_save_sensor(struct hz_ledger *l, const char *sensor,
 	sqlite3_stmt *st;
 
 	if (sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_sensors(sensor, "
-	    "shelved_until, shelve_reason, shelve_actor, oos, oos_actor) VALUES "
-	    "(?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+	    "shelved_until, shelve_reason, shelve_actor, oos, oos_actor, fault, "
+	    "fault_flags, fault_err, frozen_value, frozen_since) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
 		return -1;
 	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sa->shelved_until);
@@ -415,7 +426,13 @@ ledger_save_sensor(struct hz_ledger *l, const char *sensor,
 	sqlite3_bind_text(st, 4, sa->shelve_actor, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 5, sa->oos);
 	sqlite3_bind_text(st, 6, sa->oos_actor, -1, SQLITE_STATIC);
-	return step_done(l, st, "a sensor's shelving/service state");
+	sqlite3_bind_int(st, 7, sa->fault);
+	sqlite3_bind_int64(st, 8, sa->fault_flags);
+	sqlite3_bind_int(st, 9, sa->fault_err);
+	if (isfinite(sa->frozen_value))
+		sqlite3_bind_double(st, 10, sa->frozen_value);
+	sqlite3_bind_int64(st, 11, sa->frozen_since);
+	return step_done(l, st, "a sensor's shelving/service/fault state");
 }
 
 /* Calls fn for every saved level state. */
@@ -452,7 +469,8 @@ ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg)
 	int n = 0;
 
 	if (sqlite3_prepare_v2(l->db, "SELECT sensor, shelved_until, shelve_reason, "
-	    "shelve_actor, oos, oos_actor FROM alarm_sensors", -1, &st, NULL) !=
+	    "shelve_actor, oos, oos_actor, fault, fault_flags, fault_err, "
+	    "frozen_value, frozen_since FROM alarm_sensors", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -462,6 +480,12 @@ ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg)
 			.shelve_actor = (const char *)sqlite3_column_text(st, 3),
 			.oos = sqlite3_column_int(st, 4),
 			.oos_actor = (const char *)sqlite3_column_text(st, 5),
+			.fault = sqlite3_column_int(st, 6) != 0,
+			.fault_flags = (uint32_t)sqlite3_column_int64(st, 7),
+			.fault_err = sqlite3_column_int(st, 8),
+			.frozen_value = sqlite3_column_type(st, 9) == SQLITE_NULL ?
+			    NAN : sqlite3_column_double(st, 9),
+			.frozen_since = sqlite3_column_int64(st, 10),
 		};
 
 		fn(arg, (const char *)sqlite3_column_text(st, 0), &sa);

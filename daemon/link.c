@@ -41,6 +41,7 @@ link_init(struct hz_link *l, const struct hz_bus *b)
 	l->bus = b;
 	l->backoff_ms = BACKOFF_MIN_MS;
 	l->fd = -1;
+	l->down_err = ENOTCONN;
 }
 
 const char *
@@ -94,23 +95,29 @@ link_up(struct hz_link *l, int64_t now)
 
 	if (l->connected)
 		return 0;
-	if (now < l->retry_at)
+	if (now < l->retry_at) {
+		errno = l->down_err;	/* still down for the reason it went */
 		return -1;
+	}
 	if ((l->mb = new_context(b)) == NULL) {
+		l->down_err = errno;
 		log_warn("bus %s: cannot create a Modbus context for %s", b->name,
 		    link_describe(l, where, sizeof(where)));
 		link_down(l, now);
+		errno = l->down_err;
 		return -1;
 	}
 	/* Only the TCP connect uses libmodbus's timeout; reads are ours. */
 	modbus_set_response_timeout(l->mb, sec, usec);
 	if (modbus_connect(l->mb) != 0) {
+		l->down_err = errno;
 		if (!l->complained++)
 			log_cmsg(HZ_LOG_WARNING, &(struct log_ctx){ .bus = b->name,
 			    .slave = -1 }, "bus %s: cannot connect to %s: %s", b->name,
 			    link_describe(l, where, sizeof(where)),
 			    modbus_strerror(errno));
 		link_down(l, now);
+		errno = l->down_err;
 		return -1;
 	}
 	if (b->type == HZ_BUS_RTU && b->rs485 &&
@@ -421,6 +428,7 @@ link_read(struct hz_link *l, int slave, const struct plan_block *b,
 		/* TCP: the stream lost its framing; only a new connection helps. */
 		if (link_error(err) || (!rtu && (err == HZ_EMBAPLEN ||
 		    err == HZ_ESLOW || err == HZ_ETID || err == HZ_EPROTOID))) {
+			l->down_err = err;
 			link_down(l, now_mono_ms());
 			break;
 		}

@@ -28,14 +28,20 @@ struct srt {
 	struct hz_level_state *ls;
 	struct hz_transition *tr;	/* scratch, 2 per level */
 	int64_t (*raised)[CHATTER_RAISES];	/* per level, last raise times */
+	/* The fault as announced (raised, not yet cleared), and saved. */
 	int fault_active;
 	uint32_t fault_flags;
+	int fault_err;
 	char shelve_reason[128], shelve_actor[64], oos_actor[64];
 	struct hz_sensor_alarm sa;
 	double last_value;		/* frozen-value detection */
 	int64_t last_change;
 	struct hazmon_reading r;	/* the latest reading */
 	int64_t r_ts;
+	int err;			/* of the latest reading */
+	int64_t last_ok;		/* realtime ms of the last ok reading */
+	int64_t seen;			/* monotonic ms of the latest reading, or start */
+	int stale;
 };
 
 static void
@@ -56,6 +62,11 @@ save_sensor(struct hz_eval *ev, unsigned i)
 	rt->sa.shelve_reason = rt->shelve_reason;
 	rt->sa.shelve_actor = rt->shelve_actor;
 	rt->sa.oos_actor = rt->oos_actor;
+	rt->sa.fault = rt->fault_active;
+	rt->sa.fault_flags = rt->fault_active ? rt->fault_flags : 0;
+	rt->sa.fault_err = rt->fault_active ? rt->fault_err : 0;
+	rt->sa.frozen_value = rt->last_value;
+	rt->sa.frozen_since = rt->last_change;
 	(void)ledger_save_sensor(ev->l, ev->c->sensors[i].id, &rt->sa);
 }
 
@@ -107,22 +118,56 @@ suppressed(const struct srt *rt, int64_t ts)
 	return rt->sa.oos || (rt->sa.shelved_until && ts < rt->sa.shelved_until);
 }
 
+/* What events and actions show as the value: never an untrusted one. */
+static double
+shown_value(const struct srt *rt)
+{
+	return rt->stale ? NAN : event_value(&rt->r);
+}
+
 static void
-fault_transition(struct hz_eval *ev, unsigned i, const struct hz_msg *m,
-    int faulty, uint32_t flags)
+fault_event(struct hz_eval *ev, unsigned i, const char *what, int64_t ts)
 {
 	struct srt *rt = &ev->rt[i];
-	struct hz_event e = { .ts_ms = m->ts_ms, .kind = "fault",
-	    .value = m->r.value, .setpoint = NAN };
+	struct hz_event e = { .ts_ms = ts, .kind = "fault", .event = what,
+	    .level = event_fault_reason(rt->fault_flags), .value = NAN,
+	    .setpoint = NAN, .err = rt->fault_err };
 
-	if (faulty == rt->fault_active)
-		return;
-	rt->fault_active = faulty;
-	if (faulty)
-		rt->fault_flags = flags;
-	e.event = faulty ? "raised" : "cleared";
-	e.level = event_fault_reason(rt->fault_flags);
 	emit(ev, i, &e);
+}
+
+/*
+ * Brings the announced fault in line with the latest reading, and saves
+ * it with the events.  A reason that changes while the sensor stays
+ * faulty (comm_loss -> device_error) is the old one cleared and the new
+ * one raised.  Out of service: no fault events; the return to service
+ * calls this again.
+ */
+static void
+fault_sync(struct hz_eval *ev, unsigned i, int64_t ts)
+{
+	struct srt *rt = &ev->rt[i];
+	const char *now = rt->r.quality == HAZMON_Q_FAULT ?
+	    event_fault_reason(rt->r.flags) : NULL;
+	int changed = 0;
+
+	if (rt->sa.oos || rt->r_ts == 0)
+		return;
+	if (rt->fault_active && (now == NULL ||
+	    strcmp(now, event_fault_reason(rt->fault_flags)) != 0)) {
+		fault_event(ev, i, "cleared", ts);
+		rt->fault_active = 0;
+		changed = 1;
+	}
+	if (now && !rt->fault_active) {
+		rt->fault_active = 1;
+		rt->fault_flags = rt->r.flags;
+		rt->fault_err = rt->err;
+		fault_event(ev, i, "raised", ts);
+		changed = 1;
+	}
+	if (changed)
+		save_sensor(ev, i);
 }
 
 /* A value that has not moved for frozen_after seconds is not trusted. */
@@ -155,19 +200,25 @@ eval_reading(struct hz_eval *ev, const struct hz_msg *m)
 	}
 	rt->r = r;
 	rt->r_ts = m->ts_ms;
+	rt->err = r.quality == HAZMON_Q_FAULT ? m->err : 0;
+	rt->seen = now_mono_ms();
+	rt->stale = 0;
+	if (r.quality == HAZMON_Q_OK)
+		rt->last_ok = m->ts_ms;
 	faulty = r.quality == HAZMON_Q_FAULT;
 	/*
 	 * The device says alarm and fault at once: the alarm wins and goes
 	 * first.  Otherwise a faulty or out-of-service reading changes no
-	 * alarm state: a fault never clears an alarm.
+	 * alarm state: a fault never clears an alarm.  The events show no
+	 * value from a faulty reading either way.
 	 */
 	device_alarm = faulty && (r.flags & HAZMON_F_DEVICE_ALARM) && isfinite(r.value);
 	if ((r.quality == HAZMON_Q_OK || device_alarm) && isfinite(r.value)) {
 		n = alarm_eval(s->levels, s->n_levels, rt->ls, r.value, m->ts_ms,
 		    suppressed(rt, m->ts_ms), rt->tr);
-		transitions(ev, i, n, r.value, m->ts_ms, NULL);
+		transitions(ev, i, n, event_value(&r), m->ts_ms, NULL);
 	}
-	fault_transition(ev, i, m, faulty, r.flags);
+	fault_sync(ev, i, m->ts_ms);
 }
 
 /* Binary search: restoring 10,000 saved states must not be quadratic. */
@@ -202,7 +253,7 @@ eval_ack(struct hz_eval *ev, const char *sensor, const char *level,
 	    ev->rt[i].ls, li, ev->rt[i].tr);
 	if (n == 0)
 		return -EALREADY;	/* nothing waits for an acknowledgement */
-	transitions(ev, (unsigned)i, n, ev->rt[i].r.value, ts, actor);
+	transitions(ev, (unsigned)i, n, shown_value(&ev->rt[i]), ts, actor);
 	return 0;
 }
 
@@ -214,7 +265,7 @@ unsuppress(struct hz_eval *ev, unsigned i, int64_t ts)
 	unsigned n = alarm_reconcile(s->levels, s->n_levels, ev->rt[i].ls, ts,
 	    ev->rt[i].tr);
 
-	transitions(ev, i, n, ev->rt[i].r.value, ts, NULL);
+	transitions(ev, i, n, shown_value(&ev->rt[i]), ts, NULL);
 }
 
 static void
@@ -222,7 +273,7 @@ action_event(struct hz_eval *ev, unsigned i, const char *what, const char *actor
     const char *reason, int64_t until, int64_t ts)
 {
 	struct hz_event e = { .ts_ms = ts, .kind = "alarm", .event = what,
-	    .value = ev->rt[i].r.value, .setpoint = NAN, .actor = actor,
+	    .value = shown_value(&ev->rt[i]), .setpoint = NAN, .actor = actor,
 	    .reason = reason, .until_ms = until };
 
 	emit(ev, i, &e);
@@ -286,6 +337,8 @@ eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
 	    NULL, 0, ts);
 	if (!on && !suppressed(rt, ts))
 		unsuppress(ev, (unsigned)i, ts);
+	if (!on)
+		fault_sync(ev, (unsigned)i, ts);	/* what it missed meanwhile */
 	return 0;
 }
 
@@ -303,6 +356,41 @@ eval_tick(struct hz_eval *ev, int64_t ts)
 		action_event(ev, i, "unshelved", "expiry", NULL, 0, ts);
 		if (!rt->sa.oos)
 			unsuppress(ev, i, ts);
+	}
+}
+
+/*
+ * A reading older than this is not presented as the sensor's state: three
+ * intervals, plus one request that times out with all its retries, plus a
+ * second of slack (docs/mqtt.md, "stale").
+ */
+int64_t
+eval_stale_ms(const struct hz_config *c, unsigned i)
+{
+	const struct hz_sensor *s = &c->sensors[i];
+	const struct hz_bus *b = &c->buses[s->bus];
+
+	return (int64_t)(3000.0 * s->interval) +
+	    (int64_t)b->timeout_ms * (b->retries + 1) + 1000;
+}
+
+/*
+ * Once a second: a sensor whose bus worker brings nothing (hung, or far
+ * behind) turns stale.  `changed` is called for every stale sensor, so
+ * that its state goes out even if no publisher could take it the first
+ * time (no reading will come to carry it).  Stale is no fault event: the
+ * comm-loss fault is raised by failed reads.
+ */
+void
+eval_stale(struct hz_eval *ev, int64_t now_mono, void (*changed)(void *, unsigned),
+    void *arg)
+{
+	for (unsigned i = 0; i < ev->c->n_sensors; i++) {
+		struct srt *rt = &ev->rt[i];
+
+		rt->stale = now_mono - rt->seen > eval_stale_ms(ev->c, i);
+		if (rt->stale && changed)
+			changed(arg, i);
 	}
 }
 
@@ -326,6 +414,9 @@ eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v)
 		    rt->ls[k].state == HZ_A_RTN_UNACK;
 	v->shelved_until = rt->sa.shelved_until;
 	v->out_of_service = rt->sa.oos;
+	v->stale = rt->stale;
+	v->err = rt->err;
+	v->last_ok = rt->last_ok;
 	v->ts_ms = rt->r_ts;
 }
 
@@ -365,9 +456,12 @@ struct orphan {
 	char sensor[HZ_ID_MAX];
 	char level[HAZMON_LEVEL_NAME_MAX];	/* "": the sensor's own row */
 	uint8_t state;
+	uint8_t fault;			/* the sensor's row: a raised fault */
+	uint32_t fault_flags;
+	int fault_err;
 };
 
-static void
+static struct orphan *
 add_orphan(struct hz_eval *ev, const char *sensor, const char *level,
     uint8_t state)
 {
@@ -381,6 +475,8 @@ add_orphan(struct hz_eval *ev, const char *sensor, const char *level,
 	snprintf(o->sensor, sizeof(o->sensor), "%s", sensor);
 	snprintf(o->level, sizeof(o->level), "%s", level ? level : "");
 	o->state = state;
+	o->fault = 0;
+	return o;
 }
 
 static void
@@ -409,10 +505,25 @@ load_sensor(void *arg, const char *sensor, const struct hz_sensor_alarm *sa)
 	struct srt *rt;
 
 	if (i < 0) {
-		add_orphan(ev, sensor, NULL, HZ_A_NORMAL);
+		struct orphan *o = add_orphan(ev, sensor, NULL, HZ_A_NORMAL);
+
+		o->fault = sa->fault != 0;
+		o->fault_flags = sa->fault_flags;
+		o->fault_err = sa->fault_err;
 		return;
 	}
 	rt = &ev->rt[i];
+	/* A fault still present after the restart is not news again. */
+	rt->fault_active = sa->fault != 0;
+	rt->fault_flags = sa->fault_flags;
+	rt->fault_err = sa->fault_err;
+	if (rt->fault_active && (sa->fault_flags & HAZMON_F_FROZEN)) {
+		rt->last_value = sa->frozen_value;
+		rt->last_change = sa->frozen_since;
+	}
+	if (rt->fault_active && !ev->quiet)
+		log_info("sensor %s: fault %s raised, as before the restart", sensor,
+		    event_fault_reason(rt->fault_flags));
 	rt->sa.shelved_until = sa->shelved_until;
 	rt->sa.oos = sa->oos;
 	snprintf(rt->shelve_reason, sizeof(rt->shelve_reason), "%s",
@@ -442,6 +553,7 @@ eval_init(struct hz_eval *ev, const struct hz_config *c, struct hz_ledger *l,
 		ev->rt[i].tr = xcalloc(2 * n, sizeof(*ev->rt[i].tr));
 		ev->rt[i].raised = xcalloc(n, sizeof(*ev->rt[i].raised));
 		ev->rt[i].r.value = NAN;
+		ev->rt[i].seen = now_mono_ms();	/* stale if nothing comes */
 	}
 	if (ledger_load_levels(l, load_level, ev) < 0 ||
 	    ledger_load_sensors(l, load_sensor, ev) < 0)
@@ -483,7 +595,7 @@ eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts)
 	const struct hz_sensor *s = &ev->c->sensors[i];
 	struct srt *rt = &ev->rt[i];
 	struct hz_event e = { .ts_ms = ts, .kind = "alarm", .event = "removed",
-	    .value = rt->r.value, .setpoint = NAN, .actor = "reload" };
+	    .value = shown_value(rt), .setpoint = NAN, .actor = "reload" };
 
 	for (unsigned k = 0; k < s->n_levels; k++) {
 		if (rt->ls[k].state == HZ_A_NORMAL ||
@@ -496,8 +608,8 @@ eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts)
 	}
 	if (level == NULL && rt->fault_active) {
 		e = (struct hz_event){ .ts_ms = ts, .kind = "fault", .event = "removed",
-		    .level = event_fault_reason(rt->fault_flags), .value = rt->r.value,
-		    .setpoint = NAN, .actor = "reload" };
+		    .level = event_fault_reason(rt->fault_flags), .value = NAN,
+		    .setpoint = NAN, .actor = "reload", .err = rt->fault_err };
 		emit(ev, i, &e);
 	}
 	(void)ledger_forget(ev->l, s->id, level);
@@ -523,6 +635,11 @@ eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from)
 		os = &old->c->sensors[from[i]];
 		rt->fault_active = o->fault_active;
 		rt->fault_flags = o->fault_flags;
+		rt->fault_err = o->fault_err;
+		rt->err = o->err;
+		rt->last_ok = o->last_ok;
+		rt->seen = o->seen;
+		rt->stale = o->stale;
 		memcpy(rt->shelve_reason, o->shelve_reason, sizeof(rt->shelve_reason));
 		memcpy(rt->shelve_actor, o->shelve_actor, sizeof(rt->shelve_actor));
 		memcpy(rt->oos_actor, o->oos_actor, sizeof(rt->oos_actor));
@@ -584,6 +701,15 @@ eval_orphans(struct hz_eval *ev, int64_t ts, int announce)
 			log_warnx("sensor %s level %s was %s and is no longer in the "
 			    "configuration: closed by a removed event", o->sensor,
 			    o->level, alarm_state_name(o->state));
+			ev->record(ev->arg, &e);
+		}
+		if (announce && !o->level[0] && o->fault) {
+			e.kind = "fault";
+			e.level = event_fault_reason(o->fault_flags);
+			e.err = o->fault_err;
+			log_warnx("sensor %s had fault %s raised and is no longer in "
+			    "the configuration: closed by a removed event", o->sensor,
+			    e.level);
 			ev->record(ev->arg, &e);
 		}
 		(void)ledger_forget(ev->l, o->sensor, o->level[0] ? o->level : NULL);

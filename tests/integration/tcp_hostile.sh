@@ -47,6 +47,7 @@ n_fault() {	# n_fault EVENT: how many fault events of that kind hx had
 	events "$S" hx | jq -s "map(select(.kind == \"fault\" and .event == \"$1\")) | length"
 }
 last_level() { events "$S" hx | jq -r 'select(.kind == "fault") | .level' | tail -n 1; }
+last_error() { events "$S" hx | jq -r 'select(.kind == "fault" and .event == "raised") | .error' | tail -n 1; }
 ge() { [ "$("$1" "$2")" -ge "$3" ]; }
 
 # mode LEVEL LOGTEXT: lie that way until a fault is raised, then tell the
@@ -59,8 +60,16 @@ lie() {
 	check "'$m': ... named $level (got $(last_level))" test "$(last_level)" = "$level"
 	check "'$m': ... logged naming bus, slave, register and '$text'" \
 	    grep -q "bus liar slave 1 holding address 5 count 1 (sensors hx): $text" "$T/hazmond.log"
+	case $m in
+	"exception 2") want="Modbus exception 2 (illegal data address)";;
+	*) want=$text;;
+	esac
+	check "'$m': ... its event's error says '$want' (got '$(last_error)')" \
+	    sh -c "case \"\$1\" in \"\$2\"*) ;; *) exit 1;; esac" - "$(last_error)" "$want"
 	echo ok >"$T/h.mode"
 	check "'$m': ... cleared once it tells the truth" wait_for 20 ge n_fault cleared $((c + 1))
+	check "'$m': ... one fault for the whole lie, not a flapping reason" \
+	    test "$(n_fault raised)" = $((r + 1))
 }
 lie wrongunit device_error "reply from another unit id"
 lie proto device_error "reply with a protocol id other than 0"
@@ -100,6 +109,8 @@ echo ok >"$T/h.mode"
 check "the liar's register reads 1005 again" \
     wait_for 20 sh -c "tail -n 5 '$S' | grep -q '/sensors/hx/state .*\"value\":1005'"
 check "no lie was ever published as a value" not grep -q '"value":9999' "$S"
+check "exception 2 is in the event as its code" \
+    has_event "$S" hx '.level == "device_error" and .exception == 2'
 check "hazmond survived every lie" kill -0 "$HAZMOND_PID"
 check "ch4 was read throughout: no fault on the healthy bus" \
     not has_event "$S" ch4 '.kind == "fault"'

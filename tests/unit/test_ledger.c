@@ -1,7 +1,8 @@
 /*
  * The event ledger (daemon/ledger.c) on a real SQLite file: seq never
  * reused, cursors, retention that never prunes undelivered events, alarm
- * states saved and loaded, and the schema version.
+ * and fault states saved and loaded, and the schema version (an older
+ * ledger is upgraded and keeps what it had).
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "hazmond.h"
 
@@ -139,6 +141,70 @@ test_alarm_states(void **state)
 	ledger_close(l);
 }
 
+static void
+fault_cb(void *arg, const char *sensor, const struct hz_sensor_alarm *sa)
+{
+	struct hz_sensor_alarm *out = arg;
+
+	if (strcmp(sensor, "ch4") == 0) {
+		*out = *sa;
+		out->shelve_reason = out->shelve_actor = out->oos_actor = NULL;
+	}
+}
+
+/* A ledger of schema 3 (before fault states) opens, upgraded, as it was. */
+static void
+test_upgrade_v3(void **state)
+{
+	char path[128];
+	sqlite3 *db;
+	struct hz_ledger *l;
+	struct hz_sensor_alarm got = { 0 }, sa = { .shelve_reason = "",
+	    .shelve_actor = "", .oos_actor = "", .fault = 1,
+	    .fault_flags = HAZMON_F_FROZEN, .fault_err = 0, .frozen_value = 7.5,
+	    .frozen_since = 4242 };
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ledger.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	    "CREATE TABLE events(seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " ts INTEGER NOT NULL, sensor TEXT NOT NULL, kind TEXT NOT NULL,"
+	    " event TEXT NOT NULL, level TEXT, payload TEXT NOT NULL);"
+	    "CREATE TABLE cursors(dest TEXT PRIMARY KEY, acked INTEGER NOT NULL);"
+	    "CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	    "CREATE TABLE alarm_levels(sensor TEXT NOT NULL, level TEXT NOT NULL,"
+	    " state INTEGER NOT NULL, cond INTEGER NOT NULL,"
+	    " active_since INTEGER NOT NULL, PRIMARY KEY(sensor, level));"
+	    "CREATE TABLE alarm_sensors(sensor TEXT PRIMARY KEY,"
+	    " shelved_until INTEGER NOT NULL, shelve_reason TEXT, shelve_actor TEXT,"
+	    " oos INTEGER NOT NULL, oos_actor TEXT);"
+	    "CREATE INDEX events_ts ON events(ts);"
+	    "CREATE INDEX events_sensor ON events(sensor, seq);"
+	    "INSERT INTO alarm_sensors VALUES ('ch4', 0, '', '', 1, 'li');"
+	    "INSERT INTO events(ts, sensor, kind, event, payload) VALUES"
+	    " (1, 'ch4', 'fault', 'raised', '{}');"
+	    "PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_non_null(l = ledger_open(dir));
+	assert_int_equal(ledger_last_seq(l), 1);
+	assert_int_equal(ledger_load_sensors(l, fault_cb, &got), 1);
+	assert_int_equal(got.oos, 1);
+	assert_int_equal(got.fault, 0);		/* nothing was saved about it */
+	assert_int_equal(ledger_begin(l), 0);
+	assert_int_equal(ledger_save_sensor(l, "ch4", &sa), 0);
+	assert_int_equal(ledger_commit(l), 0);
+	ledger_close(l);
+	assert_non_null(l = ledger_open(dir));
+	assert_int_equal(ledger_load_sensors(l, fault_cb, &got), 1);
+	assert_int_equal(got.fault, 1);
+	assert_int_equal(got.fault_flags, HAZMON_F_FROZEN);
+	assert_true(got.frozen_value == 7.5);
+	assert_int_equal(got.frozen_since, 4242);
+	ledger_close(l);
+}
+
 /* A ledger written by a newer hazmond is refused, not misread. */
 static void
 test_newer_schema(void **state)
@@ -159,6 +225,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_seq_cursor_retention, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alarm_states, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_upgrade_v3, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema, setup, teardown),
 	};
 
