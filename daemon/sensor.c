@@ -136,11 +136,20 @@ fault_event(struct hz_eval *ev, unsigned i, const char *what, int64_t ts)
 	emit(ev, i, &e);
 }
 
+/* A fault of the read itself (nothing answered, or the answer was refused). */
+static int
+read_failed(uint32_t flags)
+{
+	return (flags & (HAZMON_F_COMM | HAZMON_F_DEVICE_ERROR)) != 0;
+}
+
 /*
  * Brings the announced fault in line with the latest reading, and saves
  * it with the events.  A reason that changes while the sensor stays
- * faulty (comm_loss -> device_error) is the old one cleared and the new
- * one raised.  Out of service: no fault events; the return to service
+ * faulty (over_range -> device_fault) is the old one cleared and the new
+ * one raised; between comm_loss and device_error (a device that is now
+ * silent, now garbles) it is not: the state shows the latest, and the
+ * events do not flap with every poll.  Out of service: no fault events; the return to service
  * calls this again.
  */
 static void
@@ -154,7 +163,8 @@ fault_sync(struct hz_eval *ev, unsigned i, int64_t ts)
 	if (rt->sa.oos || rt->r_ts == 0)
 		return;
 	if (rt->fault_active && (now == NULL ||
-	    strcmp(now, event_fault_reason(rt->fault_flags)) != 0)) {
+	    (strcmp(now, event_fault_reason(rt->fault_flags)) != 0 &&
+	    !(read_failed(rt->r.flags) && read_failed(rt->fault_flags))))) {
 		fault_event(ev, i, "cleared", ts);
 		rt->fault_active = 0;
 		changed = 1;
