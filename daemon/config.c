@@ -372,6 +372,38 @@ apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s)
 		d->check_levels(&hz_host, g, su->ctx, s->levels, s->n_levels);
 }
 
+/*
+ * A serial line addresses slaves 1..247 (248..255 are reserved by the
+ * Modbus serial line spec); over TCP the unit id is a byte, and 255 is
+ * what a device that is no gateway expects.  0 is a broadcast on both: a
+ * gateway passes it to its serial line, and nobody answers it.
+ */
+static void
+load_slave(struct hazmon_cfg *g, struct hz_sensor *s, const struct hz_bus *b)
+{
+	int rtu = b != NULL && b->type == HZ_BUS_RTU, hi = rtu ? 247 : 255;
+	long long v;
+
+	s->slave = -1;
+	switch (hz_host.get_int(g, "slave", &v)) {
+	case 1:
+		hz_host.error(g, NULL, "sensor needs 'slave' (Modbus unit id: "
+		    "1..247 on an rtu bus, 1..255 on a tcp bus)");
+		return;
+	case -1:
+		return;			/* reported: one error, not two */
+	}
+	if (v == 0)
+		hz_host.error(g, "slave", "0 is the broadcast address and gets no "
+		    "reply");
+	else if (v < 1 || v > hi)
+		hz_host.error(g, "slave", "%lld is outside 1..%d (%s)", v, hi,
+		    rtu ? "on an rtu bus; 248..255 are reserved" :
+		    "a Modbus unit id");
+	else
+		s->slave = (int)v;
+}
+
 static void
 load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
     struct hz_sensor *s)
@@ -391,11 +423,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 			s->bus = i;
 	if (bus && s->bus == c->n_buses)
 		hz_host.error(g, "bus", "no bus named \"%s\"", bus);
-	s->slave = cfg__opt_int(g, "slave", -1, 0, 255);
-	if (s->slave == -1)
-		hz_host.error(g, NULL, "sensor needs 'slave' (Modbus unit id 1..247; 255 for TCP)");
-	else if (s->slave == 0)
-		hz_host.error(g, "slave", "0 is the broadcast address and gets no reply");
+	load_slave(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
 	s->interval = cfg__opt_number(g, "interval", 1.0, 0.05, 86400.0);
 	s->frozen_after = cfg__opt_number(g, "frozen_after", 0.0, 0.0, 30 * 86400.0);
 	if (s->frozen_after > 0 && s->frozen_after < 2 * s->interval)
