@@ -410,7 +410,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 {
 	struct hz_config *c = ld->c;
 	const char *plugin = NULL, *bus = NULL;
-	char err[512];
+	char err[1024];
 	int errs0 = ld->errors, errs;
 
 	cfg__req_id(g, "id", s->id, 1, "a sensor");
@@ -434,20 +434,22 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 		hz_host.error(g, NULL, "sensor needs 'plugin' (e.g. \"gas\")");
 	if (plugin && (s->plugin = plugin_get(&c->plugins, c->plugin_dir, plugin,
 	    err, sizeof(err))) == NULL)
-		hz_host.error(g, "plugin", "%s", err);
-	if (s->plugin) {
-		s->setup.id = s->id;
-		s->setup.n_config_levels = s->n_levels;
-		errs = ld->errors;
-		if (s->plugin->desc->configure(&hz_host, g, &s->setup) != 0 &&
-		    ld->errors == errs)
-			hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
-			    "without saying why", plugin);
-		if (ld->errors == errs)
-			check_needs(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
-		if (ld->errors == errs)
-			apply_plugin_levels(g, s);
-	}
+		hz_host.error(g, "plugin", "%s (the sensor's other keys are "
+		    "checked once it loads)", err);
+	/* Without its plugin, nobody knows the sensor's keys: none is "unknown". */
+	if (s->plugin == NULL)
+		return;
+	s->setup.id = s->id;
+	s->setup.n_config_levels = s->n_levels;
+	errs = ld->errors;
+	if (s->plugin->desc->configure(&hz_host, g, &s->setup) != 0 &&
+	    ld->errors == errs)
+		hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
+		    "without saying why", plugin);
+	if (ld->errors == errs)
+		check_needs(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
+	if (ld->errors == errs)
+		apply_plugin_levels(g, s);
 	hostapi_check_unknown(g, NULL);
 	if (s->n_levels == 0 && ld->errors == errs0)
 		hz_host.warn(g, NULL, "sensor \"%s\" has no alarm levels: it reports "

@@ -188,6 +188,32 @@ test_serial(void **state)
 	assert_int_equal(errors, 8);
 }
 
+/* One mistake, one message: no follow-on errors, and a hint for a typo. */
+static void
+test_cascade(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-cascade.conf", &errors));
+	expect("bad-cascade.conf", 3, "unknown key 'timout_ms'; did you mean "
+	    "'timeout_ms'?");
+	expect("bad-cascade.conf", 5, "'plugin': cannot load plugin \"gass\"");
+	if (strstr(out, "gas generic smoke temperature (the sensor's other keys "
+	    "are checked once it loads)") == NULL) {
+		print_error("no list of the plugins found in:\n%s\n", out);
+		fail();
+	}
+	/* The missing plugin's keys are not "unknown". */
+	assert_null(strstr(out, "bad-cascade.conf:6:"));
+	expect("bad-cascade.conf", 8, "unknown key 'scael'; did you mean 'scale'?");
+	expect("bad-cascade.conf", 9, "unknown key 'rnage'; did you mean 'range'?");
+	expect("bad-cascade.conf", 9, "unknown key 'intervall'; did you mean "
+	    "'interval'?");
+	expect("bad-cascade.conf", 11, "unknown key 'xyz'\n");	/* nothing close */
+	assert_int_equal(errors, 6);
+}
+
 /* A plugin of another ABI major version is refused before it is called. */
 static void
 test_plugin_abi(void **state)
@@ -247,6 +273,7 @@ main(void)
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_serial),
+		cmocka_unit_test(test_cascade),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_plugin_abi),
 		cmocka_unit_test(test_fingerprints),
