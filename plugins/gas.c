@@ -216,16 +216,18 @@ gas_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
 		return -1;
 	gs->range = gs->drift = NAN;
 	/*
-	 * Without levels from the config, the gas decides the levels: an
-	 * unknown or missing gas must not leave a detector without alarms.
+	 * Without levels from the config, the gas decides the levels: a
+	 * missing gas must not leave a detector without alarms.  An unknown
+	 * one is a typo or a gas whose limits nobody checks, levels or not:
+	 * "methane2" must not silently escape the standard's checks.
 	 */
 	switch (h->get_string(g, "gas", &name)) {
 	case 0:
-		if ((gi = gas_table__find(name)) != NULL || su->n_config_levels > 0)
+		if ((gi = gas_table__find(name)) != NULL)
 			break;
 		gas_table__names(names, sizeof(names));
-		h->error(g, "gas", "unknown gas \"%s\" and no 'levels' (known gases "
-		    "have default levels: %s)", name, names);
+		h->error(g, "gas", "unknown gas \"%s\" (known: %s; for another gas "
+		    "leave out 'gas' and set 'unit' and 'levels')", name, names);
 		/* FALLTHROUGH */
 	case -1:
 		rc = -1;

@@ -21,6 +21,13 @@ check "-t names file:line of the error" \
 check "the daemon refuses to start on a bad config" test $? = 1
 check "all errors are reported before giving up" grep -q '11 errors; not starting' "$out"
 
+D=$top_srcdir/tests/data
+# An unknown gas is refused even with levels: it would skip the standard's checks.
+"$HAZMOND" -t -c "$D/bad-gas.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
+check "an unknown gas with levels is refused" test $? = 1
+check "... at its file:line, with the known gases" grep -q \
+    "bad-gas.conf:7: 'gas': unknown gas \"methane2\" (known: CH4 C3H8 .* O2;" "$out"
+
 "$HAZMOND" -t -c "$T/missing.conf" >"$out" 2>&1
 check "a missing config file is named" grep -q "missing.conf: cannot read: No such file" "$out"
 

@@ -355,10 +355,16 @@ test_gas_needs_levels(void **state)
 {
 	static const struct pt_bad bad[] = {
 		{ REG_F32 "}; gas = \"XYZ\";",
-		  "inline:1: 'gas': unknown gas \"XYZ\" and no 'levels' (known gases "
-		  "have default levels: CH4 C3H8" },
+		  "inline:1: 'gas': unknown gas \"XYZ\" (known: CH4 C3H8" },
 		{ REG_F32 "}; unit = \"%LEL\";",
 		  "gas sensor needs 'gas' (for the default levels of GB/T 50493) or 'levels'" },
+	};
+	static const struct pt_bad unknown[] = {
+		{ REG_F32 "}; gas = \"methane2\"; unit = \"%LEL\";",
+		  "'gas': unknown gas \"methane2\" (known: CH4 C3H8 C4H10 H2 C2H2 "
+		  "C2H4 C2H6 LEL H2S CO NH3 Cl2 HCN SO2 C6H6 O2; for another gas "
+		  "leave out 'gas' and set 'unit' and 'levels')" },
+		{ REG_F32 "}; gas = \"XYZ\"; unit = \"ppm\";", "unknown gas \"XYZ\"" },
 	};
 	struct hazmon_sensor_setup su;
 
@@ -368,9 +374,14 @@ test_gas_needs_levels(void **state)
 	assert_int_equal(pt_configure(REG_F32 "}; gas = \"CH4\";", &su), 0);
 	assert_int_equal(su.n_defaults, 2);
 	pt_free(&su);
-	pt_config_levels = 1;	/* with levels, an unknown gas is just a label */
-	assert_int_equal(pt_configure(REG_F32 "}; gas = \"XYZ\"; unit = \"ppm\";", &su), 0);
-	assert_int_equal(su.n_defaults, 0);
+	pt_config_levels = 1;
+	/*
+	 * With levels too: a misspelt gas must not silently drop the checks
+	 * of the standard.
+	 */
+	PT_REFUSE(unknown);
+	assert_int_equal(pt_configure(REG_F32 "}; unit = \"ppm\";", &su), 0);
+	assert_int_equal(su.n_defaults, 0);	/* no gas: the config's levels */
 	pt_free(&su);
 }
 
