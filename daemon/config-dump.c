@@ -61,11 +61,14 @@ config_dump(const struct hz_config *c)
 			const struct hazmon_level *l = &s->levels[j];
 
 			printf("  level %s %s %g deadband %g on_delay %gs off_delay %gs "
-			    "priority %s%s%s\n", l->name, l->dir == HAZMON_ABOVE ?
+			    "priority %s%s%s", l->name, l->dir == HAZMON_ABOVE ?
 			    "above" : l->dir == HAZMON_BELOW ? "below" :
 			    "rate (per minute)", l->setpoint, l->deadband, l->on_delay,
 			    l->off_delay, l->priority, l->latch ? " latch" : "",
 			    l->line ? "" : " (plugin default)");
+			if (l->standard_override)
+				printf(" standard_override \"%s\"", l->standard_override);
+			printf("\n");
 		}
 	}
 }

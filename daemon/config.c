@@ -251,6 +251,35 @@ override:
 	}
 }
 
+/*
+ * standard_override = "reason": the level may depart from the standard
+ * its plugin checks (a set point above GB/T 50493's), and says why.  The
+ * reason is logged, so it is one line of printable text.
+ */
+static void
+load_override(struct hazmon_cfg *g, struct hazmon_level *lv)
+{
+	const char *why = NULL;
+	int blank = 1;
+
+	if (hz_host.get_string(g, "standard_override", &why) != 0)
+		return;
+	for (const char *p = why; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			hz_host.error(g, "standard_override", "must be one line "
+			    "without control characters");
+			return;
+		}
+		blank &= *p == ' ';
+	}
+	if (blank)
+		hz_host.error(g, "standard_override", "needs a reason: why this "
+		    "level departs from the standard, e.g. \"approved by the safety "
+		    "officer, MOC-2026-031\"");
+	else
+		lv->standard_override = xstrdup(why);
+}
+
 static void
 load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 {
@@ -289,6 +318,7 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 			    "high, urgent", prio);
 	}
 	snprintf(lv->priority, sizeof(lv->priority), "%s", prio);
+	load_override(g, lv);
 	hostapi_check_unknown(g, NULL);
 }
 
@@ -352,7 +382,11 @@ check_needs(struct hazmon_cfg *g, const struct hz_sensor *s, const struct hz_bus
 	}
 }
 
-/* Plugin defaults apply when the config sets no levels; else the plugin may check them. */
+/*
+ * Plugin defaults apply when the config sets no levels; else the plugin
+ * may check them.  An override on a level that departs from nothing is
+ * stale (the set point was fixed, or the plugin checks no standard).
+ */
 static void
 apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s)
 {
@@ -364,12 +398,23 @@ apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s)
 		s->n_levels = su->n_defaults;
 		s->levels = xcalloc(s->n_levels, sizeof(*s->levels));
 		memcpy(s->levels, su->defaults, s->n_levels * sizeof(*s->levels));
-		for (unsigned i = 0; i < s->n_levels; i++)
+		for (unsigned i = 0; i < s->n_levels; i++) {
 			s->levels[i].line = 0;
-	} else if (s->n_levels > 0 && d->struct_size >=
+			s->levels[i].standard_override = NULL;	/* not ours */
+		}
+		return;
+	}
+	hostapi_levels(g, s->levels, s->n_levels);
+	if (s->n_levels > 0 && d->struct_size >=
 	    offsetof(struct hazmon_plugin, check_levels) + sizeof(d->check_levels) &&
 	    d->check_levels)
 		d->check_levels(&hz_host, g, su->ctx, s->levels, s->n_levels);
+	for (unsigned i = 0; i < s->n_levels; i++)
+		if (s->levels[i].standard_override && !hostapi_departed(g, i))
+			hz_host.warn(g, "levels", "level \"%s\" (line %d) has a "
+			    "standard_override but departs from no standard plugin "
+			    "\"%s\" checks; remove it", s->levels[i].name,
+			    s->levels[i].line, s->plugin->name);
 }
 
 /*
@@ -560,6 +605,8 @@ config_free(struct hz_config *c)
 		if (s->plugin && s->plugin->desc->free_ctx && s->setup.ctx)
 			s->plugin->desc->free_ctx(s->setup.ctx);
 		free(s->name);
+		for (unsigned j = 0; j < s->n_levels; j++)
+			free((char *)s->levels[j].standard_override);
 		free(s->levels);
 		free(s->fp);
 	}

@@ -26,6 +26,9 @@ struct hazmon_cfg {
 	struct hazmon_cfg *kids, *next;	/* nested groups (get_group) */
 	char *asked;		/* keys looked up in vain, NUL after each */
 	size_t asked_len;
+	const struct hazmon_level *lv;	/* the levels check_levels sees */
+	unsigned n_lv;
+	unsigned char *departed;	/* one flag per level (host_departs) */
 };
 
 struct hazmon_cfg *
@@ -54,6 +57,7 @@ hostapi_free(struct hazmon_cfg *g)
 	}
 	free(g->used);
 	free(g->asked);
+	free(g->departed);
 	free(g);
 }
 
@@ -478,6 +482,56 @@ host_get_numbers(struct hazmon_cfg *g, const char *key, double *out,
 	return 0;
 }
 
+/* The levels check_levels is about to see, for host_departs. */
+void
+hostapi_levels(struct hazmon_cfg *g, const struct hazmon_level *lv, unsigned n)
+{
+	free(g->departed);
+	g->lv = lv;
+	g->n_lv = n;
+	g->departed = xcalloc(n ? n : 1, 1);
+}
+
+/* Whether the plugin said level i departs from its standard. */
+int
+hostapi_departed(const struct hazmon_cfg *g, unsigned i)
+{
+	return g->departed != NULL && i < g->n_lv && g->departed[i];
+}
+
+static void host_departs(struct hazmon_cfg *g, const struct hazmon_level *lv,
+    const char *fmt, ...) HAZMON_PRINTF(3, 4);
+static void
+host_departs(struct hazmon_cfg *g, const struct hazmon_level *lv,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	unsigned i;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < g->n_lv && &g->lv[i] != lv; i++)
+		;
+	if (i == g->n_lv) {		/* the plugin's bug; fail safe */
+		host_error(g, "levels", "a level departs from the standard: %s",
+		    msg);
+		return;
+	}
+	g->departed[i] = 1;
+	if (lv->standard_override)
+		log_msg(HZ_LOG_NOTICE, "%s:%d: level \"%s\" %s; kept by its "
+		    "standard_override: %s", file_of(g, NULL), lv->line, lv->name,
+		    msg, lv->standard_override);
+	else {
+		log_msg(HZ_LOG_ERR, "%s:%d: level \"%s\" %s; to keep it, give the "
+		    "level standard_override = \"the reason\";", file_of(g, NULL),
+		    lv->line, lv->name, msg);
+		(*g->errors)++;
+	}
+}
+
 const struct hazmon_host hz_host = {
 	.abi = HAZMON_PLUGIN_ABI,
 	.struct_size = sizeof(struct hazmon_host),
@@ -492,4 +546,5 @@ const struct hazmon_host hz_host = {
 	.decode = decode_register,
 	.get_group = host_get_group,
 	.get_numbers = host_get_numbers,
+	.departs = host_departs,
 };

@@ -53,6 +53,7 @@ struct gas {
 	int status_slice;		/* -1: no status word */
 	uint32_t masks[N_STATUS_BITS];
 	double max_first, max_any;	/* the standard's maxima; NAN: none */
+	int oxygen;			/* the standard's oxygen levels apply */
 	char unit[24];
 };
 
@@ -260,18 +261,55 @@ gas_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
 		su->n_defaults = gas_table__defaults(gi, su->unit, su->defaults);
 	if (gas_table__limits(gi, su->unit, &gs->max_first, &gs->max_any) != 0)
 		gs->max_first = gs->max_any = NAN;
+	gs->oxygen = gi != NULL && gi->cls == GAS_OXYGEN;
 	snprintf(gs->unit, sizeof(gs->unit), "%s", su->unit);
 	su->ctx = gs;
 	return 0;
 }
 
-/* Levels above what GB/T 50493-2019 allows are accepted, with a warning. */
+/*
+ * Oxygen: the first deficiency alarm (the highest `below` level) at 19.5
+ * %VOL or above, the first enrichment alarm (the lowest `above` one) at
+ * 23.5 or below.  Stages after the first may go further.
+ */
+static void
+gas_check_oxygen(const struct hazmon_host *h, struct hazmon_cfg *g,
+    const struct hazmon_level *lv, unsigned n)
+{
+	int lo = -1, hi = -1;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (lv[i].dir == HAZMON_BELOW &&
+		    (lo < 0 || lv[i].setpoint > lv[lo].setpoint))
+			lo = (int)i;
+		if (lv[i].dir == HAZMON_ABOVE &&
+		    (hi < 0 || lv[i].setpoint < lv[hi].setpoint))
+			hi = (int)i;
+	}
+	if (lo >= 0 && lv[lo].setpoint < GAS_O2_LOW)
+		h->departs(g, &lv[lo], "at %g %%VOL is the first oxygen deficiency "
+		    "alarm, below the %g %%VOL of GB/T 50493-2019", lv[lo].setpoint,
+		    GAS_O2_LOW);
+	if (hi >= 0 && lv[hi].setpoint > GAS_O2_HIGH)
+		h->departs(g, &lv[hi], "at %g %%VOL is the first oxygen enrichment "
+		    "alarm, above the %g %%VOL of GB/T 50493-2019", lv[hi].setpoint,
+		    GAS_O2_HIGH);
+}
+
+/*
+ * Levels above what GB/T 50493-2019 allows are refused by the core unless
+ * the level gives a standard_override with its reason.
+ */
 static void
 gas_check_levels(const struct hazmon_host *h, struct hazmon_cfg *g,
     const void *ctx, const struct hazmon_level *lv, unsigned n)
 {
 	const struct gas *gs = ctx;
 
+	if (gs->oxygen) {
+		gas_check_oxygen(h, g, lv, n);
+		return;
+	}
 	if (isnan(gs->max_first))
 		return;
 	for (unsigned i = 0; i < n; i++) {
@@ -279,10 +317,9 @@ gas_check_levels(const struct hazmon_host *h, struct hazmon_cfg *g,
 		double max = first ? gs->max_first : gs->max_any;
 
 		if (lv[i].dir == HAZMON_ABOVE && lv[i].setpoint > max)
-			h->warn(g, "levels", "level \"%s\" (line %d) at %g %s is above "
-			    "the %g %s that GB/T 50493-2019 allows for %s level",
-			    lv[i].name, lv[i].line, lv[i].setpoint, gs->unit, max,
-			    gs->unit, first ? "a first" : "any");
+			h->departs(g, &lv[i], "at %g %s is above the %g %s that "
+			    "GB/T 50493-2019 allows for %s level", lv[i].setpoint,
+			    gs->unit, max, gs->unit, first ? "a first" : "any");
 	}
 }
 
@@ -364,5 +401,5 @@ gas_decode(const struct hazmon_host *h, const void *ctx,
 	common__limit(out, v, gs->drift, gs->range);
 }
 
-COMMON_PLUGIN(gas_plugin, "gas", "1.1", gas_configure, gas_decode,
+COMMON_PLUGIN(gas_plugin, "gas", "1.2", gas_configure, gas_decode,
     gas_check_levels)

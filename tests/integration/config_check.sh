@@ -28,6 +28,25 @@ check "an unknown gas with levels is refused" test $? = 1
 check "... at its file:line, with the known gases" grep -q \
     "bad-gas.conf:7: 'gas': unknown gas \"methane2\" (known: CH4 C3H8 .* O2;" "$out"
 
+# Set points above GB/T 50493-2019 are errors, each at its level's line.
+"$HAZMOND" -t -c "$D/above-standard.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
+check "levels above the standard are refused" test $? = 1
+check "... a combustible first level over 25 %LEL" grep -q \
+    'above-standard.conf:8: level "first" at 30 %LEL is above the 25 %LEL' "$out"
+check "... a combustible level over 50 %LEL" grep -q \
+    'above-standard.conf:9: level "second" at 60 %LEL is above the 50 %LEL' "$out"
+check "... a toxic first level over the exposure limit" grep -q \
+    'above-standard.conf:13: level "first" at 10 ppm is above the 7.1743 ppm' "$out"
+check "... an oxygen deficiency alarm below 19.5 %VOL" grep -q \
+    'above-standard.conf:17: level "low" at 18 %VOL is the first oxygen deficiency alarm' "$out"
+check "... 4 errors" grep -q '4 errors; configuration rejected' "$out"
+"$HAZMOND" -t -v -c "$D/override.conf" -P "$PLUGIN_DIR" >"$out" 2>&1
+check "a level with a standard_override passes" test $? = 0
+check "... noticed, with its reason" grep -q \
+    'notice: .*override.conf:8: level "first" at 30 %LEL is above the 25 %LEL .*kept by its standard_override: inerted tank, approved MOC-2026-031' "$out"
+check "... and -t -v shows it on the level" grep -q \
+    '^  level first above 30 .* standard_override "inerted tank, approved MOC-2026-031"$' "$out"
+
 "$HAZMOND" -t -c "$T/missing.conf" >"$out" 2>&1
 check "a missing config file is named" grep -q "missing.conf: cannot read: No such file" "$out"
 

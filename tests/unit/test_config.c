@@ -225,7 +225,7 @@ test_plugin_abi(void **state)
 	snprintf(dir, sizeof(dir), "%s/tests/plugins/.libs", getenv("top_builddir"));
 	assert_null(plugin_get(&list, dir, "badabi", err, sizeof(err)));
 	assert_non_null(strstr(err, "badabi.so: unsupported plugin ABI version "
-	    "(got 2.0, expected 1.1"));
+	    "(got 2.0, expected 1.2"));
 	assert_null(plugin_get(&list, dir, "../gas", err, sizeof(err)));
 	assert_non_null(strstr(err, "invalid plugin name"));
 	assert_non_null(plugin_get(&list, plugin_dir, "gas", err, sizeof(err)));

@@ -401,37 +401,120 @@ test_levels_in_config(void **state)
 	assert_null(strstr(pt_log, "no alarm levels"));
 	config_free(c);
 
+	/* Above GB/T 50493-2019: an error at the level's line, each of them. */
 	c = pt_load(REG_F32 "}; gas = \"CH4\";\n"
 	    "levels = ( { name = \"first\"; above = 30; },\n"
 	    "  { name = \"second\"; above = 50; },\n"
 	    "  { name = \"high\"; above = 60; } );", &errors);
-	assert_non_null(c);	/* a warning, not an error */
-	assert_int_equal(errors, 0);
-	assert_int_equal(c->sensors[0].n_levels, 3);
-	pt_expect(":6: 'levels': level \"first\" (line 6) at 30 %LEL is above the "
-	    "25 %LEL that GB/T 50493-2019 allows for a first level");
-	pt_expect("level \"high\" (line 8) at 60 %LEL is above the 50 %LEL that "
+	assert_null(c);
+	assert_int_equal(errors, 2);
+	pt_expect(":6: level \"first\" at 30 %LEL is above the 25 %LEL that "
+	    "GB/T 50493-2019 allows for a first level; to keep it, give the level "
+	    "standard_override = \"the reason\";");
+	pt_expect(":8: level \"high\" at 60 %LEL is above the 50 %LEL that "
 	    "GB/T 50493-2019 allows for any level");
 	assert_null(strstr(pt_log, "\"second\""));
-	config_free(c);
 
 	/* %LEL is combustible even without 'gas'; toxic limits are in its unit. */
 	c = pt_load(REG_F32 "};\nlevels = ( { name = \"first\"; above = 26; } );", &errors);
-	pt_expect("level \"first\" (line 6) at 26 %LEL is above the 25 %LEL");
-	config_free(c);
+	assert_null(c);
+	pt_expect(":6: level \"first\" at 26 %LEL is above the 25 %LEL");
 	c = pt_load(REG_F32 "}; gas = \"H2S\";\n"
 	    "levels = ( { name = \"first\"; above = 8; } );", &errors);
+	assert_null(c);
 	pt_expect("at 8 ppm is above the 7.1743 ppm");
-	config_free(c);
 	c = pt_load(REG_F32 "}; gas = \"CH4\";\n"
 	    "levels = ( { name = \"first\"; above = 25; }, { name = \"second\"; above = 50; } );",
 	    &errors);
+	assert_non_null(c);
 	assert_null(strstr(pt_log, "GB/T"));
 	config_free(c);
-	c = pt_load(REG_F32 "}; gas = \"O2\";\n"
-	    "levels = ( { name = \"high\"; above = 60; } );", &errors);
-	assert_null(strstr(pt_log, "GB/T"));	/* no such limit for oxygen */
+	c = pt_load(REG_F32 "}; unit = \"ppm\";\n"	/* no gas, no limit */
+	    "levels = ( { name = \"first\"; above = 500; } );", &errors);
+	assert_non_null(c);
 	config_free(c);
+}
+
+/*
+ * Oxygen: the first deficiency alarm at 19.5 %VOL or above, the first
+ * enrichment alarm at 23.5 or below; a second stage may go further.
+ */
+static void
+test_levels_oxygen(void **state)
+{
+	struct hz_config *c;
+	int errors;
+
+	(void)state;
+	c = pt_load(REG_F32 "}; gas = \"O2\";\n"
+	    "levels = ( { name = \"low\"; below = 18; },\n"
+	    "  { name = \"high\"; above = 25; } );", &errors);
+	assert_null(c);
+	assert_int_equal(errors, 2);
+	pt_expect(":6: level \"low\" at 18 %VOL is the first oxygen deficiency "
+	    "alarm, below the 19.5 %VOL of GB/T 50493-2019");
+	pt_expect(":7: level \"high\" at 25 %VOL is the first oxygen enrichment "
+	    "alarm, above the 23.5 %VOL of GB/T 50493-2019");
+	c = pt_load(REG_F32 "}; gas = \"O2\";\n"
+	    "levels = ( { name = \"low\"; below = 19.5; },\n"
+	    "  { name = \"low-low\"; below = 18; }, { name = \"high\"; above = 23.5; },\n"
+	    "  { name = \"high-high\"; above = 25; } );", &errors);
+	assert_non_null(c);
+	assert_null(strstr(pt_log, "GB/T"));
+	config_free(c);
+}
+
+/* standard_override = "reason" keeps a level above the standard, said aloud. */
+static void
+test_standard_override(void **state)
+{
+	static const char ch4[] = REG_F32 "}; gas = \"CH4\";\n";
+	struct hz_config *c;
+	char text[1024];
+	int errors;
+
+	(void)state;
+	log_set_level(HZ_LOG_NOTICE);		/* the override is a notice */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = \"inerted tank, MOC-2026-031\"; },\n"
+	    "  { name = \"second\"; above = 50; } );", ch4);
+	c = pt_load(text, &errors);
+	assert_non_null(c);
+	assert_int_equal(errors, 0);
+	assert_string_equal(c->sensors[0].levels[0].standard_override,
+	    "inerted tank, MOC-2026-031");
+	assert_null(c->sensors[0].levels[1].standard_override);
+	pt_expect("notice: ");
+	pt_expect(":6: level \"first\" at 30 %LEL is above the 25 %LEL that "
+	    "GB/T 50493-2019 allows for a first level; kept by its "
+	    "standard_override: inerted tank, MOC-2026-031");
+	config_free(c);
+
+	/* An override needs a reason. */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = \" \"; } );", ch4);
+	assert_null(pt_load(text, &errors));
+	pt_expect(":6: 'standard_override': needs a reason");
+	assert_int_equal(errors, 2);	/* and then the level is above, unkept */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = \"a\\nb\"; } );", ch4);
+	assert_null(pt_load(text, &errors));
+	pt_expect("'standard_override': must be one line");
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = true; } );", ch4);
+	assert_null(pt_load(text, &errors));
+	pt_expect("'standard_override': must be a string");
+
+	/* An override where nothing departs is stale: a warning. */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 20; "
+	    "standard_override = \"old\"; } );", ch4);
+	c = pt_load(text, &errors);
+	assert_non_null(c);
+	pt_expect("warning: ");
+	pt_expect("level \"first\" (line 6) has a standard_override but departs "
+	    "from no standard plugin \"gas\" checks; remove it");
+	config_free(c);
+	log_set_level(HZ_LOG_WARNING);
 }
 
 int
@@ -450,6 +533,8 @@ main(void)
 		cmocka_unit_test(test_gas_errors),
 		cmocka_unit_test(test_gas_needs_levels),
 		cmocka_unit_test(test_levels_in_config),
+		cmocka_unit_test(test_levels_oxygen),
+		cmocka_unit_test(test_standard_override),
 	};
 
 	if (pt_init("gas") != 0)
