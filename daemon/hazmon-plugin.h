@@ -259,7 +259,16 @@ struct hazmon_plugin {
 	 */
 	void (*check_levels)(const struct hazmon_host *host, struct hazmon_cfg *g,
 	    const void *ctx, const struct hazmon_level *levels, unsigned n);
-	void *future[3];
+	/*
+	 * Optional, ABI 1.2 (called only when hazmon_plugin_abi() says 1.2 or
+	 * newer): describe the settings configure() parsed, for an engineer
+	 * checking a register map with `hazmond -t -v`.  Write lines of text
+	 * ("register holding 0 float32 CDAB scale 1 offset 0") separated by
+	 * '\n' into buf, at most len bytes with the NUL.
+	 */
+	void (*describe)(const struct hazmon_host *host, const void *ctx,
+	    char *buf, size_t len);
+	void *future[2];
 };
 
 typedef uint32_t (*hazmon_plugin_abi_fn)(void);

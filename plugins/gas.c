@@ -54,6 +54,7 @@ struct gas {
 	uint32_t masks[N_STATUS_BITS];
 	double max_first, max_any;	/* the standard's maxima; NAN: none */
 	int oxygen;			/* the standard's oxygen levels apply */
+	const char *gas;		/* formula, or NULL */
 	char unit[24];
 };
 
@@ -262,6 +263,7 @@ gas_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
 	if (gas_table__limits(gi, su->unit, &gs->max_first, &gs->max_any) != 0)
 		gs->max_first = gs->max_any = NAN;
 	gs->oxygen = gi != NULL && gi->cls == GAS_OXYGEN;
+	gs->gas = gi ? gi->formula : NULL;
 	snprintf(gs->unit, sizeof(gs->unit), "%s", su->unit);
 	su->ctx = gs;
 	return 0;
@@ -401,5 +403,48 @@ gas_decode(const struct hazmon_host *h, const void *ctx,
 	common__limit(out, v, gs->drift, gs->range);
 }
 
-COMMON_PLUGIN(gas_plugin, "gas", "1.2", gas_configure, gas_decode,
-    gas_check_levels)
+/* What configure() understood, for hazmond -t -v (ABI 1.2). */
+static void
+gas_describe(const struct hazmon_host *h, const void *ctx, char *buf,
+    size_t len)
+{
+	const struct gas *gs = ctx;
+
+	(void)h;
+	buf[0] = '\0';
+	common__describe(buf, len, "gas %s unit %s", gs->gas ? gs->gas :
+	    "(none)", gs->unit);
+	if (gs->oxygen)
+		common__describe(buf, len, " standard: deficiency at %g, "
+		    "enrichment at %g %%VOL", GAS_O2_LOW, GAS_O2_HIGH);
+	else if (!isnan(gs->max_first))
+		common__describe(buf, len, " standard: first <= %g, any <= %g %s",
+		    gs->max_first, gs->max_any, gs->unit);
+	common__describe(buf, len, "\n");
+	common__describe_register(buf, len, gs->ma_per_raw > 0 ? "current" :
+	    "register", &gs->reg);
+	if (gs->ma_per_raw > 0)
+		common__describe(buf, len, "current_unit %s: 4 mA reads 0, 20 mA "
+		    "reads %g\n", gs->ma_per_raw == 1.0 ? "mA" : "uA", gs->range);
+	if (isnan(gs->range))
+		common__describe(buf, len, "range none (no over-range check)");
+	else
+		common__describe(buf, len, "range %g", gs->range);
+	if (isnan(gs->drift))
+		common__describe(buf, len, " drift_limit none\n");
+	else
+		common__describe(buf, len, " drift_limit %g\n", gs->drift);
+	if (gs->dec_slice >= 0)
+		common__describe_register(buf, len, "decimals", &gs->dec);
+	if (gs->status_slice < 0)
+		return;
+	common__describe_register(buf, len, "status", &gs->status);
+	for (size_t i = 0; i < N_STATUS_BITS; i++)
+		if (gs->masks[i])
+			common__describe(buf, len, "status %s 0x%04X\n",
+			    status_bits[i].key,
+			    (unsigned)gs->masks[i]);
+}
+
+COMMON_PLUGIN_DESCRIBED(gas_plugin, "gas", "1.2", gas_configure, gas_decode,
+    gas_check_levels, gas_describe)

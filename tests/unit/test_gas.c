@@ -517,6 +517,32 @@ test_standard_override(void **state)
 	log_set_level(HZ_LOG_WARNING);
 }
 
+/* What -t -v shows of a gas sensor: the plugin's own account (ABI 1.2). */
+static void
+test_describe(void **state)
+{
+	struct hazmon_sensor_setup su;
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(pt_configure("gas = \"H2S\"; range = 50; "
+	    "register = { table = \"input\"; address = 10; type = \"int32\"; "
+	    "order = \"CDAB\"; scale = 0.01; }; status = { table = \"input\"; "
+	    "address = 12; fault_mask = 0x0004; warmup_mask = 0x10; };", &su), 0);
+	assert_non_null(pt->describe);
+	pt->describe(&hz_host, su.ctx, buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "gas H2S unit ppm standard: first <= 7.1743, any <= 14.3486 ppm\n"
+	    "register input 10 int32 CDAB scale 0.01 offset 0\n"
+	    "range 50 drift_limit -5\n"
+	    "status input 12 uint16 ABCD scale 1 offset 0\n"
+	    "status fault_mask 0x0004\n"
+	    "status warmup_mask 0x0010\n");
+	pt->describe(&hz_host, su.ctx, buf, 20);	/* cut, never overrun */
+	assert_int_equal(strlen(buf), 19);
+	pt_free(&su);
+}
+
 int
 main(void)
 {
@@ -535,6 +561,7 @@ main(void)
 		cmocka_unit_test(test_levels_in_config),
 		cmocka_unit_test(test_levels_oxygen),
 		cmocka_unit_test(test_standard_override),
+		cmocka_unit_test(test_describe),
 	};
 
 	if (pt_init("gas") != 0)
