@@ -196,6 +196,9 @@ void hostapi_free(struct hazmon_cfg *g);
 void hostapi_levels(struct hazmon_cfg *g, const struct hazmon_level *lv,
     unsigned n);
 int hostapi_departed(const struct hazmon_cfg *g, unsigned i);
+/* Collects this thread's config warnings (a reload's answer). */
+void hostapi_warnings_begin(void);
+char *hostapi_warnings_end(void);	/* malloc'd lines, or NULL when none */
 
 /* plugin.c */
 struct hz_plugin *plugin_get(struct hz_plugin **list, const char *dir,

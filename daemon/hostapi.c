@@ -31,6 +31,49 @@ struct hazmon_cfg {
 	unsigned char *departed;	/* one flag per level (host_departs) */
 };
 
+/*
+ * The warnings of the load running on this thread, for the answer to a
+ * reload (reload.c); the log has them too.  Thread-local like the log's
+ * capture: the loader thread is the only one that loads.
+ */
+static _Thread_local struct {
+	int on;
+	char *buf;
+	size_t len;
+} warned;
+
+void
+hostapi_warnings_begin(void)
+{
+	warned.on = 1;
+}
+
+char *
+hostapi_warnings_end(void)
+{
+	char *b = warned.buf;
+
+	warned.on = 0;
+	warned.buf = NULL;
+	warned.len = 0;
+	return b;
+}
+
+static void
+warned_add(const char *line)
+{
+	size_t n = strlen(line);
+	char *b;
+
+	if (!warned.on || (b = realloc(warned.buf, warned.len + n + 2)) == NULL)
+		return;			/* the log has it all the same */
+	memcpy(b + warned.len, line, n);
+	b[warned.len + n] = '\n';
+	b[warned.len + n + 1] = '\0';
+	warned.buf = b;
+	warned.len += n + 1;
+}
+
 struct hazmon_cfg *
 hostapi_wrap(config_setting_t *s, const char *file, int *errors)
 {
@@ -80,18 +123,22 @@ report(struct hazmon_cfg *g, int prio, const char *key, const char *fmt,
     va_list ap)
 {
 	config_setting_t *m = key ? config_setting_get_member(g->s, key) : NULL;
-	char msg[1024];
+	char msg[1024], line[1400];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (line_of(g, m) == 0)		/* the file as a whole */
-		log_msg(prio, "%s: %s", file_of(g, m), msg);
+		snprintf(line, sizeof(line), "%s: %s", file_of(g, m), msg);
 	else if (key)
-		log_msg(prio, "%s:%d: '%s': %s", file_of(g, m), line_of(g, m),
-		    key, msg);
+		snprintf(line, sizeof(line), "%s:%d: '%s': %s", file_of(g, m),
+		    line_of(g, m), key, msg);
 	else
-		log_msg(prio, "%s:%d: %s", file_of(g, m), line_of(g, m), msg);
+		snprintf(line, sizeof(line), "%s:%d: %s", file_of(g, m),
+		    line_of(g, m), msg);
+	log_msg(prio, "%s", line);
 	if (prio <= HZ_LOG_ERR)
 		(*g->errors)++;
+	else if (prio == HZ_LOG_WARNING)
+		warned_add(line);
 }
 
 static void host_error(struct hazmon_cfg *g, const char *key, const char *fmt, ...)
