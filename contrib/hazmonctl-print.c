@@ -549,12 +549,33 @@ show_history(json_t *r, json_t *req)
 	table_print(&t);
 }
 
+/*
+ * The lines of a reload's "errors" or "warnings" to stderr, compiler
+ * style (file:line: message, for editors), cleaned like the rest: they
+ * quote the config.
+ */
+static void
+print_lines(json_t *arr, const char *prefix)
+{
+	json_t *e;
+	size_t i;
+	char *s;
+
+	json_array_foreach(arr, i, e) {
+		if (!json_is_string(e) ||
+		    (s = strdup(json_string_value(e))) == NULL)
+			continue;
+		sanitize(s);
+		fprintf(stderr, "%s%s\n", prefix, s);
+		free(s);
+	}
+}
+
 /* To stderr, cleaned like the rest: the message may quote the config. */
 void
 show_error(json_t *r)
 {
-	json_t *err = json_object_get(r, "error"), *e;
-	size_t i;
+	json_t *err = json_object_get(r, "error");
 	char *s;
 
 	fflush(stdout);
@@ -564,15 +585,9 @@ show_error(json_t *r)
 	sanitize(s);
 	fprintf(stderr, "hazmonctl: %s\n", s);
 	free(s);
-	/* A failed reload: compiler-style file:line: message, for editors */
-	json_array_foreach(json_object_get(r, "errors"), i, e) {
-		if (!json_is_string(e) ||
-		    (s = strdup(json_string_value(e))) == NULL)
-			continue;
-		sanitize(s);
-		fprintf(stderr, "%s\n", s);
-		free(s);
-	}
+	/* A failed reload */
+	print_lines(json_object_get(r, "errors"), "");
+	print_lines(json_object_get(r, "warnings"), "warning: ");
 }
 
 static const char *
@@ -642,6 +657,8 @@ show_reload(json_t *r, json_t *req)
 	size_t i;
 
 	(void)req;
+	/* Warnings even with -q: they are not a confirmation. */
+	print_lines(json_object_get(r, "warnings"), "warning: ");
 	if (quiet)
 		return;
 	if (json_array_size(add) + json_array_size(rm) + json_array_size(chg) +

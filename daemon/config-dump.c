@@ -4,9 +4,95 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "hazmond.h"
+
+/* What the plugin says it understood (ABI 1.2 describe), indented. */
+static void
+dump_plugin(const struct hz_sensor *s)
+{
+	const struct hazmon_plugin *d = s->plugin->desc;
+	char buf[4096];
+	const char *p;
+
+	if ((d->abi & 0xffff) < 2 || d->describe == NULL)
+		return;
+	buf[0] = '\0';
+	d->describe(&hz_host, s->setup.ctx, buf, sizeof(buf));
+	buf[sizeof(buf) - 1] = '\0';
+	for (p = buf; *p; ) {
+		size_t n = strcspn(p, "\n");
+
+		printf("  %.*s\n", (int)n, p);
+		p += n + (p[n] == '\n');
+	}
+}
+
+/*
+ * The requests that go on the wire, as bus.c builds them: sensors of one
+ * slave with the same interval form a poll group, whose needs plan.c
+ * coalesces with the bus's options.
+ */
+static void
+dump_requests(const struct hz_config *c, unsigned bus)
+{
+	const struct hz_bus *b = &c->buses[bus];
+	unsigned *done = xcalloc(c->n_sensors ? c->n_sensors : 1, sizeof(*done));
+	struct hazmon_need *needs = xcalloc(c->n_sensors * HAZMON_MAX_NEEDS + 1,
+	    sizeof(*needs));
+	struct plan_block *blocks = xcalloc(c->n_sensors * HAZMON_MAX_NEEDS + 1,
+	    sizeof(*blocks));
+	struct plan_ref *refs = xcalloc(c->n_sensors * HAZMON_MAX_NEEDS + 1,
+	    sizeof(*refs));
+	unsigned *owner = xcalloc(c->n_sensors * HAZMON_MAX_NEEDS + 1,
+	    sizeof(*owner));
+
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		const struct hz_sensor *s = &c->sensors[i];
+		long long ms = llround(s->interval * 1000.0);
+		unsigned n = 0, nb, members = 0;
+
+		if (s->bus != bus || done[i])
+			continue;
+		for (unsigned j = i; j < c->n_sensors; j++) {
+			const struct hz_sensor *t = &c->sensors[j];
+
+			if (t->bus != bus || done[j] || t->slave != s->slave ||
+			    llround(t->interval * 1000.0) != ms)
+				continue;
+			done[j] = 1;
+			members++;
+			for (unsigned k = 0; k < t->setup.n_needs; k++) {
+				owner[n] = j;
+				needs[n++] = t->setup.needs[k];
+			}
+		}
+		nb = plan_build(needs, n, &b->plan, blocks, refs);
+		printf("poll bus %s slave %d every %lld ms: %u sensor%s, %u need%s, "
+		    "%u request%s\n", b->name, s->slave, ms, members,
+		    members == 1 ? "" : "s", n, n == 1 ? "" : "s", nb,
+		    nb == 1 ? "" : "s");
+		for (unsigned k = 0; k < nb; k++) {
+			unsigned last = c->n_sensors;	/* a sensor's needs are a run */
+
+			printf("  request %s %u+%u for", decode_table_name(blocks[k].table),
+			    blocks[k].address, blocks[k].count);
+			for (unsigned m = 0; m < n; m++)
+				if (refs[m].block == k && owner[m] != last)
+					printf(" %s", c->sensors[last = owner[m]].id);
+			printf("\n");
+		}
+	}
+	free(done);
+	free(needs);
+	free(blocks);
+	free(refs);
+	free(owner);
+}
 
 /* Prints the effective configuration, defaults included (hazmond -t -v). */
 void
@@ -57,15 +143,21 @@ config_dump(const struct hz_config *c)
 			printf("  read %s %u+%u\n",
 			    decode_table_name(s->setup.needs[j].table),
 			    s->setup.needs[j].address, s->setup.needs[j].count);
+		dump_plugin(s);
 		for (unsigned j = 0; j < s->n_levels; j++) {
 			const struct hazmon_level *l = &s->levels[j];
 
 			printf("  level %s %s %g deadband %g on_delay %gs off_delay %gs "
-			    "priority %s%s%s\n", l->name, l->dir == HAZMON_ABOVE ?
+			    "priority %s%s%s", l->name, l->dir == HAZMON_ABOVE ?
 			    "above" : l->dir == HAZMON_BELOW ? "below" :
 			    "rate (per minute)", l->setpoint, l->deadband, l->on_delay,
 			    l->off_delay, l->priority, l->latch ? " latch" : "",
 			    l->line ? "" : " (plugin default)");
+			if (l->standard_override)
+				printf(" standard_override \"%s\"", l->standard_override);
+			printf("\n");
 		}
 	}
+	for (unsigned i = 0; i < c->n_buses; i++)
+		dump_requests(c, i);
 }

@@ -171,21 +171,66 @@ load_bus_tcp(struct hazmon_cfg *g, struct hz_bus *b)
 	b->port = cfg__opt_int(g, "port", 502, 1, 65535);
 }
 
+/*
+ * The rates libmodbus 3.1.6 maps to a termios speed on Linux: any other
+ * (2000000 too) it silently replaces with 9600, which no slave would
+ * answer.  hazmond.conf(5) lists the same.
+ */
+static const int bauds[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600,
+	115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000,
+	1500000, 2500000, 3000000, 3500000, 4000000 };
+#define N_BAUDS (sizeof(bauds) / sizeof(bauds[0]))
+
+static int
+baud_ok(long long v)
+{
+	for (size_t i = 0; i < N_BAUDS; i++)
+		if (v == bauds[i])
+			return 1;
+	return 0;
+}
+
+static void
+load_baud(struct hazmon_cfg *g, struct hz_bus *b)
+{
+	long long v = 9600;
+	char list[256];
+	size_t n = 0;
+
+	b->baud = 9600;
+	if (hz_host.get_int(g, "baud", &v) != 0)
+		return;
+	if (baud_ok(v)) {
+		b->baud = (int)v;
+		return;
+	}
+	list[0] = '\0';
+	for (size_t i = 0; i < N_BAUDS && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%d",
+		    i ? " " : "", bauds[i]);
+	hz_host.error(g, "baud", "%lld is not a serial line rate (one of %s)", v,
+	    list);
+}
+
 static void
 load_bus_rtu(struct hazmon_cfg *g, struct hz_bus *b)
 {
 	const char *parity = "N";
+	long long v;
 
 	b->type = HZ_BUS_RTU;
 	b->device = cfg__opt_string(g, "device", NULL);
 	if (b->device == NULL)
 		hz_host.error(g, NULL, "rtu bus needs 'device' (e.g. \"/dev/ttyUSB0\")");
-	b->baud = cfg__opt_int(g, "baud", 9600, 50, 4000000);
+	load_baud(g, b);
 	if (hz_host.get_string(g, "parity", &parity) == 0 &&
 	    (strlen(parity) != 1 || !strchr("NEO", parity[0])))
 		hz_host.error(g, "parity", "\"%s\" is not \"N\", \"E\" or \"O\"", parity);
 	b->parity = strlen(parity) == 1 && strchr("NEO", parity[0]) ? parity[0] : 'N';
-	b->data_bits = cfg__opt_int(g, "data_bits", 8, 5, 8);
+	b->data_bits = 8;
+	if (hz_host.get_int(g, "data_bits", &v) == 0 && v != 8)
+		hz_host.error(g, "data_bits", "%lld: Modbus RTU sends 8 data bits "
+		    "(7 is Modbus ASCII, which hazmond does not speak)", v);
 	b->stop_bits = cfg__opt_int(g, "stop_bits", 1, 1, 2);
 	b->rs485 = 0;
 	(void)hz_host.get_bool(g, "rs485", &b->rs485);

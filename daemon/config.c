@@ -251,6 +251,35 @@ override:
 	}
 }
 
+/*
+ * standard_override = "reason": the level may depart from the standard
+ * its plugin checks (a set point above GB/T 50493's), and says why.  The
+ * reason is logged, so it is one line of printable text.
+ */
+static void
+load_override(struct hazmon_cfg *g, struct hazmon_level *lv)
+{
+	const char *why = NULL;
+	int blank = 1;
+
+	if (hz_host.get_string(g, "standard_override", &why) != 0)
+		return;
+	for (const char *p = why; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			hz_host.error(g, "standard_override", "must be one line "
+			    "without control characters");
+			return;
+		}
+		blank &= *p == ' ';
+	}
+	if (blank)
+		hz_host.error(g, "standard_override", "needs a reason: why this "
+		    "level departs from the standard, e.g. \"approved by the safety "
+		    "officer, MOC-2026-031\"");
+	else
+		lv->standard_override = xstrdup(why);
+}
+
 static void
 load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 {
@@ -289,6 +318,7 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 			    "high, urgent", prio);
 	}
 	snprintf(lv->priority, sizeof(lv->priority), "%s", prio);
+	load_override(g, lv);
 	hostapi_check_unknown(g, NULL);
 }
 
@@ -352,7 +382,11 @@ check_needs(struct hazmon_cfg *g, const struct hz_sensor *s, const struct hz_bus
 	}
 }
 
-/* Plugin defaults apply when the config sets no levels; else the plugin may check them. */
+/*
+ * Plugin defaults apply when the config sets no levels; else the plugin
+ * may check them.  An override on a level that departs from nothing is
+ * stale (the set point was fixed, or the plugin checks no standard).
+ */
 static void
 apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s)
 {
@@ -364,12 +398,55 @@ apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s)
 		s->n_levels = su->n_defaults;
 		s->levels = xcalloc(s->n_levels, sizeof(*s->levels));
 		memcpy(s->levels, su->defaults, s->n_levels * sizeof(*s->levels));
-		for (unsigned i = 0; i < s->n_levels; i++)
+		for (unsigned i = 0; i < s->n_levels; i++) {
 			s->levels[i].line = 0;
-	} else if (s->n_levels > 0 && d->struct_size >=
+			s->levels[i].standard_override = NULL;	/* not ours */
+		}
+		return;
+	}
+	hostapi_levels(g, s->levels, s->n_levels);
+	if (s->n_levels > 0 && d->struct_size >=
 	    offsetof(struct hazmon_plugin, check_levels) + sizeof(d->check_levels) &&
 	    d->check_levels)
 		d->check_levels(&hz_host, g, su->ctx, s->levels, s->n_levels);
+	for (unsigned i = 0; i < s->n_levels; i++)
+		if (s->levels[i].standard_override && !hostapi_departed(g, i))
+			hz_host.warn(g, "levels", "level \"%s\" (line %d) has a "
+			    "standard_override but departs from no standard plugin "
+			    "\"%s\" checks; remove it", s->levels[i].name,
+			    s->levels[i].line, s->plugin->name);
+}
+
+/*
+ * A serial line addresses slaves 1..247 (248..255 are reserved by the
+ * Modbus serial line spec); over TCP the unit id is a byte, and 255 is
+ * what a device that is no gateway expects.  0 is a broadcast on both: a
+ * gateway passes it to its serial line, and nobody answers it.
+ */
+static void
+load_slave(struct hazmon_cfg *g, struct hz_sensor *s, const struct hz_bus *b)
+{
+	int rtu = b != NULL && b->type == HZ_BUS_RTU, hi = rtu ? 247 : 255;
+	long long v;
+
+	s->slave = -1;
+	switch (hz_host.get_int(g, "slave", &v)) {
+	case 1:
+		hz_host.error(g, NULL, "sensor needs 'slave' (Modbus unit id: "
+		    "1..247 on an rtu bus, 1..255 on a tcp bus)");
+		return;
+	case -1:
+		return;			/* reported: one error, not two */
+	}
+	if (v == 0)
+		hz_host.error(g, "slave", "0 is the broadcast address and gets no "
+		    "reply");
+	else if (v < 1 || v > hi)
+		hz_host.error(g, "slave", "%lld is outside 1..%d (%s)", v, hi,
+		    rtu ? "on an rtu bus; 248..255 are reserved" :
+		    "a Modbus unit id");
+	else
+		s->slave = (int)v;
 }
 
 static void
@@ -378,7 +455,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 {
 	struct hz_config *c = ld->c;
 	const char *plugin = NULL, *bus = NULL;
-	char err[512];
+	char err[1024];
 	int errs0 = ld->errors, errs;
 
 	cfg__req_id(g, "id", s->id, 1, "a sensor");
@@ -391,11 +468,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 			s->bus = i;
 	if (bus && s->bus == c->n_buses)
 		hz_host.error(g, "bus", "no bus named \"%s\"", bus);
-	s->slave = cfg__opt_int(g, "slave", -1, 0, 255);
-	if (s->slave == -1)
-		hz_host.error(g, NULL, "sensor needs 'slave' (Modbus unit id 1..247; 255 for TCP)");
-	else if (s->slave == 0)
-		hz_host.error(g, "slave", "0 is the broadcast address and gets no reply");
+	load_slave(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
 	s->interval = cfg__opt_number(g, "interval", 1.0, 0.05, 86400.0);
 	s->frozen_after = cfg__opt_number(g, "frozen_after", 0.0, 0.0, 30 * 86400.0);
 	if (s->frozen_after > 0 && s->frozen_after < 2 * s->interval)
@@ -406,20 +479,22 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 		hz_host.error(g, NULL, "sensor needs 'plugin' (e.g. \"gas\")");
 	if (plugin && (s->plugin = plugin_get(&c->plugins, c->plugin_dir, plugin,
 	    err, sizeof(err))) == NULL)
-		hz_host.error(g, "plugin", "%s", err);
-	if (s->plugin) {
-		s->setup.id = s->id;
-		s->setup.n_config_levels = s->n_levels;
-		errs = ld->errors;
-		if (s->plugin->desc->configure(&hz_host, g, &s->setup) != 0 &&
-		    ld->errors == errs)
-			hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
-			    "without saying why", plugin);
-		if (ld->errors == errs)
-			check_needs(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
-		if (ld->errors == errs)
-			apply_plugin_levels(g, s);
-	}
+		hz_host.error(g, "plugin", "%s (the sensor's other keys are "
+		    "checked once it loads)", err);
+	/* Without its plugin, nobody knows the sensor's keys: none is "unknown". */
+	if (s->plugin == NULL)
+		return;
+	s->setup.id = s->id;
+	s->setup.n_config_levels = s->n_levels;
+	errs = ld->errors;
+	if (s->plugin->desc->configure(&hz_host, g, &s->setup) != 0 &&
+	    ld->errors == errs)
+		hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
+		    "without saying why", plugin);
+	if (ld->errors == errs)
+		check_needs(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
+	if (ld->errors == errs)
+		apply_plugin_levels(g, s);
 	hostapi_check_unknown(g, NULL);
 	if (s->n_levels == 0 && ld->errors == errs0)
 		hz_host.warn(g, NULL, "sensor \"%s\" has no alarm levels: it reports "
@@ -530,6 +605,8 @@ config_free(struct hz_config *c)
 		if (s->plugin && s->plugin->desc->free_ctx && s->setup.ctx)
 			s->plugin->desc->free_ctx(s->setup.ctx);
 		free(s->name);
+		for (unsigned j = 0; j < s->n_levels; j++)
+			free((char *)s->levels[j].standard_override);
 		free(s->levels);
 		free(s->fp);
 	}

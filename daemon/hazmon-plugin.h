@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define HAZMON_PLUGIN_ABI_MAJOR 1
-#define HAZMON_PLUGIN_ABI_MINOR 1
+#define HAZMON_PLUGIN_ABI_MINOR 2
 #define HAZMON_PLUGIN_ABI \
 	((uint32_t)HAZMON_PLUGIN_ABI_MAJOR << 16 | HAZMON_PLUGIN_ABI_MINOR)
 
@@ -126,6 +126,7 @@ struct hazmon_reading {
 
 /* An opaque config group (a sensor, or a group inside it). */
 struct hazmon_cfg;
+struct hazmon_level;
 
 /*
  * What the core offers a plugin.  Getters return 0 when the key was found
@@ -180,7 +181,17 @@ struct hazmon_host {
 	    struct hazmon_cfg **out);
 	int (*get_numbers)(struct hazmon_cfg *g, const char *key, double *out,
 	    unsigned max, unsigned *n);
-	void *future[6];
+	/*
+	 * ABI 1.2, for check_levels: level lv of g departs from a standard
+	 * the plugin knows; fmt says how ("at 30 %LEL is above the 25 %LEL
+	 * that GB/T 50493-2019 allows for a first level").  An error at the
+	 * level's line, unless the level carries `standard_override =
+	 * "reason";`, which makes it a notice quoting the reason.  lv must be
+	 * one of the levels check_levels was given.
+	 */
+	void (*departs)(struct hazmon_cfg *g, const struct hazmon_level *lv,
+	    const char *fmt, ...) HAZMON_PRINTF(3, 4);
+	void *future[5];
 };
 
 /*
@@ -203,7 +214,12 @@ struct hazmon_level {
 	char priority[HAZMON_PRIORITY_MAX];	/* low | medium | high | urgent */
 	int latch;			/* stays until acknowledged */
 	int line;			/* config line, 0 for a default */
-	void *future[2];
+	/*
+	 * ABI 1.2: the reason of the level's `standard_override`, owned by
+	 * the core; NULL when it has none (always for a plugin's defaults).
+	 */
+	const char *standard_override;
+	void *future[1];
 };
 #define HAZMON_MAX_DEFAULT_LEVELS 4
 
@@ -243,7 +259,16 @@ struct hazmon_plugin {
 	 */
 	void (*check_levels)(const struct hazmon_host *host, struct hazmon_cfg *g,
 	    const void *ctx, const struct hazmon_level *levels, unsigned n);
-	void *future[3];
+	/*
+	 * Optional, ABI 1.2 (called only when hazmon_plugin_abi() says 1.2 or
+	 * newer): describe the settings configure() parsed, for an engineer
+	 * checking a register map with `hazmond -t -v`.  Write lines of text
+	 * ("register holding 0 float32 CDAB scale 1 offset 0") separated by
+	 * '\n' into buf, at most len bytes with the NUL.
+	 */
+	void (*describe)(const struct hazmon_host *host, const void *ctx,
+	    char *buf, size_t len);
+	void *future[2];
 };
 
 typedef uint32_t (*hazmon_plugin_abi_fn)(void);

@@ -192,6 +192,13 @@ struct hazmon_cfg *hostapi_wrap(config_setting_t *s, const char *file,
 void hostapi_mark(struct hazmon_cfg *g, const char *key);
 int hostapi_check_unknown(struct hazmon_cfg *g, const char *const *core_keys);
 void hostapi_free(struct hazmon_cfg *g);
+/* The levels a plugin's check_levels sees, and which of them departs. */
+void hostapi_levels(struct hazmon_cfg *g, const struct hazmon_level *lv,
+    unsigned n);
+int hostapi_departed(const struct hazmon_cfg *g, unsigned i);
+/* Collects this thread's config warnings (a reload's answer). */
+void hostapi_warnings_begin(void);
+char *hostapi_warnings_end(void);	/* malloc'd lines, or NULL when none */
 
 /* plugin.c */
 struct hz_plugin *plugin_get(struct hz_plugin **list, const char *dir,

@@ -8,10 +8,12 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "hazmond.h"
 
@@ -22,7 +24,55 @@ struct hazmon_cfg {
 	unsigned char *used;	/* one flag per member */
 	unsigned n;
 	struct hazmon_cfg *kids, *next;	/* nested groups (get_group) */
+	char *asked;		/* keys looked up in vain, NUL after each */
+	size_t asked_len;
+	const struct hazmon_level *lv;	/* the levels check_levels sees */
+	unsigned n_lv;
+	unsigned char *departed;	/* one flag per level (host_departs) */
 };
+
+/*
+ * The warnings of the load running on this thread, for the answer to a
+ * reload (reload.c); the log has them too.  Thread-local like the log's
+ * capture: the loader thread is the only one that loads.
+ */
+static _Thread_local struct {
+	int on;
+	char *buf;
+	size_t len;
+} warned;
+
+void
+hostapi_warnings_begin(void)
+{
+	warned.on = 1;
+}
+
+char *
+hostapi_warnings_end(void)
+{
+	char *b = warned.buf;
+
+	warned.on = 0;
+	warned.buf = NULL;
+	warned.len = 0;
+	return b;
+}
+
+static void
+warned_add(const char *line)
+{
+	size_t n = strlen(line);
+	char *b;
+
+	if (!warned.on || (b = realloc(warned.buf, warned.len + n + 2)) == NULL)
+		return;			/* the log has it all the same */
+	memcpy(b + warned.len, line, n);
+	b[warned.len + n] = '\n';
+	b[warned.len + n + 1] = '\0';
+	warned.buf = b;
+	warned.len += n + 1;
+}
 
 struct hazmon_cfg *
 hostapi_wrap(config_setting_t *s, const char *file, int *errors)
@@ -49,6 +99,8 @@ hostapi_free(struct hazmon_cfg *g)
 		hostapi_free(k);
 	}
 	free(g->used);
+	free(g->asked);
+	free(g->departed);
 	free(g);
 }
 
@@ -71,18 +123,22 @@ report(struct hazmon_cfg *g, int prio, const char *key, const char *fmt,
     va_list ap)
 {
 	config_setting_t *m = key ? config_setting_get_member(g->s, key) : NULL;
-	char msg[1024];
+	char msg[1024], line[1400];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (line_of(g, m) == 0)		/* the file as a whole */
-		log_msg(prio, "%s: %s", file_of(g, m), msg);
+		snprintf(line, sizeof(line), "%s: %s", file_of(g, m), msg);
 	else if (key)
-		log_msg(prio, "%s:%d: '%s': %s", file_of(g, m), line_of(g, m),
-		    key, msg);
+		snprintf(line, sizeof(line), "%s:%d: '%s': %s", file_of(g, m),
+		    line_of(g, m), key, msg);
 	else
-		log_msg(prio, "%s:%d: %s", file_of(g, m), line_of(g, m), msg);
+		snprintf(line, sizeof(line), "%s:%d: %s", file_of(g, m),
+		    line_of(g, m), msg);
+	log_msg(prio, "%s", line);
 	if (prio <= HZ_LOG_ERR)
 		(*g->errors)++;
+	else if (prio == HZ_LOG_WARNING)
+		warned_add(line);
 }
 
 static void host_error(struct hazmon_cfg *g, const char *key, const char *fmt, ...)
@@ -109,12 +165,31 @@ host_warn(struct hazmon_cfg *g, const char *key, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Remembers a key looked up in g, for "did you mean" (check_unknown). */
+static void
+asked_add(struct hazmon_cfg *g, const char *key)
+{
+	size_t n = strlen(key) + 1;
+	char *b;
+
+	for (size_t i = 0; i < g->asked_len; i += strlen(g->asked + i) + 1)
+		if (strcmp(g->asked + i, key) == 0)
+			return;
+	if ((b = realloc(g->asked, g->asked_len + n)) == NULL)
+		fatal("realloc");
+	memcpy(b + g->asked_len, key, n);
+	g->asked = b;
+	g->asked_len += n;
+}
+
 /* Finds a member and marks it used. */
 static config_setting_t *
 member(struct hazmon_cfg *g, const char *key)
 {
 	config_setting_t *m = config_setting_get_member(g->s, key);
 
+	if (m == NULL)		/* one that is there is a used member */
+		asked_add(g, key);
 	if (m) {
 		int i = config_setting_index(m);
 
@@ -205,6 +280,89 @@ hostapi_mark(struct hazmon_cfg *g, const char *key)
 	(void)member(g, key);
 }
 
+/*
+ * Edit distance of a and b, any case, where swapping two neighbours is
+ * one edit (optimal string alignment).  Keys are short; longer strings
+ * count as far apart.
+ */
+static unsigned
+key_distance(const char *a, const char *b)
+{
+	enum { MAX = 64 };
+	unsigned d[MAX + 1][MAX + 1];
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > MAX || lb > MAX)
+		return MAX;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned c = tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]);
+			unsigned v = d[i - 1][j - 1] + c;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) ==
+			    tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) ==
+			    tolower((unsigned char)b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+struct closest {
+	const char *name, *best;
+	size_t len;
+	unsigned d, ties;
+};
+
+static void
+closest_try(struct closest *c, const char *k)
+{
+	unsigned d = key_distance(c->name, k);
+
+	if (d > 2 && c->len >= 4 && strlen(k) > c->len &&
+	    strncasecmp(k, c->name, c->len) == 0)
+		d = 2;
+	if (d >= c->len || d > c->d)	/* "id" is not close to "x" */
+		return;
+	if (d < c->d) {
+		c->best = k;
+		c->d = d;
+		c->ties = 0;
+	} else
+		c->ties++;
+}
+
+/*
+ * The one key read in g (present, or looked up in vain) that an unknown
+ * key is close to: at most two edits, or the start of it ("timeout" for
+ * "timeout_ms").  NULL when none or several are as close.
+ */
+static const char *
+closest_key(const struct hazmon_cfg *g, const char *name)
+{
+	struct closest c = { .name = name, .len = strlen(name), .d = 3 };
+
+	for (size_t i = 0; i < g->asked_len; i += strlen(g->asked + i) + 1)
+		closest_try(&c, g->asked + i);
+	for (unsigned i = 0; i < g->n; i++) {
+		config_setting_t *m = config_setting_get_elem(g->s, i);
+
+		if (g->used[i] && m && config_setting_name(m))
+			closest_try(&c, config_setting_name(m));
+	}
+	return c.d <= 2 && c.ties == 0 ? c.best : NULL;
+}
+
 /* Reports members nobody read. Returns the number reported. */
 int
 hostapi_check_unknown(struct hazmon_cfg *g, const char *const *extra_keys)
@@ -215,11 +373,14 @@ hostapi_check_unknown(struct hazmon_cfg *g, const char *const *extra_keys)
 		(void)member(g, extra_keys[i]);
 	for (unsigned i = 0; i < g->n; i++) {
 		config_setting_t *m = config_setting_get_elem(g->s, i);
+		const char *near;
 
 		if (g->used[i] || m == NULL || config_setting_name(m) == NULL)
 			continue;
-		log_msg(HZ_LOG_ERR, "%s:%d: unknown key '%s'", file_of(g, m),
-		    line_of(g, m), config_setting_name(m));
+		near = closest_key(g, config_setting_name(m));
+		log_msg(HZ_LOG_ERR, "%s:%d: unknown key '%s'%s%s%s", file_of(g, m),
+		    line_of(g, m), config_setting_name(m), near ?
+		    "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 		(*g->errors)++;
 		bad++;
 	}
@@ -368,6 +529,56 @@ host_get_numbers(struct hazmon_cfg *g, const char *key, double *out,
 	return 0;
 }
 
+/* The levels check_levels is about to see, for host_departs. */
+void
+hostapi_levels(struct hazmon_cfg *g, const struct hazmon_level *lv, unsigned n)
+{
+	free(g->departed);
+	g->lv = lv;
+	g->n_lv = n;
+	g->departed = xcalloc(n ? n : 1, 1);
+}
+
+/* Whether the plugin said level i departs from its standard. */
+int
+hostapi_departed(const struct hazmon_cfg *g, unsigned i)
+{
+	return g->departed != NULL && i < g->n_lv && g->departed[i];
+}
+
+static void host_departs(struct hazmon_cfg *g, const struct hazmon_level *lv,
+    const char *fmt, ...) HAZMON_PRINTF(3, 4);
+static void
+host_departs(struct hazmon_cfg *g, const struct hazmon_level *lv,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	unsigned i;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	for (i = 0; i < g->n_lv && &g->lv[i] != lv; i++)
+		;
+	if (i == g->n_lv) {		/* the plugin's bug; fail safe */
+		host_error(g, "levels", "a level departs from the standard: %s",
+		    msg);
+		return;
+	}
+	g->departed[i] = 1;
+	if (lv->standard_override)
+		log_msg(HZ_LOG_NOTICE, "%s:%d: level \"%s\" %s; kept by its "
+		    "standard_override: %s", file_of(g, NULL), lv->line, lv->name,
+		    msg, lv->standard_override);
+	else {
+		log_msg(HZ_LOG_ERR, "%s:%d: level \"%s\" %s; to keep it, give the "
+		    "level standard_override = \"the reason\";", file_of(g, NULL),
+		    lv->line, lv->name, msg);
+		(*g->errors)++;
+	}
+}
+
 const struct hazmon_host hz_host = {
 	.abi = HAZMON_PLUGIN_ABI,
 	.struct_size = sizeof(struct hazmon_host),
@@ -382,4 +593,5 @@ const struct hazmon_host hz_host = {
 	.decode = decode_register,
 	.get_group = host_get_group,
 	.get_numbers = host_get_numbers,
+	.departs = host_departs,
 };

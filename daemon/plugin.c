@@ -7,7 +7,9 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,51 @@ fail:
 	return NULL;
 }
 
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Appends "; plugins in DIR: a b c" (the NAME.so files there) to err. */
+static void
+list_dir(const char *dir, char *err, size_t errlen)
+{
+	size_t n = strlen(err), k = 0, cap = 0;
+	char **names = NULL;
+	struct dirent *e;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err + n, errlen - n, "; cannot list %s: %s", dir,
+		    strerror(errno));
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t len = strlen(e->d_name);
+
+		if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0)
+			continue;
+		if (k == cap) {
+			cap = cap ? 2 * cap : 16;
+			if ((names = realloc(names, cap * sizeof(*names))) == NULL)
+				fatal("realloc");
+		}
+		names[k] = xstrdup(e->d_name);
+		names[k++][len - 3] = '\0';
+	}
+	closedir(d);
+	qsort(names, k, sizeof(*names), by_name);
+	n += (size_t)snprintf(err + n, errlen - n, "; plugins in %s:%s", dir,
+	    k ? "" : " none");
+	for (size_t i = 0; i < k; i++) {
+		if (n < errlen)
+			n += (size_t)snprintf(err + n, errlen - n, " %s", names[i]);
+		free(names[i]);
+	}
+	free(names);
+}
+
 struct hz_plugin *
 plugin_get(struct hz_plugin **list, const char *dir, const char *name,
     char *err, size_t errlen)
@@ -90,10 +137,13 @@ plugin_get(struct hz_plugin **list, const char *dir, const char *name,
 	if (!valid_name(name)) {
 		snprintf(err, errlen, "invalid plugin name \"%s\" (letters, "
 		    "digits, '_' and '-')", name);
+		list_dir(dir, err, errlen);
 		return NULL;
 	}
-	if ((p = plugin_load(dir, name, err, errlen)) == NULL)
+	if ((p = plugin_load(dir, name, err, errlen)) == NULL) {
+		list_dir(dir, err, errlen);
 		return NULL;
+	}
 	p->next = *list;
 	*list = p;
 	return p;

@@ -44,6 +44,7 @@ struct hz_reload {
 	struct hz_config *nc;		/* the loader's results */
 	int n_err;
 	char *errs;
+	char *warns;			/* the loader's warnings */
 	struct tickets now, next;	/* clients waiting for this / the next */
 };
 
@@ -80,8 +81,11 @@ load_main(void *arg)
 	uint64_t one = 1;
 
 	pause_ms(r->delay_ms);			/* test hook; 0 normally */
-	log_capture_begin(HZ_LOG_WARNING);	/* this thread's messages */
+	/* This thread's errors, and apart from them its warnings. */
+	log_capture_begin(HZ_LOG_ERR);
+	hostapi_warnings_begin();
 	r->nc = config_load(r->path, r->plugin_dir_override, &r->n_err);
+	r->warns = hostapi_warnings_end();
 	r->errs = log_capture_end();
 	(void)!write(r->efd, &one, sizeof(one));
 	return NULL;
@@ -102,6 +106,7 @@ start(struct core *k)
 	r->path = xstrdup(k->c->path);
 	r->nc = NULL;
 	r->errs = NULL;
+	r->warns = NULL;
 	r->n_err = 0;
 	if ((rc = pthread_create(&r->th, NULL, load_main, r)) != 0) {
 		errno = rc;
@@ -142,9 +147,27 @@ add_lines(json_t *arr, const char *text)
 	}
 }
 
-/* Swaps the loaded configuration in, or keeps the old one; fills rep. */
+/* The lines of text as a JSON array rep[key], unless there are none. */
+static void
+set_lines(json_t *rep, const char *key, const char *text)
+{
+	json_t *arr;
+
+	if (text == NULL || *text == '\0')
+		return;
+	arr = json_array();
+	add_lines(arr, text);
+	json_object_set_new(rep, key, arr);
+}
+
+/*
+ * Swaps the loaded configuration in, or keeps the old one; fills rep.
+ * The warnings go to the client either way: a refused file's warnings are
+ * the next things the operator fixes.
+ */
 static int
-finish(struct core *k, struct hz_config *nc, int n_err, char *errs, json_t *rep)
+finish(struct core *k, struct hz_config *nc, int n_err, char *errs,
+    const char *warns, json_t *rep)
 {
 	const char *fixed;
 
@@ -160,6 +183,7 @@ finish(struct core *k, struct hz_config *nc, int n_err, char *errs, json_t *rep)
 		nc = NULL;
 		n_err = 1;
 	}
+	set_lines(rep, "warnings", warns);
 	if (nc == NULL) {
 		json_t *arr = json_array();
 
@@ -172,12 +196,6 @@ finish(struct core *k, struct hz_config *nc, int n_err, char *errs, json_t *rep)
 		    n_err == 1 ? "" : "s"));
 		free(errs);
 		return -1;
-	}
-	if (errs) {			/* warnings of a good config */
-		json_t *arr = json_array();
-
-		add_lines(arr, errs);
-		json_object_set_new(rep, "warnings", arr);
 	}
 	free(errs);
 	swap__in(k, nc, rep);
@@ -201,9 +219,11 @@ reload_done(struct core *k)
 		return;			/* not yet */
 	pthread_join(r->th, NULL);
 	r->running = 0;
-	ok = finish(k, r->nc, r->n_err, r->errs, rep) == 0;
+	ok = finish(k, r->nc, r->n_err, r->errs, r->warns, rep) == 0;
+	free(r->warns);
 	r->nc = NULL;
 	r->errs = NULL;
+	r->warns = NULL;
 	json_object_set_new(rep, "ok", json_boolean(ok));
 	if (!ok)
 		json_object_set_new(rep, "code", json_string("config"));
@@ -245,6 +265,7 @@ reload_free(struct core *k)
 		}
 		config_free(r->nc);
 		free(r->errs);
+		free(r->warns);
 	}
 	close(r->efd);
 	free(r->path);

@@ -6,6 +6,7 @@
  * NaN/Inf before it is compared with anything.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,4 +238,37 @@ common__scalar_decode(const struct hazmon_host *h, const struct common_scalar *s
 	}
 	out->value = v;
 	common__limit(out, v, sc->lo, sc->hi);
+}
+
+void
+common__describe(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
+}
+
+void
+common__describe_register(char *buf, size_t len, const char *what,
+    const struct hazmon_register *r)
+{
+	static const char *const tables[] = { "coil", "discrete", "holding",
+	    "input" };
+	static const char *const types[] = { "int16", "uint16", "int32",
+	    "uint32", "float32", "int64", "uint64", "float64", "bit" };
+	static const char *const orders[] = { "ABCD", "CDAB", "BADC", "DCBA" };
+
+	common__describe(buf, len, "%s %s %u %s", what,
+	    (unsigned)r->table < 4 ? tables[r->table] : "?", r->address,
+	    (unsigned)r->type < 9 ? types[r->type] : "?");
+	if (r->type != HAZMON_TYPE_BIT)
+		common__describe(buf, len, " %s scale %g offset %g",
+		    (unsigned)r->order < 4 ? orders[r->order] : "?", r->scale,
+		    r->offset);
+	common__describe(buf, len, "\n");
 }

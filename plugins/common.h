@@ -85,10 +85,24 @@ void common__scalar_decode(const struct hazmon_host *h,
     const double *sentinels, unsigned n, struct hazmon_reading *out);
 
 /*
+ * Appends "what table address type order scale S offset O" and a newline
+ * to buf (for describe), as much as fits.
+ */
+void common__describe_register(char *buf, size_t len, const char *what,
+    const struct hazmon_register *r);
+/* Appends printf text to buf, as much as fits. */
+void common__describe(char *buf, size_t len, const char *fmt, ...)
+    HAZMON_PRINTF(3, 4);
+
+/*
  * The description and both entry points of a built-in plugin.  An
  * out-of-tree plugin writes them out (docs/examples/example-plugin.c).
  */
 #define COMMON_PLUGIN(var, name_, version_, configure_, decode_, check_)	\
+	COMMON_PLUGIN_DESCRIBED(var, name_, version_, configure_, decode_,	\
+	    check_, NULL)
+#define COMMON_PLUGIN_DESCRIBED(var, name_, version_, configure_, decode_,	\
+    check_, describe_)							\
 	static const struct hazmon_plugin var = {			\
 		.abi = HAZMON_PLUGIN_ABI,				\
 		.struct_size = sizeof(struct hazmon_plugin),		\
@@ -98,6 +112,7 @@ void common__scalar_decode(const struct hazmon_host *h,
 		.decode = decode_,					\
 		.free_ctx = free,					\
 		.check_levels = check_,					\
+		.describe = describe_,					\
 	};								\
 	HAZMON_EXPORT uint32_t hazmon_plugin_abi(void);			\
 	HAZMON_EXPORT const struct hazmon_plugin *hazmon_plugin_describe(void); \

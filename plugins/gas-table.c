@@ -141,8 +141,8 @@ gas_table__defaults(const struct gas_info *gi, const char *unit,
 		out[1] = level("second", HAZMON_ABOVE, 2 * l, 0.1 * l, "urgent", 1);
 		return 2;
 	case GAS_OXYGEN:
-		out[0] = level("low", HAZMON_BELOW, 19.5, 0.5, "high", 0);
-		out[1] = level("high", HAZMON_ABOVE, 23.5, 0.5, "high", 0);
+		out[0] = level("low", HAZMON_BELOW, GAS_O2_LOW, 0.5, "high", 0);
+		out[1] = level("high", HAZMON_ABOVE, GAS_O2_HIGH, 0.5, "high", 0);
 		return 2;
 	}
 	return 0;

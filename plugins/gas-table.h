@@ -11,6 +11,10 @@
 
 enum gas_class { GAS_COMBUSTIBLE, GAS_TOXIC, GAS_OXYGEN };
 
+/* Oxygen deficiency and enrichment alarms of GB/T 50493-2019, %VOL. */
+#define GAS_O2_LOW	19.5
+#define GAS_O2_HIGH	23.5
+
 struct gas_info {
 	const char *formula;		/* as written in `gas`, e.g. "H2S" */
 	const char *name;		/* also accepted, e.g. "hydrogen sulphide" */
@@ -42,7 +46,8 @@ unsigned gas_table__defaults(const struct gas_info *gi, const char *unit,
 /*
  * The highest setpoints the standard allows, in unit: the first level and
  * any level above.  Returns 0 and sets both, or -1 where it sets none
- * (oxygen, or an unknown toxic gas).
+ * (oxygen, whose limits are GAS_O2_LOW and GAS_O2_HIGH, or a sensor
+ * without a gas in another unit than %LEL).
  */
 int gas_table__limits(const struct gas_info *gi, const char *unit,
     double *first, double *any);

@@ -53,6 +53,8 @@ struct gas {
 	int status_slice;		/* -1: no status word */
 	uint32_t masks[N_STATUS_BITS];
 	double max_first, max_any;	/* the standard's maxima; NAN: none */
+	int oxygen;			/* the standard's oxygen levels apply */
+	const char *gas;		/* formula, or NULL */
 	char unit[24];
 };
 
@@ -216,16 +218,18 @@ gas_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
 		return -1;
 	gs->range = gs->drift = NAN;
 	/*
-	 * Without levels from the config, the gas decides the levels: an
-	 * unknown or missing gas must not leave a detector without alarms.
+	 * Without levels from the config, the gas decides the levels: a
+	 * missing gas must not leave a detector without alarms.  An unknown
+	 * one is a typo or a gas whose limits nobody checks, levels or not:
+	 * "methane2" must not silently escape the standard's checks.
 	 */
 	switch (h->get_string(g, "gas", &name)) {
 	case 0:
-		if ((gi = gas_table__find(name)) != NULL || su->n_config_levels > 0)
+		if ((gi = gas_table__find(name)) != NULL)
 			break;
 		gas_table__names(names, sizeof(names));
-		h->error(g, "gas", "unknown gas \"%s\" and no 'levels' (known gases "
-		    "have default levels: %s)", name, names);
+		h->error(g, "gas", "unknown gas \"%s\" (known: %s; for another gas "
+		    "leave out 'gas' and set 'unit' and 'levels')", name, names);
 		/* FALLTHROUGH */
 	case -1:
 		rc = -1;
@@ -258,18 +262,56 @@ gas_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
 		su->n_defaults = gas_table__defaults(gi, su->unit, su->defaults);
 	if (gas_table__limits(gi, su->unit, &gs->max_first, &gs->max_any) != 0)
 		gs->max_first = gs->max_any = NAN;
+	gs->oxygen = gi != NULL && gi->cls == GAS_OXYGEN;
+	gs->gas = gi ? gi->formula : NULL;
 	snprintf(gs->unit, sizeof(gs->unit), "%s", su->unit);
 	su->ctx = gs;
 	return 0;
 }
 
-/* Levels above what GB/T 50493-2019 allows are accepted, with a warning. */
+/*
+ * Oxygen: the first deficiency alarm (the highest `below` level) at 19.5
+ * %VOL or above, the first enrichment alarm (the lowest `above` one) at
+ * 23.5 or below.  Stages after the first may go further.
+ */
+static void
+gas_check_oxygen(const struct hazmon_host *h, struct hazmon_cfg *g,
+    const struct hazmon_level *lv, unsigned n)
+{
+	int lo = -1, hi = -1;
+
+	for (unsigned i = 0; i < n; i++) {
+		if (lv[i].dir == HAZMON_BELOW &&
+		    (lo < 0 || lv[i].setpoint > lv[lo].setpoint))
+			lo = (int)i;
+		if (lv[i].dir == HAZMON_ABOVE &&
+		    (hi < 0 || lv[i].setpoint < lv[hi].setpoint))
+			hi = (int)i;
+	}
+	if (lo >= 0 && lv[lo].setpoint < GAS_O2_LOW)
+		h->departs(g, &lv[lo], "at %g %%VOL is the first oxygen deficiency "
+		    "alarm, below the %g %%VOL of GB/T 50493-2019", lv[lo].setpoint,
+		    GAS_O2_LOW);
+	if (hi >= 0 && lv[hi].setpoint > GAS_O2_HIGH)
+		h->departs(g, &lv[hi], "at %g %%VOL is the first oxygen enrichment "
+		    "alarm, above the %g %%VOL of GB/T 50493-2019", lv[hi].setpoint,
+		    GAS_O2_HIGH);
+}
+
+/*
+ * Levels above what GB/T 50493-2019 allows are refused by the core unless
+ * the level gives a standard_override with its reason.
+ */
 static void
 gas_check_levels(const struct hazmon_host *h, struct hazmon_cfg *g,
     const void *ctx, const struct hazmon_level *lv, unsigned n)
 {
 	const struct gas *gs = ctx;
 
+	if (gs->oxygen) {
+		gas_check_oxygen(h, g, lv, n);
+		return;
+	}
 	if (isnan(gs->max_first))
 		return;
 	for (unsigned i = 0; i < n; i++) {
@@ -277,10 +319,9 @@ gas_check_levels(const struct hazmon_host *h, struct hazmon_cfg *g,
 		double max = first ? gs->max_first : gs->max_any;
 
 		if (lv[i].dir == HAZMON_ABOVE && lv[i].setpoint > max)
-			h->warn(g, "levels", "level \"%s\" (line %d) at %g %s is above "
-			    "the %g %s that GB/T 50493-2019 allows for %s level",
-			    lv[i].name, lv[i].line, lv[i].setpoint, gs->unit, max,
-			    gs->unit, first ? "a first" : "any");
+			h->departs(g, &lv[i], "at %g %s is above the %g %s that "
+			    "GB/T 50493-2019 allows for %s level", lv[i].setpoint,
+			    gs->unit, max, gs->unit, first ? "a first" : "any");
 	}
 }
 
@@ -362,5 +403,48 @@ gas_decode(const struct hazmon_host *h, const void *ctx,
 	common__limit(out, v, gs->drift, gs->range);
 }
 
-COMMON_PLUGIN(gas_plugin, "gas", "1.1", gas_configure, gas_decode,
-    gas_check_levels)
+/* What configure() understood, for hazmond -t -v (ABI 1.2). */
+static void
+gas_describe(const struct hazmon_host *h, const void *ctx, char *buf,
+    size_t len)
+{
+	const struct gas *gs = ctx;
+
+	(void)h;
+	buf[0] = '\0';
+	common__describe(buf, len, "gas %s unit %s", gs->gas ? gs->gas :
+	    "(none)", gs->unit);
+	if (gs->oxygen)
+		common__describe(buf, len, " standard: deficiency at %g, "
+		    "enrichment at %g %%VOL", GAS_O2_LOW, GAS_O2_HIGH);
+	else if (!isnan(gs->max_first))
+		common__describe(buf, len, " standard: first <= %g, any <= %g %s",
+		    gs->max_first, gs->max_any, gs->unit);
+	common__describe(buf, len, "\n");
+	common__describe_register(buf, len, gs->ma_per_raw > 0 ? "current" :
+	    "register", &gs->reg);
+	if (gs->ma_per_raw > 0)
+		common__describe(buf, len, "current_unit %s: 4 mA reads 0, 20 mA "
+		    "reads %g\n", gs->ma_per_raw == 1.0 ? "mA" : "uA", gs->range);
+	if (isnan(gs->range))
+		common__describe(buf, len, "range none (no over-range check)");
+	else
+		common__describe(buf, len, "range %g", gs->range);
+	if (isnan(gs->drift))
+		common__describe(buf, len, " drift_limit none\n");
+	else
+		common__describe(buf, len, " drift_limit %g\n", gs->drift);
+	if (gs->dec_slice >= 0)
+		common__describe_register(buf, len, "decimals", &gs->dec);
+	if (gs->status_slice < 0)
+		return;
+	common__describe_register(buf, len, "status", &gs->status);
+	for (size_t i = 0; i < N_STATUS_BITS; i++)
+		if (gs->masks[i])
+			common__describe(buf, len, "status %s 0x%04X\n",
+			    status_bits[i].key,
+			    (unsigned)gs->masks[i]);
+}
+
+COMMON_PLUGIN_DESCRIBED(gas_plugin, "gas", "1.2", gas_configure, gas_decode,
+    gas_check_levels, gas_describe)

@@ -163,6 +163,57 @@ test_missing_file(void **state)
 	assert_non_null(strstr(out, "does-not-exist.conf: cannot read: No such file"));
 }
 
+/* Serial settings a line cannot have, and unit ids per bus type. */
+static void
+test_serial(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-serial.conf", &errors));
+	expect("bad-serial.conf", 3, "'baud': 9601 is not a serial line rate "
+	    "(one of 1200 2400 4800 9600 19200 38400 57600 115200 230400");
+	expect("bad-serial.conf", 4, "'parity': \"X\" is not");
+	expect("bad-serial.conf", 4, "'data_bits': 7: Modbus RTU sends 8 data bits");
+	expect("bad-serial.conf", 4, "'stop_bits': 3 is outside 1..2");
+	expect("bad-serial.conf", 8, "'slave': 250 is outside 1..247 (on an rtu bus");
+	expect("bad-serial.conf", 10, "'slave': 248 is outside 1..247");
+	expect("bad-serial.conf", 12, "'slave': 256 is outside 1..255");
+	/* A wrongly typed slave is one error, not also a missing one. */
+	expect("bad-serial.conf", 14, "'slave': must be a whole number");
+	assert_null(strstr(out, "needs 'slave'"));
+	/* 255 on tcp and 247 on rtu are fine. */
+	assert_null(strstr(out, "bad-serial.conf:16:"));
+	assert_null(strstr(out, "bad-serial.conf:18:"));
+	assert_int_equal(errors, 8);
+}
+
+/* One mistake, one message: no follow-on errors, and a hint for a typo. */
+static void
+test_cascade(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-cascade.conf", &errors));
+	expect("bad-cascade.conf", 3, "unknown key 'timout_ms'; did you mean "
+	    "'timeout_ms'?");
+	expect("bad-cascade.conf", 5, "'plugin': cannot load plugin \"gass\"");
+	if (strstr(out, "gas generic smoke temperature (the sensor's other keys "
+	    "are checked once it loads)") == NULL) {
+		print_error("no list of the plugins found in:\n%s\n", out);
+		fail();
+	}
+	/* The missing plugin's keys are not "unknown". */
+	assert_null(strstr(out, "bad-cascade.conf:6:"));
+	expect("bad-cascade.conf", 8, "unknown key 'scael'; did you mean 'scale'?");
+	expect("bad-cascade.conf", 9, "unknown key 'rnage'; did you mean 'range'?");
+	expect("bad-cascade.conf", 9, "unknown key 'intervall'; did you mean "
+	    "'interval'?");
+	expect("bad-cascade.conf", 11, "unknown key 'xyz'\n");	/* nothing close */
+	assert_int_equal(errors, 6);
+}
+
 /* A plugin of another ABI major version is refused before it is called. */
 static void
 test_plugin_abi(void **state)
@@ -174,7 +225,7 @@ test_plugin_abi(void **state)
 	snprintf(dir, sizeof(dir), "%s/tests/plugins/.libs", getenv("top_builddir"));
 	assert_null(plugin_get(&list, dir, "badabi", err, sizeof(err)));
 	assert_non_null(strstr(err, "badabi.so: unsupported plugin ABI version "
-	    "(got 2.0, expected 1.1"));
+	    "(got 2.0, expected 1.2"));
 	assert_null(plugin_get(&list, dir, "../gas", err, sizeof(err)));
 	assert_non_null(strstr(err, "invalid plugin name"));
 	assert_non_null(plugin_get(&list, plugin_dir, "gas", err, sizeof(err)));
@@ -221,6 +272,8 @@ main(void)
 		cmocka_unit_test(test_unknown_key),
 		cmocka_unit_test(test_many),
 		cmocka_unit_test(test_structure),
+		cmocka_unit_test(test_serial),
+		cmocka_unit_test(test_cascade),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_plugin_abi),
 		cmocka_unit_test(test_fingerprints),

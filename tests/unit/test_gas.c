@@ -355,10 +355,16 @@ test_gas_needs_levels(void **state)
 {
 	static const struct pt_bad bad[] = {
 		{ REG_F32 "}; gas = \"XYZ\";",
-		  "inline:1: 'gas': unknown gas \"XYZ\" and no 'levels' (known gases "
-		  "have default levels: CH4 C3H8" },
+		  "inline:1: 'gas': unknown gas \"XYZ\" (known: CH4 C3H8" },
 		{ REG_F32 "}; unit = \"%LEL\";",
 		  "gas sensor needs 'gas' (for the default levels of GB/T 50493) or 'levels'" },
+	};
+	static const struct pt_bad unknown[] = {
+		{ REG_F32 "}; gas = \"methane2\"; unit = \"%LEL\";",
+		  "'gas': unknown gas \"methane2\" (known: CH4 C3H8 C4H10 H2 C2H2 "
+		  "C2H4 C2H6 LEL H2S CO NH3 Cl2 HCN SO2 C6H6 O2; for another gas "
+		  "leave out 'gas' and set 'unit' and 'levels')" },
+		{ REG_F32 "}; gas = \"XYZ\"; unit = \"ppm\";", "unknown gas \"XYZ\"" },
 	};
 	struct hazmon_sensor_setup su;
 
@@ -368,9 +374,14 @@ test_gas_needs_levels(void **state)
 	assert_int_equal(pt_configure(REG_F32 "}; gas = \"CH4\";", &su), 0);
 	assert_int_equal(su.n_defaults, 2);
 	pt_free(&su);
-	pt_config_levels = 1;	/* with levels, an unknown gas is just a label */
-	assert_int_equal(pt_configure(REG_F32 "}; gas = \"XYZ\"; unit = \"ppm\";", &su), 0);
-	assert_int_equal(su.n_defaults, 0);
+	pt_config_levels = 1;
+	/*
+	 * With levels too: a misspelt gas must not silently drop the checks
+	 * of the standard.
+	 */
+	PT_REFUSE(unknown);
+	assert_int_equal(pt_configure(REG_F32 "}; unit = \"ppm\";", &su), 0);
+	assert_int_equal(su.n_defaults, 0);	/* no gas: the config's levels */
 	pt_free(&su);
 }
 
@@ -390,37 +401,146 @@ test_levels_in_config(void **state)
 	assert_null(strstr(pt_log, "no alarm levels"));
 	config_free(c);
 
+	/* Above GB/T 50493-2019: an error at the level's line, each of them. */
 	c = pt_load(REG_F32 "}; gas = \"CH4\";\n"
 	    "levels = ( { name = \"first\"; above = 30; },\n"
 	    "  { name = \"second\"; above = 50; },\n"
 	    "  { name = \"high\"; above = 60; } );", &errors);
-	assert_non_null(c);	/* a warning, not an error */
-	assert_int_equal(errors, 0);
-	assert_int_equal(c->sensors[0].n_levels, 3);
-	pt_expect(":6: 'levels': level \"first\" (line 6) at 30 %LEL is above the "
-	    "25 %LEL that GB/T 50493-2019 allows for a first level");
-	pt_expect("level \"high\" (line 8) at 60 %LEL is above the 50 %LEL that "
+	assert_null(c);
+	assert_int_equal(errors, 2);
+	pt_expect(":6: level \"first\" at 30 %LEL is above the 25 %LEL that "
+	    "GB/T 50493-2019 allows for a first level; to keep it, give the level "
+	    "standard_override = \"the reason\";");
+	pt_expect(":8: level \"high\" at 60 %LEL is above the 50 %LEL that "
 	    "GB/T 50493-2019 allows for any level");
 	assert_null(strstr(pt_log, "\"second\""));
-	config_free(c);
 
 	/* %LEL is combustible even without 'gas'; toxic limits are in its unit. */
 	c = pt_load(REG_F32 "};\nlevels = ( { name = \"first\"; above = 26; } );", &errors);
-	pt_expect("level \"first\" (line 6) at 26 %LEL is above the 25 %LEL");
-	config_free(c);
+	assert_null(c);
+	pt_expect(":6: level \"first\" at 26 %LEL is above the 25 %LEL");
 	c = pt_load(REG_F32 "}; gas = \"H2S\";\n"
 	    "levels = ( { name = \"first\"; above = 8; } );", &errors);
+	assert_null(c);
 	pt_expect("at 8 ppm is above the 7.1743 ppm");
-	config_free(c);
 	c = pt_load(REG_F32 "}; gas = \"CH4\";\n"
 	    "levels = ( { name = \"first\"; above = 25; }, { name = \"second\"; above = 50; } );",
 	    &errors);
+	assert_non_null(c);
 	assert_null(strstr(pt_log, "GB/T"));
 	config_free(c);
-	c = pt_load(REG_F32 "}; gas = \"O2\";\n"
-	    "levels = ( { name = \"high\"; above = 60; } );", &errors);
-	assert_null(strstr(pt_log, "GB/T"));	/* no such limit for oxygen */
+	c = pt_load(REG_F32 "}; unit = \"ppm\";\n"	/* no gas, no limit */
+	    "levels = ( { name = \"first\"; above = 500; } );", &errors);
+	assert_non_null(c);
 	config_free(c);
+}
+
+/*
+ * Oxygen: the first deficiency alarm at 19.5 %VOL or above, the first
+ * enrichment alarm at 23.5 or below; a second stage may go further.
+ */
+static void
+test_levels_oxygen(void **state)
+{
+	struct hz_config *c;
+	int errors;
+
+	(void)state;
+	c = pt_load(REG_F32 "}; gas = \"O2\";\n"
+	    "levels = ( { name = \"low\"; below = 18; },\n"
+	    "  { name = \"high\"; above = 25; } );", &errors);
+	assert_null(c);
+	assert_int_equal(errors, 2);
+	pt_expect(":6: level \"low\" at 18 %VOL is the first oxygen deficiency "
+	    "alarm, below the 19.5 %VOL of GB/T 50493-2019");
+	pt_expect(":7: level \"high\" at 25 %VOL is the first oxygen enrichment "
+	    "alarm, above the 23.5 %VOL of GB/T 50493-2019");
+	c = pt_load(REG_F32 "}; gas = \"O2\";\n"
+	    "levels = ( { name = \"low\"; below = 19.5; },\n"
+	    "  { name = \"low-low\"; below = 18; }, { name = \"high\"; above = 23.5; },\n"
+	    "  { name = \"high-high\"; above = 25; } );", &errors);
+	assert_non_null(c);
+	assert_null(strstr(pt_log, "GB/T"));
+	config_free(c);
+}
+
+/* standard_override = "reason" keeps a level above the standard, said aloud. */
+static void
+test_standard_override(void **state)
+{
+	static const char ch4[] = REG_F32 "}; gas = \"CH4\";\n";
+	struct hz_config *c;
+	char text[1024];
+	int errors;
+
+	(void)state;
+	log_set_level(HZ_LOG_NOTICE);		/* the override is a notice */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = \"inerted tank, MOC-2026-031\"; },\n"
+	    "  { name = \"second\"; above = 50; } );", ch4);
+	c = pt_load(text, &errors);
+	assert_non_null(c);
+	assert_int_equal(errors, 0);
+	assert_string_equal(c->sensors[0].levels[0].standard_override,
+	    "inerted tank, MOC-2026-031");
+	assert_null(c->sensors[0].levels[1].standard_override);
+	pt_expect("notice: ");
+	pt_expect(":6: level \"first\" at 30 %LEL is above the 25 %LEL that "
+	    "GB/T 50493-2019 allows for a first level; kept by its "
+	    "standard_override: inerted tank, MOC-2026-031");
+	config_free(c);
+
+	/* An override needs a reason. */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = \" \"; } );", ch4);
+	assert_null(pt_load(text, &errors));
+	pt_expect(":6: 'standard_override': needs a reason");
+	assert_int_equal(errors, 2);	/* and then the level is above, unkept */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = \"a\\nb\"; } );", ch4);
+	assert_null(pt_load(text, &errors));
+	pt_expect("'standard_override': must be one line");
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 30; "
+	    "standard_override = true; } );", ch4);
+	assert_null(pt_load(text, &errors));
+	pt_expect("'standard_override': must be a string");
+
+	/* An override where nothing departs is stale: a warning. */
+	snprintf(text, sizeof(text), "%slevels = ( { name = \"first\"; above = 20; "
+	    "standard_override = \"old\"; } );", ch4);
+	c = pt_load(text, &errors);
+	assert_non_null(c);
+	pt_expect("warning: ");
+	pt_expect("level \"first\" (line 6) has a standard_override but departs "
+	    "from no standard plugin \"gas\" checks; remove it");
+	config_free(c);
+	log_set_level(HZ_LOG_WARNING);
+}
+
+/* What -t -v shows of a gas sensor: the plugin's own account (ABI 1.2). */
+static void
+test_describe(void **state)
+{
+	struct hazmon_sensor_setup su;
+	char buf[1024];
+
+	(void)state;
+	assert_int_equal(pt_configure("gas = \"H2S\"; range = 50; "
+	    "register = { table = \"input\"; address = 10; type = \"int32\"; "
+	    "order = \"CDAB\"; scale = 0.01; }; status = { table = \"input\"; "
+	    "address = 12; fault_mask = 0x0004; warmup_mask = 0x10; };", &su), 0);
+	assert_non_null(pt->describe);
+	pt->describe(&hz_host, su.ctx, buf, sizeof(buf));
+	assert_string_equal(buf,
+	    "gas H2S unit ppm standard: first <= 7.1743, any <= 14.3486 ppm\n"
+	    "register input 10 int32 CDAB scale 0.01 offset 0\n"
+	    "range 50 drift_limit -5\n"
+	    "status input 12 uint16 ABCD scale 1 offset 0\n"
+	    "status fault_mask 0x0004\n"
+	    "status warmup_mask 0x0010\n");
+	pt->describe(&hz_host, su.ctx, buf, 20);	/* cut, never overrun */
+	assert_int_equal(strlen(buf), 19);
+	pt_free(&su);
 }
 
 int
@@ -439,6 +559,9 @@ main(void)
 		cmocka_unit_test(test_gas_errors),
 		cmocka_unit_test(test_gas_needs_levels),
 		cmocka_unit_test(test_levels_in_config),
+		cmocka_unit_test(test_levels_oxygen),
+		cmocka_unit_test(test_standard_override),
+		cmocka_unit_test(test_describe),
 	};
 
 	if (pt_init("gas") != 0)
