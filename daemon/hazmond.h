@@ -432,6 +432,9 @@ struct hz_command {
 	double seconds;			/* shelve */
 	int on;				/* oos */
 };
+/* Shelving from hazmonctl or MQTT: at least this long (at most 24 h). */
+#define HZ_SHELVE_MIN_S	1.0
+#define HZ_SHELVE_MAX_S	86400.0
 
 /* publish.c: MQTT destinations, driven from the core's poll loop */
 struct hz_pub;
@@ -456,6 +459,10 @@ void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
 void pub_rebirth(struct hz_pub *p);
 void pub_forget(struct hz_pub *p, const char *sensor);
 void pub_flush_forgotten(struct hz_pub *p);
+
+/* ctlcmd.c: a number from a request or a command payload, in [lo, hi] */
+struct json_t;
+int cmd_number(const struct json_t *v, double lo, double hi, double *out);
 
 /* control.c: the hazmonctl socket (docs/control.md) */
 struct hz_ctl;
