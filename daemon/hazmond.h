@@ -53,6 +53,8 @@ int log__max(void);
 void log__emit(int prio, const struct log_ctx *x, const char *text, size_t len);
 int log__limit(int prio, const struct log_ctx *x, const char *text, size_t len);
 void log__limit_reset(int burst, int window_ms);
+/* Outside text made one printable line (\n, \\, \xNN); returns its length. */
+size_t log_escape(const char *in, size_t n, char *buf, size_t size);
 
 /* util.c */
 int64_t now_mono_ms(void);
