@@ -100,7 +100,7 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 	struct hz_config *c = ld->c;
 	char def[HZ_ID_MAX + 16];
 
-	const char *name = NULL, *pwfile;
+	const char *name = NULL, *pwfile, *actor;
 
 	snprintf(d->name, sizeof(d->name), "mqtt%u", i + 1);
 	if (hz_host.get_string(g, "name", &name) == 0)
@@ -116,6 +116,15 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 	d->qos = cfg__opt_int(g, "qos", 1, 1, 2);
 	d->keepalive = cfg__opt_int(g, "keepalive", 30, 5, 3600);
 	(void)hz_host.get_bool(g, "commands", &d->commands);
+	if (hz_host.get_string(g, "command_actor", &actor) == 0) {
+		if (actor[0] == '\0' || strlen(actor) >= sizeof(d->command_actor))
+			hz_host.error(g, "command_actor", "must be 1 to %zu "
+			    "characters", sizeof(d->command_actor) - 1);
+		else if (!d->commands)
+			hz_host.warn(g, "command_actor", "has no effect without "
+			    "'commands = true'");
+		snprintf(d->command_actor, sizeof(d->command_actor), "%s", actor);
+	}
 	d->username = cfg__opt_string(g, "username", NULL);
 	if (hz_host.get_string(g, "password_file", &pwfile) == 0) {
 		if (d->username == NULL)

@@ -152,6 +152,7 @@ struct hz_dest {
 	int qos;
 	int keepalive;
 	int commands;			/* accept operator commands over MQTT */
+	char command_actor[64];		/* "": the actor a command names */
 	char *username;
 	char *password;			/* read from password_file, never logged */
 	int tls;			/* a tls group is present */
