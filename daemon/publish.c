@@ -61,6 +61,7 @@ struct hz_pub {
 	struct hz_command cmds[CMDS];	/* received, not yet taken by the core */
 	unsigned n_cmds;
 	int complained;
+	int tls_failing;		/* setup_tls failed since it last worked */
 	char **forget;			/* state topics to clear (removed sensors) */
 	unsigned n_forget;
 	pthread_t dial_th;		/* P_DIALING: the connect call runs there */
@@ -136,6 +137,47 @@ schedule_retry(struct hz_pub *p)
 	p->retry_ms = p->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_ms * 2;
 }
 
+/*
+ * TLS is set up again before every connect: libmosquitto checks the files
+ * then, and a file that vanished since the config check (or since the last
+ * connect) is a fault of this destination, logged and retried, not of the
+ * daemon: alarms go on to the other destinations.
+ */
+static int
+setup_tls(struct hz_pub *p)
+{
+	const struct hz_dest *d = p->d;
+	const char *files[] = { d->ca_file, d->cert_file, d->key_file }, *bad = NULL;
+	int rc, err = 0;
+
+	rc = mosquitto_tls_set(p->m, d->ca_file, d->ca_path, d->cert_file,
+	    d->key_file, NULL);
+	if (rc == MOSQ_ERR_SUCCESS)
+		rc = mosquitto_tls_opts_set(p->m, 1, d->tls_version, NULL);
+	if (rc == MOSQ_ERR_SUCCESS && d->tls_insecure)
+		rc = mosquitto_tls_insecure_set(p->m, true);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		if (p->tls_failing)
+			log_info("mqtt %s: TLS set-up for broker %s:%d works again",
+			    d->name, d->host, d->port);
+		p->tls_failing = 0;
+		return 0;
+	}
+	err = errno;
+	/* libmosquitto says only "invalid arguments": name the file. */
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !bad; i++)
+		if (files[i] && access(files[i], R_OK) != 0) {
+			bad = files[i];
+			err = errno;
+		}
+	if (!p->tls_failing++)	/* when it starts; on_connect logs the end */
+		log_msg(HZ_LOG_ERR, "mqtt %s: TLS set-up for broker %s:%d failed: "
+		    "%s%s%s; retrying (events wait in the ledger)", d->name,
+		    d->host, d->port, bad ? bad : "", bad ? ": " : "", bad ||
+		    rc == MOSQ_ERR_ERRNO ? strerror(err) : mosquitto_strerror(rc));
+	return -1;
+}
+
 static void *
 dial_main(void *arg)
 {
@@ -156,6 +198,10 @@ start_connect(struct hz_pub *p)
 {
 	int rc;
 
+	if (p->d->tls && setup_tls(p) != 0) {
+		schedule_retry(p);
+		return;
+	}
 	set_will(p);
 	p->since = now_mono_ms();
 	p->dial_reconnect = mosquitto_socket(p->m) >= 0;
@@ -384,24 +430,6 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 	/* pub_io refills the window once per read, not once per PUBACK. */
 }
 
-static void
-setup_tls(struct hz_pub *p)
-{
-	const struct hz_dest *d = p->d;
-	int rc;
-
-	rc = mosquitto_tls_set(p->m, d->ca_file, d->ca_path, d->cert_file,
-	    d->key_file, NULL);
-	if (rc == MOSQ_ERR_SUCCESS)
-		rc = mosquitto_tls_opts_set(p->m, 1, d->tls_version, NULL);
-	if (rc == MOSQ_ERR_SUCCESS && d->tls_insecure)
-		rc = mosquitto_tls_insecure_set(p->m, true);
-	if (rc != MOSQ_ERR_SUCCESS)
-		fatalx("mqtt %s: TLS set-up for %s:%d failed: %s", d->name, d->host,
-		    d->port, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
-		    mosquitto_strerror(rc));
-}
-
 /*
  * Fault injection for tests: HAZMOND_TEST_DIAL_DELAY=NAME:MS makes every
  * connect of destination NAME take MS longer, as a hanging DNS would.
@@ -449,8 +477,6 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 	if (p->d->username && mosquitto_username_pw_set(p->m, p->d->username,
 	    p->d->password) != MOSQ_ERR_SUCCESS)
 		fatalx("mqtt %s: cannot set the user name", p->d->name);
-	if (p->d->tls)
-		setup_tls(p);
 	mosquitto_connect_callback_set(p->m, on_connect);
 	mosquitto_disconnect_callback_set(p->m, on_disconnect);
 	mosquitto_publish_callback_set(p->m, on_publish);
