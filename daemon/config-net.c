@@ -17,14 +17,16 @@
 /*
  * Reads a password from a file that only its owner and group may read:
  * secrets never sit in the config (which is often world-readable) and are
- * never logged.
+ * never logged.  The file must belong to us or to root and be writable by
+ * nobody else (whoever may write it chooses our password), and a password
+ * that does not fit is refused, never cut.
  */
 static char *
 read_secret(struct hazmon_cfg *g, const char *key, const char *path)
 {
 	struct stat st;
 	char buf[512];
-	size_t n;
+	size_t n, len;
 	FILE *f;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -37,10 +39,29 @@ read_secret(struct hazmon_cfg *g, const char *key, const char *path)
 		fclose(f);
 		return NULL;
 	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		hz_host.error(g, key, "%s belongs to uid %u, not to us (uid %u) or "
+		    "root", path, (unsigned)st.st_uid, (unsigned)geteuid());
+		fclose(f);
+		return NULL;
+	}
+	if (st.st_mode & 0020) {
+		hz_host.error(g, key, "%s is writable by its group (mode %04o); "
+		    "chmod g-w it", path, (unsigned)(st.st_mode & 07777));
+		fclose(f);
+		return NULL;
+	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';	/* the first line is the password */
+	len = strcspn(buf, "\r\n");	/* the first line is the password */
+	if (len == n && n == sizeof(buf) - 1) {
+		explicit_bzero(buf, sizeof(buf));
+		hz_host.error(g, key, "%s: the password is longer than %zu bytes",
+		    path, sizeof(buf) - 2);
+		return NULL;
+	}
+	buf[len] = '\0';
 	if (buf[0] == '\0') {
 		hz_host.error(g, key, "%s holds no password", path);
 		return NULL;
