@@ -62,6 +62,7 @@ struct hz_pub {
 	unsigned n_cmds;
 	int complained;
 	int tls_failing;		/* setup_tls failed since it last worked */
+	int tls_opts_set;		/* version and insecure, set once */
 	char **forget;			/* state topics to clear (removed sensors) */
 	unsigned n_forget;
 	pthread_t dial_th;		/* P_DIALING: the connect call runs there */
@@ -152,11 +153,13 @@ setup_tls(struct hz_pub *p)
 
 	rc = mosquitto_tls_set(p->m, d->ca_file, d->ca_path, d->cert_file,
 	    d->key_file, NULL);
-	if (rc == MOSQ_ERR_SUCCESS)
+	/* Once: libmosquitto 2.0 leaks the old version string when repeated. */
+	if (rc == MOSQ_ERR_SUCCESS && !p->tls_opts_set)
 		rc = mosquitto_tls_opts_set(p->m, 1, d->tls_version, NULL);
-	if (rc == MOSQ_ERR_SUCCESS && d->tls_insecure)
+	if (rc == MOSQ_ERR_SUCCESS && !p->tls_opts_set && d->tls_insecure)
 		rc = mosquitto_tls_insecure_set(p->m, true);
 	if (rc == MOSQ_ERR_SUCCESS) {
+		p->tls_opts_set = 1;
 		if (p->tls_failing)
 			log_info("mqtt %s: TLS set-up for broker %s:%d works again",
 			    d->name, d->host, d->port);

@@ -85,8 +85,10 @@ check "hazmonctl status answers while they flood" test "$rc" = 0
 check "... within 2 s ($st s)" lt "$st" 2
 rss1=$(rss_kb)
 echo "# RSS before the flood ${rss0} kB, during it ${rss1} kB"
-check "memory stays bounded (RSS grew by $(( (rss1 - rss0) / 1024 )) MB, < 64 MB)" \
-    test $((rss1 - rss0)) -lt 65536
+# Unbounded answer queues grew by ~800 MB here; ASan's quarantine alone
+# holds some tens of MB of freed answers, hence the margin.
+check "memory stays bounded (RSS grew by $(( (rss1 - rss0) / 1024 )) MB, < 200 MB)" \
+    test $((rss1 - rss0)) -lt 204800
 check "a client that does not read is closed, naming its uid and pid" \
     wait_for 30 grep -q 'control client uid 0 pid [0-9]* (root): does not read its answers; connection closed' "$LOG"
 check "... all four" wait_for 30 sh -c "[ \$(grep -c 'does not read its answers' '$LOG') -ge 4 ]"
