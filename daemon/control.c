@@ -343,6 +343,14 @@ client_io(struct client *c, short revents, int64_t now)
 			c->last = now;
 		}
 	}
+	/*
+	 * Gone both ways while it waits for a reload or while we do not read
+	 * it: no answer can reach it, and poll() would report the hang-up at
+	 * every turn.
+	 */
+	if ((revents & (POLLHUP | POLLERR)) && (c->waiting ||
+	    c->n_out - c->off_out >= CTL_OUT_HIGH))
+		drop(c);
 }
 
 /* The deadlines of docs/control.md; 1 if the client was closed. */

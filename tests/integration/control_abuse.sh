@@ -31,6 +31,8 @@ SOCK=$T/hazmond.sock
 	done
 	echo ");"
 } >"$T/hazmond.conf"
+# A reload takes 3 s here: long enough to see what a client gone meanwhile costs.
+export HAZMOND_TEST_RELOAD_DELAY_MS=3000
 start_hazmond "$T/hazmond.conf"
 LOG=$T/hazmond.log
 wait_for 10 grep -q '^hazmon/abuse/status {"state":"online"' "$T/sub.out" ||
@@ -62,6 +64,9 @@ alarm_latency() {
 lt() { [ "$(echo "$1 < $2" | bc -l)" = 1 ]; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$HAZMOND_PID/status"; }
 
+# What the biggest answer costs the daemon: one history of 1000 events.
+echo "# one history of 1000 events: $($CLIENT time "$SOCK" '{"cmd":"history","limit":1000}') s to answer"
+echo "# one status: $($CLIENT time "$SOCK" '{"cmd":"status"}') s to answer"
 quiet=$(alarm_latency 60 raised)
 echo "# alarm latency, no control load: $quiet s"
 alarm_latency 0 cleared >/dev/null
@@ -110,6 +115,18 @@ sleep 1
 check "with 20 silent connections, hazmonctl status still answers" \
     sh -c "timeout 5 '$HAZMONCTL' -s '$SOCK' --json status | jq -e .ok >/dev/null"
 check "... the quietest made room, logged" grep -q 'quiet longest while all 16 connections were taken' "$LOG"
+
+# A client that asks for a reload and hangs up at once costs no CPU while
+# the reload runs (its hang-up is not reported to the loop at every turn).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HAZMOND_PID/stat"; }
+c0=$(cpu_ticks)
+$CLIENT fire "$SOCK" '{"cmd":"reload"}'
+wait_for 10 grep -q 'reload requested by root' "$LOG"
+sleep 2.5
+c1=$(cpu_ticks)
+check "a client gone during a reload costs no CPU ($((c1 - c0)) ticks in 2.5 s)" \
+    test $((c1 - c0)) -lt $(( $(getconf CLK_TCK) / 2 ))
+check "... and the reload is done" wait_for 10 grep -q 'reloaded ' "$LOG"
 
 # ---- 3. numbers that do not fit, wrong types, and other garbage
 ask() {		# ask REQUEST-LINE: the first answer line

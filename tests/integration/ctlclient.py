@@ -9,6 +9,8 @@
 #                       a newline; prints "closed after S s" once closed
 #   hold SOCK           connect and send nothing; prints "closed after S s"
 #   send SOCK FILE      send FILE's bytes, print every answer line (10 s)
+#   time SOCK LINE      send one request, print the seconds to its answer
+#   fire SOCK LINE      send one request and close at once, both ways
 import socket
 import sys
 import time
@@ -111,6 +113,26 @@ def send(path, fname):
     sys.stdout.write(buf.decode("utf-8", "replace"))
 
 
+def timed(path, line):
+    s = connect(path)
+    s.settimeout(10)
+    t0 = time.monotonic()
+    s.sendall((line + "\n").encode())
+    buf = b""
+    while not buf.endswith(b"\n"):
+        b = s.recv(1 << 20)
+        if not b:
+            break
+        buf += b
+    print("%.4f" % (time.monotonic() - t0), flush=True)
+
+
+def fire(path, line):
+    s = connect(path)
+    s.sendall((line + "\n").encode())
+    s.close()
+
+
 if __name__ == "__main__":
     mode, sock = sys.argv[1], sys.argv[2]
     if mode == "flood":
@@ -121,5 +143,9 @@ if __name__ == "__main__":
         hold(sock)
     elif mode == "send":
         send(sock, sys.argv[3])
+    elif mode == "time":
+        timed(sock, sys.argv[3])
+    elif mode == "fire":
+        fire(sock, sys.argv[3])
     else:
         sys.exit("unknown mode " + mode)
