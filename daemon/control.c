@@ -32,7 +32,7 @@
  * answers read with some progress every CTL_DRAIN_MS.  Whoever breaks a
  * rule is closed and logged with its uid and pid.
  */
-#define CTL_CLIENTS	16		/* core.c polls 1 + this many */
+#define CTL_CLIENTS	16		/* core.c polls 1 + this many; see evict */
 #define CTL_LINE_MAX	65536		/* one request */
 #define CTL_IDLE_MS	60000
 #define CTL_REQUEST_MS	5000
@@ -172,6 +172,11 @@ queue_out(struct client *c, const char *s, size_t n)
 {
 	if (c->n_out == 0)
 		c->out_since = now_mono_ms();
+	if (c->off_out > 0) {		/* a client that reads as we write */
+		memmove(c->out, c->out + c->off_out, c->n_out - c->off_out);
+		c->n_out -= c->off_out;
+		c->off_out = 0;
+	}
 	if (c->n_out + n > c->cap_out) {
 		while (c->n_out + n > c->cap_out)
 			c->cap_out = c->cap_out ? 2 * c->cap_out : 4096;

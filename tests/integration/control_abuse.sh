@@ -99,6 +99,26 @@ check "a client that does not read is closed, naming its uid and pid" \
 check "... all four" wait_for 30 sh -c "[ \$(grep -c 'does not read its answers' '$LOG') -ge 4 ]"
 alarm_latency 0 cleared >/dev/null
 
+# A client that reads all its answers, only a little slower than they
+# come, so that its queue never runs empty: the queue must not keep what
+# was written already (330 answers of ~450 KB).
+rss0=$(rss_kb)
+spawn slowread $CLIENT slowread "$SOCK" 330 '{"cmd":"history","limit":1000}'
+rss1=$rss0
+for i in $(seq 900); do		# the highest RSS while it reads, for 90 s at most
+	r=$(rss_kb); [ "$r" -gt "$rss1" ] && rss1=$r
+	grep -q '^answers' "$T/slowread.log" && break
+	sleep 0.1
+done
+echo "# slow reader: $(cat "$T/slowread.log"); RSS ${rss0} kB, at most ${rss1} kB meanwhile"
+check "a steady slow reader gets all 330 answers" grep -q '^answers 330$' "$T/slowread.log"
+# Kept, it grew by ~70 MB; bounded, by ~1 MB.  ASan's quarantine keeps the
+# ~150 MB of answers freed meanwhile, so there the bound is loose.
+bound=32
+ldd "$HAZMOND" | grep -q libasan && bound=512
+check "... and memory stays bounded (RSS grew by $(( (rss1 - rss0) / 1024 )) MB, < $bound MB)" \
+    test $((rss1 - rss0)) -lt $((bound * 1024))
+
 # ---- 2. connections that never finish a request, or never send one
 for i in $(seq 16); do spawn "drip$i" $CLIENT drip "$SOCK" 1; done
 sleep 1		# all 16 slots taken, each by a request that never ends

@@ -11,6 +11,9 @@
 #   send SOCK FILE      send FILE's bytes, print every answer line (10 s)
 #   time SOCK LINE      send one request, print the seconds to its answer
 #   fire SOCK LINE      send one request and close at once, both ways
+#   slowread SOCK N LINE  send LINE N times while reading the answers
+#                       steadily but a little slower than they come; prints
+#                       "answers K" (K answers read in at most 60 s)
 import socket
 import sys
 import time
@@ -133,6 +136,29 @@ def fire(path, line):
     s.close()
 
 
+def slowread(path, n, line):
+    s = connect(path)
+    s.setblocking(False)
+    data = (line + "\n").encode() * n
+    sent = answers = 0
+    t0 = time.monotonic()
+    while answers < n and time.monotonic() - t0 < 60:
+        if sent < len(data):
+            try:
+                sent += s.send(data[sent:])
+            except BlockingIOError:
+                pass
+        try:
+            b = s.recv(32768)
+            if not b:
+                break
+            answers += b.count(b"\n")
+        except BlockingIOError:
+            pass
+        time.sleep(0.002)	# at most 16 MB/s
+    print("answers %d" % answers, flush=True)
+
+
 if __name__ == "__main__":
     mode, sock = sys.argv[1], sys.argv[2]
     if mode == "flood":
@@ -147,5 +173,7 @@ if __name__ == "__main__":
         timed(sock, sys.argv[3])
     elif mode == "fire":
         fire(sock, sys.argv[3])
+    elif mode == "slowread":
+        slowread(sock, int(sys.argv[3]), sys.argv[4])
     else:
         sys.exit("unknown mode " + mode)
