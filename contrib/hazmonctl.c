@@ -45,7 +45,7 @@
 #define REQUEST_MAX	65536		/* hazmond's limit, newline included */
 #define RESPONSE_MAX	(64 << 20)	/* 10,000 sensors are a few MB */
 #define SHELVE_MAX	86400		/* hazmond refuses longer shelving */
-#define HISTORY_MAX	10000
+#define HISTORY_MAX	1000		/* hazmond refuses more at once */
 
 #define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
 

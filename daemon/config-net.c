@@ -17,14 +17,16 @@
 /*
  * Reads a password from a file that only its owner and group may read:
  * secrets never sit in the config (which is often world-readable) and are
- * never logged.
+ * never logged.  The file must belong to us or to root and be writable by
+ * nobody else (whoever may write it chooses our password), and a password
+ * that does not fit is refused, never cut.
  */
 static char *
 read_secret(struct hazmon_cfg *g, const char *key, const char *path)
 {
 	struct stat st;
 	char buf[512];
-	size_t n;
+	size_t n, len;
 	FILE *f;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -37,10 +39,29 @@ read_secret(struct hazmon_cfg *g, const char *key, const char *path)
 		fclose(f);
 		return NULL;
 	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		hz_host.error(g, key, "%s belongs to uid %u, not to us (uid %u) or "
+		    "root", path, (unsigned)st.st_uid, (unsigned)geteuid());
+		fclose(f);
+		return NULL;
+	}
+	if (st.st_mode & 0020) {
+		hz_host.error(g, key, "%s is writable by its group (mode %04o); "
+		    "chmod g-w it", path, (unsigned)(st.st_mode & 07777));
+		fclose(f);
+		return NULL;
+	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';
-	buf[strcspn(buf, "\r\n")] = '\0';	/* the first line is the password */
+	len = strcspn(buf, "\r\n");	/* the first line is the password */
+	if (len == n && n == sizeof(buf) - 1) {
+		explicit_bzero(buf, sizeof(buf));
+		hz_host.error(g, key, "%s: the password is longer than %zu bytes",
+		    path, sizeof(buf) - 2);
+		return NULL;
+	}
+	buf[len] = '\0';
 	if (buf[0] == '\0') {
 		hz_host.error(g, key, "%s holds no password", path);
 		return NULL;
@@ -100,7 +121,7 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 	struct hz_config *c = ld->c;
 	char def[HZ_ID_MAX + 16];
 
-	const char *name = NULL, *pwfile;
+	const char *name = NULL, *pwfile, *actor;
 
 	snprintf(d->name, sizeof(d->name), "mqtt%u", i + 1);
 	if (hz_host.get_string(g, "name", &name) == 0)
@@ -116,6 +137,15 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 	d->qos = cfg__opt_int(g, "qos", 1, 1, 2);
 	d->keepalive = cfg__opt_int(g, "keepalive", 30, 5, 3600);
 	(void)hz_host.get_bool(g, "commands", &d->commands);
+	if (hz_host.get_string(g, "command_actor", &actor) == 0) {
+		if (actor[0] == '\0' || strlen(actor) >= sizeof(d->command_actor))
+			hz_host.error(g, "command_actor", "must be 1 to %zu "
+			    "characters", sizeof(d->command_actor) - 1);
+		else if (!d->commands)
+			hz_host.warn(g, "command_actor", "has no effect without "
+			    "'commands = true'");
+		snprintf(d->command_actor, sizeof(d->command_actor), "%s", actor);
+	}
 	d->username = cfg__opt_string(g, "username", NULL);
 	if (hz_host.get_string(g, "password_file", &pwfile) == 0) {
 		if (d->username == NULL)

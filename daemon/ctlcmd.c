@@ -17,7 +17,8 @@
 #include "core.h"
 
 #define HISTORY_DEFAULT	100
-#define HISTORY_MAX	10000
+#define HISTORY_MAX	1000	/* one answer: a few ms of the core's time */
+#define SINCE_MAX_S	(100 * 366 * 86400.0)
 
 static json_t *
 err(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -38,6 +39,28 @@ static json_t *
 ok(void)
 {
 	return json_pack("{s:b}", "ok", 1);
+}
+
+/*
+ * A number from outside, range-checked before any conversion: a cast of
+ * 1e300 to an integer is undefined behaviour, and a huge JSON integer is
+ * not a real.  0, -EINVAL (not a number) or -ERANGE (outside [lo, hi]).
+ */
+int
+cmd_number(const json_t *v, double lo, double hi, double *out)
+{
+	double d;
+
+	if (json_is_integer(v))
+		d = (double)json_integer_value(v);	/* defined for any value */
+	else if (json_is_real(v))
+		d = json_real_value(v);
+	else
+		return -EINVAL;
+	if (!(d >= lo && d <= hi))
+		return -ERANGE;
+	*out = d;
+	return 0;
 }
 
 static json_t *
@@ -275,7 +298,7 @@ action_error(int rc, const struct hz_command *c)
 		    "sensor \"%s\" is already in service", c->sensor);
 	default:
 		return err("invalid", "shelving needs a reason and a duration of "
-		    "more than 0 and at most 86400 seconds");
+		    "%g to %g seconds", HZ_SHELVE_MIN_S, HZ_SHELVE_MAX_S);
 	}
 }
 
@@ -295,17 +318,22 @@ cmd_action(struct core *k, const char *verb, json_t *req, const char *actor)
 {
 	struct hz_command c = { 0 };
 	const char *sensor = NULL, *level = NULL, *reason = NULL;
-	json_t *on = NULL, *res;
+	json_t *on = NULL, *secs = NULL, *res;
 	double seconds = 0;
 	unsigned before;
 	int rc, i;
 
-	if (json_unpack(req, "{s:s, s?s, s?s, s?F, s?o}", "sensor", &sensor,
-	    "level", &level, "reason", &reason, "seconds", &seconds, "on", &on) != 0)
+	if (json_unpack(req, "{s:s, s?s, s?s, s?o, s?o}", "sensor", &sensor,
+	    "level", &level, "reason", &reason, "seconds", &secs, "on", &on) != 0)
 		return err("bad_request", "%s needs \"sensor\" (a string); \"level\" "
 		    "and \"reason\" are strings, \"seconds\" a number", verb);
 	if (!strcmp(verb, "oos") && !json_is_boolean(on))
 		return err("bad_request", "oos needs \"on\": true or false");
+	if (secs && (rc = cmd_number(secs, HZ_SHELVE_MIN_S, HZ_SHELVE_MAX_S,
+	    &seconds)) != 0)
+		return rc == -EINVAL ? err("bad_request", "\"seconds\" must be a "
+		    "number") : err("invalid", "shelving needs a duration of %g to "
+		    "%g seconds", HZ_SHELVE_MIN_S, HZ_SHELVE_MAX_S);
 	if (strlen(sensor) >= sizeof(c.sensor))
 		return err("no_sensor", "no sensor with an id that long");
 	snprintf(c.verb, sizeof(c.verb), "%s", verb);
@@ -388,11 +416,14 @@ cmd_history(struct core *k, json_t *req)
 {
 	json_t *since = json_object_get(req, "since"), *sensor, *limit, *arr;
 	int64_t from = 0;
-	json_int_t n = HISTORY_DEFAULT;
+	double secs, n = HISTORY_DEFAULT;
 
-	if (json_is_number(since))
-		from = now_real_ms() - (int64_t)(json_number_value(since) * 1000.0);
-	else if (json_is_string(since)) {
+	if (json_is_number(since)) {
+		if (cmd_number(since, 0, SINCE_MAX_S, &secs) != 0)
+			return err("bad_request", "since: a number of seconds from 0 "
+			    "to %.0f (100 years)", SINCE_MAX_S);
+		from = now_real_ms() - (int64_t)(secs * 1000.0);
+	} else if (json_is_string(since)) {
 		if (parse_time(json_string_value(since), &from) != 0)
 			return err("bad_request", "since \"%s\" is not a time like "
 			    "2026-11-25T08:00:00Z or a number of seconds",
@@ -404,13 +435,10 @@ cmd_history(struct core *k, json_t *req)
 		return err("bad_request", "sensor must be a string");
 	if (sensor && eval_find(&k->ev, json_string_value(sensor)) < 0)
 		return err("no_sensor", "no sensor \"%s\"", json_string_value(sensor));
-	if ((limit = json_object_get(req, "limit")) != NULL) {
-		if (!json_is_integer(limit) || json_integer_value(limit) < 1)
-			return err("bad_request", "limit must be a whole number >= 1");
-		n = json_integer_value(limit);
-		if (n > HISTORY_MAX)
-			n = HISTORY_MAX;
-	}
+	if ((limit = json_object_get(req, "limit")) != NULL &&
+	    (!json_is_integer(limit) || cmd_number(limit, 1, HISTORY_MAX, &n) != 0))
+		return err("bad_request", "limit must be a whole number from 1 "
+		    "to %d", HISTORY_MAX);
 	arr = json_array();
 	if (ledger_history(k->l, from, sensor ? json_string_value(sensor) : NULL,
 	    (int)n, history_row, arr) < 0) {

@@ -53,6 +53,8 @@ int log__max(void);
 void log__emit(int prio, const struct log_ctx *x, const char *text, size_t len);
 int log__limit(int prio, const struct log_ctx *x, const char *text, size_t len);
 void log__limit_reset(int burst, int window_ms);
+/* Outside text made one printable line (\n, \\, \xNN); returns its length. */
+size_t log_escape(const char *in, size_t n, char *buf, size_t size);
 
 /* util.c */
 int64_t now_mono_ms(void);
@@ -150,6 +152,7 @@ struct hz_dest {
 	int qos;
 	int keepalive;
 	int commands;			/* accept operator commands over MQTT */
+	char command_actor[64];		/* "": the actor a command names */
 	char *username;
 	char *password;			/* read from password_file, never logged */
 	int tls;			/* a tls group is present */
@@ -504,6 +507,9 @@ struct hz_command {
 	double seconds;			/* shelve */
 	int on;				/* oos */
 };
+/* Shelving from hazmonctl or MQTT: at least this long (at most 24 h). */
+#define HZ_SHELVE_MIN_S	1.0
+#define HZ_SHELVE_MAX_S	86400.0
 
 /* publish.c: MQTT destinations, driven from the core's poll loop */
 struct hz_pub;
@@ -528,6 +534,10 @@ void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
 void pub_rebirth(struct hz_pub *p);
 void pub_forget(struct hz_pub *p, const char *sensor);
 void pub_flush_forgotten(struct hz_pub *p);
+
+/* ctlcmd.c: a number from a request or a command payload, in [lo, hi] */
+struct json_t;
+int cmd_number(const struct json_t *v, double lo, double hi, double *out);
 
 /* control.c: the hazmonctl socket (docs/control.md) */
 struct hz_ctl;

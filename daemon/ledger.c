@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,17 +127,60 @@ resync_seq(struct hz_ledger *l)
 		l->next_seq = db;
 }
 
+/*
+ * The ledger names sensors, places and who silenced what: it is not for
+ * everybody.  The state directory is 0750 and the files 0640 whatever the
+ * umask (SQLite gives -wal and -shm the database file's mode), and a
+ * directory others may write to is refused: they could swap the ledger.
+ */
+static int
+private_files(const char *dir, const char *db)
+{
+	static const char *const side[] = { "-wal", "-shm" };
+	char path[sizeof(((struct hz_ledger *)0)->path) + 8];
+	struct stat st;
+	int fd;
+
+	if (mkdir(dir, 0750) == 0)
+		(void)chmod(dir, 0750);
+	else if (errno != EEXIST) {
+		log_warn("state directory %s", dir);
+		return -1;
+	}
+	if (stat(dir, &st) != 0) {
+		log_warn("state directory %s", dir);
+		return -1;
+	}
+	if (st.st_mode & S_IWOTH) {
+		log_msg(HZ_LOG_ERR, "state directory %s is writable by others (mode "
+		    "%04o); chmod o-w it", dir, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if ((fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0) {
+		log_warn("ledger %s", db);
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && (st.st_mode & 0137))
+		(void)fchmod(fd, st.st_mode & 0640);	/* older, looser ledgers */
+	close(fd);
+	for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", db, side[i]);
+		if (stat(path, &st) == 0 && (st.st_mode & 0137))
+			(void)chmod(path, st.st_mode & 0640);
+	}
+	return 0;
+}
+
 struct hz_ledger *
 ledger_open(const char *dir)
 {
 	struct hz_ledger *l = xcalloc(1, sizeof(*l));
 
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		log_warn("state directory %s", dir);
+	snprintf(l->path, sizeof(l->path), "%s/ledger.db", dir);
+	if (private_files(dir, l->path) != 0) {
 		free(l);
 		return NULL;
 	}
-	snprintf(l->path, sizeof(l->path), "%s/ledger.db", dir);
 	if (sqlite3_open_v2(l->path, &l->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));

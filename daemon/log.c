@@ -192,13 +192,98 @@ log_level_parse(const char *s)
 	return -1;
 }
 
+/* ---- escaping */
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;		/* overlong */
+		else if (s[0] == 0xed)
+			hi = 0x9f;		/* surrogates */
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;		/* above U+10FFFF */
+	} else
+		return 0;
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	/* C1 controls (U+0080..U+009F) move terminals as ESC does. */
+	if (s[0] == 0xc2 && s[1] < 0xa0)
+		return 0;
+	return len;
+}
+
+/*
+ * Makes text one harmless line: newline, tab, CR and backslash become \n,
+ * \t, \r, \\; other control bytes, DEL and bytes that are not UTF-8
+ * become \xNN; valid UTF-8 stays.  So a sensor id or an actor from the
+ * wire cannot forge a log line ("...\nhazmond: crit: ...") nor drive a
+ * terminal.  The output is cut before an escape or character that does
+ * not fit; it is NUL-terminated (size > 0) and its length is returned.
+ */
+size_t
+log_escape(const char *in, size_t n, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)in;
+	size_t o = 0, i = 0, k;
+	char e[4];
+
+	while (i < n) {
+		const char *piece = e;
+		size_t plen;
+
+		k = s[i] >= 0x80 ? utf8_len(s + i, n - i) : 0;
+		if (k) {
+			piece = in + i;
+			plen = k;
+		} else if (s[i] == '\n' || s[i] == '\t' || s[i] == '\r' ||
+		    s[i] == '\\') {
+			e[0] = '\\';
+			e[1] = s[i] == '\n' ? 'n' : s[i] == '\t' ? 't' :
+			    s[i] == '\r' ? 'r' : '\\';
+			plen = 2;
+		} else if (s[i] < 0x20 || s[i] >= 0x7f) {
+			e[0] = '\\';
+			e[1] = 'x';
+			e[2] = hex[s[i] >> 4];
+			e[3] = hex[s[i] & 0xf];
+			plen = 4;
+		} else {
+			piece = in + i;
+			plen = 1;
+		}
+		if (o + plen >= size)
+			break;
+		memcpy(buf + o, piece, plen);
+		o += plen;
+		i += k ? k : 1;
+	}
+	if (size > 0)
+		buf[o] = '\0';
+	return o;
+}
+
 /* ---- output of one message */
 
 struct jmsg {
 	struct iovec iov[40];
 	int n;
-	unsigned char le[8][8];		/* lengths of binary fields */
-	int nle;
 };
 
 static void
@@ -209,27 +294,11 @@ jadd(struct jmsg *j, const char *p, size_t len)
 	j->n++;
 }
 
-/* keq is "KEY="; a value with a newline takes the binary form. */
+/* keq is "KEY="; values are escaped, so never hold a newline. */
 static void
 jfield(struct jmsg *j, const char *keq, const char *v, size_t vlen)
 {
-	size_t klen = strlen(keq);
-
-	if (memchr(v, '\n', vlen) == NULL) {
-		jadd(j, keq, klen);
-		jadd(j, v, vlen);
-		jadd(j, "\n", 1);
-		return;
-	}
-	/* KEY \n, 64-bit little-endian length, the bytes, \n */
-	unsigned char *le = j->le[j->nle++];
-	uint64_t l = vlen;
-
-	for (int i = 0; i < 8; i++)
-		le[i] = (unsigned char)(l >> (8 * i));
-	jadd(j, keq, klen - 1);
-	jadd(j, "\n", 1);
-	jadd(j, (const char *)le, 8);
+	jadd(j, keq, strlen(keq));
 	jadd(j, v, vlen);
 	jadd(j, "\n", 1);
 }
@@ -239,22 +308,25 @@ journal_send(int prio, const struct log_ctx *x, const char *text, size_t len)
 {
 	struct jmsg j;
 	struct msghdr mh;
-	char pr[4], slave[16], seq[24];
+	char pr[4], slave[16], seq[24], sensor[4 * HZ_ID_MAX], bus[4 * HZ_ID_MAX];
 
 	if (log_jfd < 0) {
 		errno = ENOTCONN;
 		return -1;
 	}
-	j.n = j.nle = 0;
+	j.n = 0;
 	jfield(&j, "MESSAGE=", text, len);
 	snprintf(pr, sizeof(pr), "%d", prio);
 	jfield(&j, "PRIORITY=", pr, strlen(pr));
 	jfield(&j, "SYSLOG_IDENTIFIER=", log_prog, strlen(log_prog));
 	if (x != NULL) {
+		/* A sensor id can come from the wire (a refused command). */
 		if (x->sensor != NULL && *x->sensor != '\0')
-			jfield(&j, "SENSOR=", x->sensor, strlen(x->sensor));
+			jfield(&j, "SENSOR=", sensor, log_escape(x->sensor,
+			    strlen(x->sensor), sensor, sizeof(sensor)));
 		if (x->bus != NULL && *x->bus != '\0')
-			jfield(&j, "BUS=", x->bus, strlen(x->bus));
+			jfield(&j, "BUS=", bus, log_escape(x->bus, strlen(x->bus),
+			    bus, sizeof(bus)));
 		if (x->slave >= 0) {
 			snprintf(slave, sizeof(slave), "%d", x->slave);
 			jfield(&j, "SLAVE=", slave, strlen(slave));
@@ -272,12 +344,19 @@ journal_send(int prio, const struct log_ctx *x, const char *text, size_t len)
 	return sendmsg(log_jfd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
+/*
+ * Every message is escaped here, whole, rather than each outside string
+ * where it is formatted: this catches every caller, also those yet to be
+ * written, and the daemon writes no multi-line message of its own (reload
+ * reports go to their client as captured lines, before this).
+ */
 void
-log__emit(int prio, const struct log_ctx *x, const char *text, size_t len)
+log__emit(int prio, const struct log_ctx *x, const char *raw, size_t rawlen)
 {
 	static const char *names[] = { "emerg", "alert", "crit", "error",
 	    "warning", "notice", "info", "debug" };
-	char line[HZ_LOG_TEXT_MAX + 128];
+	char text[4 * HZ_LOG_TEXT_MAX], line[sizeof(text) + 128];
+	size_t len = log_escape(raw, rawlen, text, sizeof(text));
 	int n;
 
 	if (log_journal) {

@@ -34,6 +34,7 @@
 #define WINDOW		64	/* events in flight per destination */
 #define RETRY_MIN_MS	500
 #define RETRY_MAX_MS	10000
+#define CMDS		64	/* received commands the core has not taken yet */
 
 enum pstate { P_IDLE, P_DIALING, P_CONNECTING, P_CONNECTED };
 
@@ -58,9 +59,11 @@ struct hz_pub {
 	int just_connected;
 	int stopping;		/* pub_shutdown: the disconnect is ours */
 	struct hz_health health;
-	struct hz_command cmds[16];	/* received, not yet taken by the core */
+	struct hz_command cmds[CMDS];	/* received, not yet taken by the core */
 	unsigned n_cmds;
 	int complained;
+	int tls_failing;		/* setup_tls failed since it last worked */
+	int tls_opts_set;		/* version and insecure, set once */
 	char **forget;			/* state topics to clear (removed sensors) */
 	unsigned n_forget;
 	pthread_t dial_th;		/* P_DIALING: the connect call runs there */
@@ -136,6 +139,49 @@ schedule_retry(struct hz_pub *p)
 	p->retry_ms = p->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : p->retry_ms * 2;
 }
 
+/*
+ * TLS is set up again before every connect: libmosquitto checks the files
+ * then, and a file that vanished since the config check (or since the last
+ * connect) is a fault of this destination, logged and retried, not of the
+ * daemon: alarms go on to the other destinations.
+ */
+static int
+setup_tls(struct hz_pub *p)
+{
+	const struct hz_dest *d = p->d;
+	const char *files[] = { d->ca_file, d->cert_file, d->key_file }, *bad = NULL;
+	int rc, err = 0;
+
+	rc = mosquitto_tls_set(p->m, d->ca_file, d->ca_path, d->cert_file,
+	    d->key_file, NULL);
+	/* Once: libmosquitto 2.0 leaks the old version string when repeated. */
+	if (rc == MOSQ_ERR_SUCCESS && !p->tls_opts_set)
+		rc = mosquitto_tls_opts_set(p->m, 1, d->tls_version, NULL);
+	if (rc == MOSQ_ERR_SUCCESS && !p->tls_opts_set && d->tls_insecure)
+		rc = mosquitto_tls_insecure_set(p->m, true);
+	if (rc == MOSQ_ERR_SUCCESS) {
+		p->tls_opts_set = 1;
+		if (p->tls_failing)
+			log_info("mqtt %s: TLS set-up for broker %s:%d works again",
+			    d->name, d->host, d->port);
+		p->tls_failing = 0;
+		return 0;
+	}
+	err = errno;
+	/* libmosquitto says only "invalid arguments": name the file. */
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !bad; i++)
+		if (files[i] && access(files[i], R_OK) != 0) {
+			bad = files[i];
+			err = errno;
+		}
+	if (!p->tls_failing++)	/* when it starts; on_connect logs the end */
+		log_msg(HZ_LOG_ERR, "mqtt %s: TLS set-up for broker %s:%d failed: "
+		    "%s%s%s; retrying (events wait in the ledger)", d->name,
+		    d->host, d->port, bad ? bad : "", bad ? ": " : "", bad ||
+		    rc == MOSQ_ERR_ERRNO ? strerror(err) : mosquitto_strerror(rc));
+	return -1;
+}
+
 static void *
 dial_main(void *arg)
 {
@@ -156,6 +202,10 @@ start_connect(struct hz_pub *p)
 {
 	int rc;
 
+	if (p->d->tls && setup_tls(p) != 0) {
+		schedule_retry(p);
+		return;
+	}
 	set_will(p);
 	p->since = now_mono_ms();
 	p->dial_reconnect = mosquitto_socket(p->m) >= 0;
@@ -221,36 +271,86 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	pub_pump(p);
 }
 
-/* Parses an operator command: {"sensor": ..., "actor": ..., ...}. */
-static int
-parse_command(struct hz_pub *p, const char *verb, const struct mosquitto_message *msg,
+/*
+ * Parses an operator command: {"sensor": ..., "actor": ..., ...}.  Every
+ * field has one type; anything else is refused, as the control socket
+ * does: a "level" of 1 must not acknowledge every level, an "on" of
+ * "yes" must not mean false.  Returns NULL, or why it is refused.
+ */
+static const char *
+parse_command(struct hz_pub *p, const char *verb, const json_t *o,
     struct hz_command *c)
 {
-	json_t *o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
-	const char *sensor, *s;
-	json_t *v;
+	const char *sensor, *level = NULL, *actor = NULL, *reason = NULL;
+	json_t *dur = NULL, *on = NULL;
+	double secs = 0;
+	int rc;
 
 	memset(c, 0, sizeof(*c));
-	if (o == NULL || !json_is_object(o) ||
-	    (sensor = json_string_value(json_object_get(o, "sensor"))) == NULL) {
-		log_warnx("mqtt %s: command %s ignored: payload is not "
-		    "{\"sensor\": ..., \"actor\": ...}", p->d->name, verb);
-		json_decref(o);
-		return -1;
-	}
 	snprintf(c->verb, sizeof(c->verb), "%s", verb);
+	if (o == NULL || !json_is_object(o))
+		return "the payload is not a JSON object";
+	if (json_unpack((json_t *)o, "{s:s, s?s, s?s, s?s, s?o, s?o}", "sensor",
+	    &sensor, "level", &level, "actor", &actor, "reason", &reason,
+	    "duration", &dur, "on", &on) != 0)
+		return "\"sensor\" must be a string, and \"level\", \"actor\" "
+		    "and \"reason\" strings when given";
 	snprintf(c->sensor, sizeof(c->sensor), "%s", sensor);
-	if ((s = json_string_value(json_object_get(o, "level"))))
-		snprintf(c->level, sizeof(c->level), "%s", s);
-	if ((s = json_string_value(json_object_get(o, "actor"))))
-		snprintf(c->actor, sizeof(c->actor), "%s", s);
-	if ((s = json_string_value(json_object_get(o, "reason"))))
-		snprintf(c->reason, sizeof(c->reason), "%s", s);
-	if ((v = json_object_get(o, "duration")) && json_is_number(v))
-		c->seconds = json_number_value(v);
-	c->on = json_is_true(json_object_get(o, "on"));
+	if (strlen(sensor) >= sizeof(c->sensor))
+		return "no sensor with an id that long";
+	if (level && strlen(level) >= sizeof(c->level))
+		return "no level with a name that long";
+	snprintf(c->level, sizeof(c->level), "%s", level ? level : "");
+	/* A configured actor is who answers for this broker's commands. */
+	snprintf(c->actor, sizeof(c->actor), "%s", p->d->command_actor[0] ?
+	    p->d->command_actor : actor ? actor : "");
+	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
+	if (strcmp(verb, "shelve") == 0) {
+		if (dur == NULL)
+			return "shelve needs \"duration\" (seconds)";
+		if ((rc = cmd_number(dur, HZ_SHELVE_MIN_S, HZ_SHELVE_MAX_S,
+		    &secs)) != 0)
+			return rc == -EINVAL ? "\"duration\" must be a number" :
+			    "\"duration\" must be from 1 to 86400 seconds";
+		c->seconds = secs;
+	}
+	if (strcmp(verb, "oos") == 0) {
+		if (!json_is_boolean(on))
+			return "oos needs \"on\": true or false";
+		c->on = json_is_true(on);
+	}
+	return NULL;
+}
+
+/* Takes one command for the core, or says loudly why not. */
+static void
+queue_command(struct hz_pub *p, const char *verb,
+    const struct mosquitto_message *msg)
+{
+	json_t *o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
+	struct hz_command c;
+	const char *why;
+
+	why = parse_command(p, verb, o, &c);
 	json_decref(o);
-	return 0;
+	/*
+	 * MQTT 3.1.1 brokers clear the retain flag on live delivery; those
+	 * that arrive with it are history replayed by the broker, never a
+	 * request (docs/mqtt.md).
+	 */
+	if (why == NULL && msg->retain)
+		why = "it is a retained message";
+	if (why == NULL && p->n_cmds == CMDS)
+		why = "too many commands at once";
+	if (why != NULL) {
+		/* No reply topic: the log is the answer; every one is logged. */
+		log_cmsg(HZ_LOG_WARNING, &(struct log_ctx){ .sensor = c.sensor,
+		    .slave = -1 }, "mqtt %s: command %s from broker %s:%d refused "
+		    "(sensor \"%s\", actor \"%s\"): %s", p->d->name, verb,
+		    p->d->host, p->d->port, c.sensor, c.actor, why);
+		return;
+	}
+	p->cmds[p->n_cmds++] = c;
 }
 
 /*
@@ -266,26 +366,23 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	const char *verb;
 
 	(void)m;
-	if (msg->retain || strncmp(msg->topic, p->d->prefix, n) != 0 ||
+	if (strncmp(msg->topic, p->d->prefix, n) != 0 ||
 	    strncmp(msg->topic + n, "/command/", 9) != 0)
-		return;		/* a retained command is history, not a request */
+		return;
 	verb = msg->topic + n + 9;
 	if (strcmp(verb, "rebirth") == 0) {
+		if (msg->retain)
+			return;	/* a retained rebirth is history, not a request */
 		log_info("mqtt %s: rebirth requested", p->d->name);
 		publish_status(p, "online");
 		p->just_connected = 1;
 		return;
 	}
-	for (size_t i = 0; p->d->commands && i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		if (strcmp(verb, verbs[i]) != 0)
-			continue;
-		if (p->n_cmds == sizeof(p->cmds) / sizeof(p->cmds[0]))
-			log_warnx("mqtt %s: too many commands at once; %s dropped",
-			    p->d->name, verb);
-		else if (parse_command(p, verb, msg, &p->cmds[p->n_cmds]) == 0)
-			p->n_cmds++;
-		return;
-	}
+	for (size_t i = 0; p->d->commands && i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(verb, verbs[i]) == 0) {
+			queue_command(p, verb, msg);
+			return;
+		}
 }
 
 int
@@ -344,24 +441,6 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 	/* pub_io refills the window once per read, not once per PUBACK. */
 }
 
-static void
-setup_tls(struct hz_pub *p)
-{
-	const struct hz_dest *d = p->d;
-	int rc;
-
-	rc = mosquitto_tls_set(p->m, d->ca_file, d->ca_path, d->cert_file,
-	    d->key_file, NULL);
-	if (rc == MOSQ_ERR_SUCCESS)
-		rc = mosquitto_tls_opts_set(p->m, 1, d->tls_version, NULL);
-	if (rc == MOSQ_ERR_SUCCESS && d->tls_insecure)
-		rc = mosquitto_tls_insecure_set(p->m, true);
-	if (rc != MOSQ_ERR_SUCCESS)
-		fatalx("mqtt %s: TLS set-up for %s:%d failed: %s", d->name, d->host,
-		    d->port, rc == MOSQ_ERR_ERRNO ? strerror(errno) :
-		    mosquitto_strerror(rc));
-}
-
 /*
  * Fault injection for tests: HAZMOND_TEST_DIAL_DELAY=NAME:MS makes every
  * connect of destination NAME take MS longer, as a hanging DNS would.
@@ -409,8 +488,6 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 	if (p->d->username && mosquitto_username_pw_set(p->m, p->d->username,
 	    p->d->password) != MOSQ_ERR_SUCCESS)
 		fatalx("mqtt %s: cannot set the user name", p->d->name);
-	if (p->d->tls)
-		setup_tls(p);
 	mosquitto_connect_callback_set(p->m, on_connect);
 	mosquitto_disconnect_callback_set(p->m, on_disconnect);
 	mosquitto_publish_callback_set(p->m, on_publish);

@@ -270,18 +270,29 @@ test_journal_fields(void **state)
 	for (i = 0; i < f.n; i++)
 		assert_false(f.binary[i]);
 
-	/* A newline in the text: binary form, decoding to the same text. */
+	/*
+	 * A newline in the text (one from the wire, say) is escaped: one
+	 * plain MESSAGE field that cannot start a forged line.
+	 */
 	log_msg(HZ_LOG_ERR, "line one\nline %s", "two");
 	n = journal_recv(buf, sizeof(buf), 2000);
 	assert_true(n > 0);
-	assert_memory_equal(buf, "MESSAGE\n\x11\0\0\0\0\0\0\0line one\nline two\n",
-	    8 + 8 + 17 + 1);
 	jparse(buf, (size_t)n, &f);
 	assert_int_equal(f.n, 3);
-	assert_field(&f, "MESSAGE", "line one\nline two");
-	assert_true(f.binary[jfind(&f, "MESSAGE")]);
+	assert_field(&f, "MESSAGE", "line one\\nline two");
+	assert_false(f.binary[jfind(&f, "MESSAGE")]);
 	assert_field(&f, "PRIORITY", "3");
 	assert_field(&f, "SYSLOG_IDENTIFIER", "hztest");
+
+	/* Field values from outside are escaped as well. */
+	log_cmsg(HZ_LOG_WARNING, &(struct log_ctx){ "x\nPRIORITY=0", NULL, -1, 0 },
+	    "refused");
+	n = journal_recv(buf, sizeof(buf), 2000);
+	assert_true(n > 0);
+	jparse(buf, (size_t)n, &f);
+	assert_int_equal(f.n, 4);
+	assert_field(&f, "SENSOR", "x\\nPRIORITY=0");
+	assert_field(&f, "PRIORITY", "4");
 
 	/* Only the fields the ctx has. */
 	log_cmsg(HZ_LOG_INFO, &some, "bus %s up", "tcp1");
@@ -569,6 +580,70 @@ test_capture(void **state)
 	free(out);
 }
 
+/* ---- escaping */
+
+static void
+test_escape(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "plain ascii", "plain ascii" },
+		{ "li.wei\nhazmond: crit: forged", "li.wei\\nhazmond: crit: forged" },
+		{ "tab\there\r", "tab\\there\\r" },
+		{ "back\\slash", "back\\\\slash" },
+		{ "\x1b[31mred", "\\x1b[31mred" },
+		{ "del\x7f", "del\\x7f" },
+		{ "\xe7\x94\xb2\xe7\x83\xb7 CH4", "\xe7\x94\xb2\xe7\x83\xb7 CH4" },	/* kept */
+		{ "bad \xff\xfe", "bad \\xff\\xfe" },
+		{ "cut \xe7\x94", "cut \\xe7\\x94" },	/* truncated sequence */
+		{ "overlong \xc0\xaf", "overlong \\xc0\\xaf" },
+		{ "surrogate \xed\xa0\x80", "surrogate \\xed\\xa0\\x80" },
+		{ "c1 \xc2\x85", "c1 \\xc2\\x85" },
+		{ "nbsp \xc2\xa0", "nbsp \xc2\xa0" },
+		{ "too big \xf4\x90\x80\x80", "too big \\xf4\\x90\\x80\\x80" },
+	};
+	char buf[128], small[8];
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		n = log_escape(t[i].in, strlen(t[i].in), buf, sizeof(buf));
+		assert_string_equal(buf, t[i].out);
+		assert_int_equal(n, strlen(t[i].out));
+	}
+	/* A NUL inside the given length is escaped too. */
+	n = log_escape("a\0b", 3, buf, sizeof(buf));
+	assert_string_equal(buf, "a\\x00b");
+	/* Bounded: cut before an escape that does not fit, never inside. */
+	n = log_escape("abcdef\n", 7, small, sizeof(small));
+	assert_string_equal(small, "abcdef");
+	assert_int_equal(n, 6);
+	n = log_escape("ab\x01zzzz", 7, small, sizeof(small));
+	assert_string_equal(small, "ab\\x01z");
+	n = log_escape("abcdef\xe7\x94\xb2", 9, small, sizeof(small));
+	assert_string_equal(small, "abcdef");
+	n = log_escape("x", 1, small, 1);
+	assert_string_equal(small, "");
+	assert_int_equal(n, 0);
+}
+
+/* A forged line on stderr stays one line. */
+static void
+test_escape_stderr(void **state)
+{
+	char *out;
+
+	(void)state;
+	err_begin();
+	log_init("hztest", HZ_LOG_INFO);
+	log_warnx("command by %s refused", "x\nhztest: error: forged");
+	out = err_end();
+	assert_string_equal(out, "hztest: warning: command by x\\nhztest: "
+	    "error: forged refused\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -585,6 +660,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rate_limit_eviction, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_capture, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escape_stderr, setup,
+		    teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
