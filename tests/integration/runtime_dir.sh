@@ -51,19 +51,25 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	chmod 0700 "$T/xdg"
 	conf "$T/user.conf" "$T/state2"
 	chmod 0644 "$T/user.conf"
+	# Copies nobody may run: the build tree may be private (make distcheck's
+	# is under a 0700 mktemp directory).
+	mkdir -p "$T/bin/plugins"
+	cp "$HAZMOND" "$HAZMONCTL" "$T/bin/"
+	cp "$PLUGIN_DIR"/*.so "$T/bin/plugins/"
+	chmod -R a+rX "$T/bin"
 	as_nobody() {
 		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
 		    env -u RUNTIME_DIRECTORY XDG_RUNTIME_DIR="$T/xdg" \
 		    HAZMOND_TEST_RUNTIME_BASE="$T/run2" "$@"
 	}
-	spawn user as_nobody "$HAZMOND" -c "$T/user.conf" -P "$PLUGIN_DIR"
+	spawn user as_nobody "$T/bin/hazmond" -c "$T/user.conf" -P "$T/bin/plugins"
 	USER_PID=$LAST_PID
 	check "user: the socket goes to \$XDG_RUNTIME_DIR/hazmon, and says why" \
 	    wait_for 10 grep -q "control socket $T/xdg/hazmon/hazmond.sock ready" "$T/user.log"
 	check "user: the fallback is explained" \
 	    grep -q "cannot create $T/run2/hazmon (Permission denied)" "$T/user.log"
 	check "user: hazmonctl (same user) finds it without -s" \
-	    to "$T/user-status.out" as_nobody "$HAZMONCTL" -c "$T/user.conf" status
+	    to "$T/user-status.out" as_nobody "$T/bin/hazmonctl" -c "$T/user.conf" status
 	stop_pid "$USER_PID"; forget_pid "$USER_PID"
 else
 	ok "# SKIP not root, or no user nobody"
