@@ -28,6 +28,7 @@
 #include <sys/eventfd.h>
 #include <jansson.h>
 #include <mosquitto.h>
+#include <mqtt_protocol.h>
 
 #include "hazmond.h"
 
@@ -62,6 +63,7 @@ struct hz_pub {
 	struct hz_command cmds[CMDS];	/* received, not yet taken by the core */
 	unsigned n_cmds;
 	int complained;
+	int v5;				/* MQTT 5 (commands: retain-as-published) */
 	int tls_failing;		/* setup_tls failed since it last worked */
 	int tls_opts_set;		/* version and insecure, set once */
 	char **forget;			/* state topics to clear (removed sensors) */
@@ -247,10 +249,25 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	struct hz_pub *p = arg;
 
 	(void)m;
+	/*
+	 * A broker that does not speak MQTT 5 answers with the 3.1.1 code
+	 * "unacceptable protocol version" (1), a newer one may say 132.
+	 */
+	if (p->v5 && (rc == 1 || rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION)) {
+		log_msg(HZ_LOG_WARNING, "mqtt %s: broker %s:%d does not speak "
+		    "MQTT 5; using 3.1.1, where a command published retained "
+		    "while hazmond is connected cannot be told from a live one "
+		    "(docs/mqtt.md)", p->d->name, p->d->host, p->d->port);
+		p->v5 = 0;
+		mosquitto_int_option(p->m, MOSQ_OPT_PROTOCOL_VERSION,
+		    MQTT_PROTOCOL_V311);
+		return;		/* on_disconnect retries, now with 3.1.1 */
+	}
 	if (rc != 0) {
 		if (!p->complained++)	/* logged when it starts, not every retry */
 			log_msg(HZ_LOG_ERR, "mqtt %s: broker %s:%d refused the "
 			    "connection: %s", p->d->name, p->d->host, p->d->port,
+			    p->v5 ? mosquitto_reason_string(rc) :
 			    mosquitto_connack_string(rc));
 		return;		/* libmosquitto closes; on_disconnect retries */
 	}
@@ -263,7 +280,16 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	publish_status(p, "online");
 	snprintf(p->topic, sizeof(p->topic), "%s/command/%s", p->d->prefix,
 	    p->d->commands ? "+" : "rebirth");
-	mosquitto_subscribe(m, NULL, p->topic, 1);
+	/*
+	 * MQTT 5 keeps a message's retain flag as published, so a command
+	 * published retained while we are connected is refused too; 3.1.1
+	 * brokers clear it on live delivery.
+	 */
+	if (p->v5)
+		mosquitto_subscribe_v5(m, NULL, p->topic, 1,
+		    MQTT_SUB_OPT_RETAIN_AS_PUBLISHED, NULL);
+	else
+		mosquitto_subscribe(m, NULL, p->topic, 1);
 	/* Unacknowledged events are sent again, in order. */
 	p->fl_len = 0;
 	p->sent = p->acked;
@@ -334,9 +360,9 @@ queue_command(struct hz_pub *p, const char *verb,
 	why = parse_command(p, verb, o, &c);
 	json_decref(o);
 	/*
-	 * MQTT 3.1.1 brokers clear the retain flag on live delivery; those
-	 * that arrive with it are history replayed by the broker, never a
-	 * request (docs/mqtt.md).
+	 * A retained command is history the broker keeps, never a request
+	 * (docs/mqtt.md): under MQTT 5 the flag is as published; a 3.1.1
+	 * broker sets it only on what it replays at subscription.
 	 */
 	if (why == NULL && msg->retain)
 		why = "it is a retained message";
@@ -479,7 +505,14 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 	p->m = mosquitto_new(id, true, p);
 	if (p->m == NULL)
 		fatal("mqtt %s: mosquitto_new", p->d->name);
-	mosquitto_int_option(p->m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+	/*
+	 * A destination that takes commands speaks MQTT 5 where the broker
+	 * does (retain-as-published, above); the others keep 3.1.1, which
+	 * every broker speaks.
+	 */
+	p->v5 = p->d->commands;
+	mosquitto_int_option(p->m, MOSQ_OPT_PROTOCOL_VERSION, p->v5 ?
+	    MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
 	/*
 	 * An alarm must not wait for Nagle: a small publish behind an
 	 * unacknowledged one would sit out the broker's delayed ACK (~40 ms).

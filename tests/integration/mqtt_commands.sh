@@ -75,6 +75,16 @@ check "a retained command met at subscription is refused and logged" \
     refused oos 'actor "old").*retained'
 check "... and not executed" not ev h2s '.actor == "old"'
 mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t hazmon/cmd/command/oos -n
+# Published retained while hazmond is connected: MQTT 5's retain-as-
+# published keeps the flag that 3.1.1 brokers clear on live delivery.
+check "a destination with commands speaks MQTT 5 to this broker" \
+    grep -q 'New client connected .* as hazmond-cmd-duty (p5' "$T/mosquitto-$BROKER_PORT.log"
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t hazmon/cmd/command/ack \
+    -m '{"sensor":"ch4","actor":"live-retained"}'
+check "a command published retained while connected is refused and logged" \
+    refused ack 'actor "live-retained").*retained'
+check "... and not executed" not ev ch4 '.actor == "live-retained"'
+mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -r -t hazmon/cmd/command/ack -n
 
 # ---- a burst: every command answered in the log, none silently dropped
 for i in $(seq 100); do echo "{\"sensor\":\"ch4\",\"actor\":\"burst$i\"}"; done >"$T/burst"
