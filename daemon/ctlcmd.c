@@ -41,28 +41,6 @@ ok(void)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-/*
- * A number from outside, range-checked before any conversion: a cast of
- * 1e300 to an integer is undefined behaviour, and a huge JSON integer is
- * not a real.  0, -EINVAL (not a number) or -ERANGE (outside [lo, hi]).
- */
-int
-cmd_number(const json_t *v, double lo, double hi, double *out)
-{
-	double d;
-
-	if (json_is_integer(v))
-		d = (double)json_integer_value(v);	/* defined for any value */
-	else if (json_is_real(v))
-		d = json_real_value(v);
-	else
-		return -EINVAL;
-	if (!(d >= lo && d <= hi))
-		return -ERANGE;
-	*out = d;
-	return 0;
-}
-
 static json_t *
 ts_or_null(int64_t ms)
 {
@@ -316,35 +294,16 @@ count_unacked(struct core *k, const char *sensor)
 static json_t *
 cmd_action(struct core *k, const char *verb, json_t *req, const char *actor)
 {
-	struct hz_command c = { 0 };
-	const char *sensor = NULL, *level = NULL, *reason = NULL;
-	json_t *on = NULL, *secs = NULL, *res;
-	double seconds = 0;
+	struct hz_command c;
+	struct cmd_refusal r;
+	const char *sensor;
+	json_t *res;
 	unsigned before;
 	int rc, i;
 
-	if (json_unpack(req, "{s:s, s?s, s?s, s?o, s?o}", "sensor", &sensor,
-	    "level", &level, "reason", &reason, "seconds", &secs, "on", &on) != 0)
-		return err("bad_request", "%s needs \"sensor\" (a string); \"level\" "
-		    "and \"reason\" are strings, \"seconds\" a number", verb);
-	if (!strcmp(verb, "oos") && !json_is_boolean(on))
-		return err("bad_request", "oos needs \"on\": true or false");
-	if (secs && (rc = cmd_number(secs, HZ_SHELVE_MIN_S, HZ_SHELVE_MAX_S,
-	    &seconds)) != 0)
-		return rc == -EINVAL ? err("bad_request", "\"seconds\" must be a "
-		    "number") : err("invalid", "shelving needs a duration of %g to "
-		    "%g seconds", HZ_SHELVE_MIN_S, HZ_SHELVE_MAX_S);
-	if (strlen(sensor) >= sizeof(c.sensor))
-		return err("no_sensor", "no sensor with an id that long");
-	snprintf(c.verb, sizeof(c.verb), "%s", verb);
-	snprintf(c.sensor, sizeof(c.sensor), "%s", sensor);
-	snprintf(c.level, sizeof(c.level), "%s", level ? level : "");
-	snprintf(c.actor, sizeof(c.actor), "%s", actor);
-	snprintf(c.reason, sizeof(c.reason), "%s", reason ? reason : "");
-	c.seconds = seconds;
-	c.on = json_is_true(on);
-	if (level && strlen(level) >= sizeof(c.level))
-		return err("no_level", "sensor \"%s\" has no level \"%s\"", sensor, level);
+	if (cmd_parse(verb, req, actor, &c, &r) != NULL)
+		return err(r.code, "%s: %s", verb, r.why);
+	sensor = c.sensor;
 	before = count_unacked(k, sensor);
 	if ((rc = core__action(k, &c)) != 0)
 		return action_error(rc, &c);

@@ -535,9 +535,15 @@ void pub_rebirth(struct hz_pub *p);
 void pub_forget(struct hz_pub *p, const char *sensor);
 void pub_flush_forgotten(struct hz_pub *p);
 
-/* ctlcmd.c: a number from a request or a command payload, in [lo, hi] */
+/* command.c: operator actions from the control socket and MQTT (pure) */
 struct json_t;
 int cmd_number(const struct json_t *v, double lo, double hi, double *out);
+struct cmd_refusal {
+	const char *code;		/* bad_request | invalid | no_sensor | no_level */
+	char why[160];
+};
+const char *cmd_parse(const char *verb, const struct json_t *o,
+    const char *actor, struct hz_command *c, struct cmd_refusal *r);
 
 /* control.c: the hazmonctl socket (docs/control.md) */
 struct hz_ctl;

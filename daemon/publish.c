@@ -297,57 +297,6 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	pub_pump(p);
 }
 
-/*
- * Parses an operator command: {"sensor": ..., "actor": ..., ...}.  Every
- * field has one type; anything else is refused, as the control socket
- * does: a "level" of 1 must not acknowledge every level, an "on" of
- * "yes" must not mean false.  Returns NULL, or why it is refused.
- */
-static const char *
-parse_command(struct hz_pub *p, const char *verb, const json_t *o,
-    struct hz_command *c)
-{
-	const char *sensor, *level = NULL, *actor = NULL, *reason = NULL;
-	json_t *dur = NULL, *on = NULL;
-	double secs = 0;
-	int rc;
-
-	memset(c, 0, sizeof(*c));
-	snprintf(c->verb, sizeof(c->verb), "%s", verb);
-	if (o == NULL || !json_is_object(o))
-		return "the payload is not a JSON object";
-	if (json_unpack((json_t *)o, "{s:s, s?s, s?s, s?s, s?o, s?o}", "sensor",
-	    &sensor, "level", &level, "actor", &actor, "reason", &reason,
-	    "duration", &dur, "on", &on) != 0)
-		return "\"sensor\" must be a string, and \"level\", \"actor\" "
-		    "and \"reason\" strings when given";
-	snprintf(c->sensor, sizeof(c->sensor), "%s", sensor);
-	if (strlen(sensor) >= sizeof(c->sensor))
-		return "no sensor with an id that long";
-	if (level && strlen(level) >= sizeof(c->level))
-		return "no level with a name that long";
-	snprintf(c->level, sizeof(c->level), "%s", level ? level : "");
-	/* A configured actor is who answers for this broker's commands. */
-	snprintf(c->actor, sizeof(c->actor), "%s", p->d->command_actor[0] ?
-	    p->d->command_actor : actor ? actor : "");
-	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
-	if (strcmp(verb, "shelve") == 0) {
-		if (dur == NULL)
-			return "shelve needs \"duration\" (seconds)";
-		if ((rc = cmd_number(dur, HZ_SHELVE_MIN_S, HZ_SHELVE_MAX_S,
-		    &secs)) != 0)
-			return rc == -EINVAL ? "\"duration\" must be a number" :
-			    "\"duration\" must be from 1 to 86400 seconds";
-		c->seconds = secs;
-	}
-	if (strcmp(verb, "oos") == 0) {
-		if (!json_is_boolean(on))
-			return "oos needs \"on\": true or false";
-		c->on = json_is_true(on);
-	}
-	return NULL;
-}
-
 /* Takes one command for the core, or says loudly why not. */
 static void
 queue_command(struct hz_pub *p, const char *verb,
@@ -355,9 +304,12 @@ queue_command(struct hz_pub *p, const char *verb,
 {
 	json_t *o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
 	struct hz_command c;
+	struct cmd_refusal r;
 	const char *why;
 
-	why = parse_command(p, verb, o, &c);
+	/* A configured actor is who answers for this broker's commands. */
+	why = cmd_parse(verb, o, p->d->command_actor[0] ? p->d->command_actor :
+	    NULL, &c, &r);
 	json_decref(o);
 	/*
 	 * A retained command is history the broker keeps, never a request
