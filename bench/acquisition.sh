@@ -12,6 +12,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 export top_srcdir=$top top_builddir=$(cd "${1:-$top/_build}" && pwd)
 . "$top/tests/lib.sh"
+. "$top/bench/lib.sh"
 DEVICES=${DEVICES:-200} REGS=${REGS:-50} WINDOW=${SECONDS_:-60} WARMUP=${WARMUP:-5}
 CLK=$(getconf CLK_TCK)
 
@@ -28,25 +29,7 @@ wait_for 20 test -s "$T/sim.port" || bail "simulator did not start"
 SIM_PORT=$(cat "$T/sim.port")
 
 conf() {	# conf FILE COALESCE
-	{
-		echo 'site = { id = "bench"; };'
-		echo "daemon = { state_dir = \"$T/state-$2\"; log_level = \"warning\"; };"
-		echo "mqtt = ( { host = \"127.0.0.1\"; port = $BROKER_PORT; } );"
-		echo "buses = ("
-		for u in $(seq "$DEVICES"); do
-			[ "$u" = 1 ] || echo ","
-			echo "  { name = \"d$u\"; type = \"tcp\"; host = \"127.0.0.1\"; port = $SIM_PORT; coalesce = $2; }"
-		done
-		echo "); sensors = ("
-		for u in $(seq "$DEVICES"); do
-			for r in $(seq 0 $((REGS - 1))); do
-				[ "$u$r" = 10 ] || echo ","
-				echo "  { id = \"d$u-r$r\"; plugin = \"generic\"; bus = \"d$u\"; slave = $u; interval = 1.0;"
-				echo "    register = { table = \"holding\"; address = $r; }; }"
-			done
-		done
-		echo ");"
-	} >"$1"
+	bench_conf "$1" "$DEVICES" "$REGS" "$2" "$T/state-$2"
 }
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }

@@ -13,6 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 [ $# = 2 ] || { echo "usage: $0 BUILD_A BUILD_B" >&2; exit 2; }
 export top_srcdir=$top top_builddir=$(cd "$1" && pwd)
 . "$top/tests/lib.sh"
+. "$top/bench/lib.sh"
 DEVICES=${DEVICES:-20} REGS=${REGS:-25} WINDOW=${SECONDS_:-20}
 command -v valgrind >/dev/null || bail "valgrind is not installed"
 
@@ -26,25 +27,7 @@ SIM_FIFO=$T/sim.fifo
 wait_for 20 test -s "$T/sim.port" || bail "simulator did not start"
 SIM_PORT=$(cat "$T/sim.port")
 
-{
-	echo 'site = { id = "bench"; };'
-	echo "daemon = { state_dir = \"$T/state\"; log_level = \"warning\"; control_socket = \"\"; };"
-	echo "mqtt = ( { host = \"127.0.0.1\"; port = $BROKER_PORT; } );"
-	echo "buses = ("
-	for u in $(seq "$DEVICES"); do
-		[ "$u" = 1 ] || echo ","
-		echo "  { name = \"d$u\"; type = \"tcp\"; host = \"127.0.0.1\"; port = $SIM_PORT; coalesce = false; }"
-	done
-	echo "); sensors = ("
-	for u in $(seq "$DEVICES"); do
-		for r in $(seq 0 $((REGS - 1))); do
-			[ "$u$r" = 10 ] || echo ","
-			echo "  { id = \"d$u-r$r\"; plugin = \"generic\"; bus = \"d$u\"; slave = $u; interval = 1.0;"
-			echo "    register = { table = \"holding\"; address = $r; }; }"
-		done
-	done
-	echo ");"
-} >"$T/h.conf"
+bench_conf "$T/h.conf" "$DEVICES" "$REGS" false "$T/state" 'control_socket = "";'
 
 requests() { awk '$1 == "requests" { print $2 }' "$T/sim.stats"; }
 

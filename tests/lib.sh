@@ -170,6 +170,20 @@ sim_stat() {
 	awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$T/sim.stats"
 }
 
+# make_test_ca: a CA (ca.crt, ca.key) and a server certificate for
+# 127.0.0.1 (srv.crt, srv.key) in $T, made with openssl for the TLS tests.
+make_test_ca() {
+	(cd "$T" &&
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=hazmon test CA" \
+	    -keyout ca.key -out ca.crt >openssl.log 2>&1 &&
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout srv.key \
+	    -out srv.csr >>openssl.log 2>&1 &&
+	printf 'subjectAltName=IP:127.0.0.1\n' >san.ext &&
+	openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+	    -days 2 -extfile san.ext -out srv.crt >>openssl.log 2>&1) ||
+	    bail "openssl: cannot make the test certificates"
+}
+
 # start_sub FILE: subscribe to everything under hazmon/, one line per
 # message: "topic payload".  Returns once the subscription is live.
 start_sub() {

@@ -6,13 +6,7 @@
 . "$top_srcdir/tests/lib.sh"
 
 cd "$T"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=hazmon test CA" \
-    -keyout ca.key -out ca.crt >openssl.log 2>&1 || bail "openssl CA"
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout srv.key \
-    -out srv.csr >>openssl.log 2>&1 || bail "openssl server key"
-printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
-openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
-    -extfile san.ext -out srv.crt >>openssl.log 2>&1 || bail "openssl server cert"
+make_test_ca
 chmod 0644 srv.key		# the broker drops privileges
 mkdir ca && cp ca.crt ca/ca.crt	# the copy hazmond uses, and loses
 
