@@ -13,7 +13,9 @@ tests.  Two modes:
       the callback returns, so before paho sends the PUBACK: what the
       broker counts as delivered is on disk.  Reconnects by itself for
       ever (the broker is killed on purpose).  Writes READY once the first
-      SUBACK arrived.  Stops on SIGTERM.
+      SUBACK arrived.  Stops on SIGTERM.  SOAK_SUB_TOPICS (comma-separated
+      topic filters) replaces the three subscriptions, e.g. for events
+      only.
 
   soak-sub.py check OUT [--ledger SEQ_PAYLOAD_FILE] [--latched S1,S2,...]
       Reads OUT and prints a report, one "key value" per line: per site
@@ -36,13 +38,16 @@ def subscribe(host, port, client_id, out, ready):
     import paho.mqtt.client as mqtt
 
     f = open(out, "ab", buffering=0)
+    topics = [("hazmon/+/events/#", 1), ("hazmon/+/status", 1),
+              ("hazmon/+/sensors/+/state", 1)]
+    if os.environ.get("SOAK_SUB_TOPICS"):
+        topics = [(t, 1) for t in os.environ["SOAK_SUB_TOPICS"].split(",")]
     stop = []
 
     def on_connect(c, userdata, flags, rc):
         if rc != 0:
             return
-        c.subscribe([("hazmon/+/events/#", 1), ("hazmon/+/status", 1),
-                     ("hazmon/+/sensors/+/state", 1)])
+        c.subscribe(topics)
 
     def on_subscribe(c, userdata, mid, granted):
         if ready and not os.path.exists(ready):
