@@ -160,34 +160,39 @@ latched_ok() {	# every latched level is listed as not normal by hazmonctl
 check "every latched level raised once" wait_for 30 latched_ok
 
 # ---- the timeline: one line per action, "TIME ACTION ARGS", sorted.
-# A device fault lasts 1..8 s and never overlaps another one on the same
-# unit; kills are spread uniformly; all of it between 5 s after the start
-# and 15 s before the end.
+# Kills and device faults at uniformly random times between 5 s after the
+# start and 15 s before the end; a device fault lasts 1..8 s and never
+# overlaps another one on the same unit.
+# Fault times are drawn first and sorted, then each fault gets a unit
+# that is free at its time, in time order.
 awk -v seed="$SEED" -v dur="$DURATION" -v nb="$N_BKILL" -v nh="$N_HKILL" \
-    -v nf="$N_FAULT" -v units="$FAULT_UNITS" 'BEGIN {
-	srand(seed); nu = split(units, u, " ")
+    -v nf="$N_FAULT" 'BEGIN {
+	srand(seed)
 	lo = 5; hi = dur - 15; if (hi < lo + 10) hi = lo + 10
 	for (i = 0; i < nb; i++) printf "%.2f bkill %.2f\n", lo + rand() * (hi - lo), rand() * 3
 	for (i = 0; i < nh; i++) printf "%.2f hkill %.2f\n", lo + rand() * (hi - lo), rand()
-	split("noreply delay exception badcrc disconnect short truncate", kinds, " ")
-	for (i = 0; i < nf; i++) {
-		t = lo + rand() * (hi - lo); d = 1 + rand() * 7
-		k = kinds[1 + int(rand() * 7)]
-		arg = k == "delay" ? 50 + int(rand() * 850) : \
-		    k == "exception" ? 1 + int(rand() * 11) : \
-		    k == "truncate" ? 1 + int(rand() * 8) : ""
-		# the first unit free at t, else the one that is free soonest
-		best = 0
-		for (j = 0; j < nu; j++) {
-			c = u[1 + (int(rand() * nu) + j) % nu]
-			if (free[c] <= t) { best = c; break }
-			if (!best || free[c] < free[best]) best = c
-		}
-		if (free[best] > t) t = free[best] + 0.5
-		free[best] = t + d
-		printf "%.2f fault %d %s %s\n", t, best, k, arg
-		printf "%.2f clear %d\n", t + d, best
+	for (i = 0; i < nf; i++) printf "%.2f fault\n", lo + rand() * (hi - lo)
+}' | sort -n -k1,1 | awk -v seed="$SEED" -v units="$FAULT_UNITS" '
+BEGIN { srand(seed + 1); nu = split(units, u, " ")
+	split("noreply delay exception badcrc disconnect short truncate", kinds, " ") }
+$2 != "fault" { print; next }
+{
+	t = $1; d = 1 + rand() * 7
+	k = kinds[1 + int(rand() * 7)]
+	arg = k == "delay" ? 50 + int(rand() * 850) : \
+	    k == "exception" ? 1 + int(rand() * 11) : \
+	    k == "truncate" ? 1 + int(rand() * 8) : ""
+	# a unit free at t, else the one that is free soonest
+	best = 0
+	for (j = 0; j < nu; j++) {
+		c = u[1 + (int(rand() * nu) + j) % nu]
+		if (free[c] <= t) { best = c; break }
+		if (!best || free[c] < free[best]) best = c
 	}
+	if (free[best] > t) t = free[best] + 0.5
+	free[best] = t + d
+	printf "%.2f fault %d %s %s\n", t, best, k, arg
+	printf "%.2f clear %d\n", t + d, best
 }' | sort -n -k1,1 >"$T/timeline.txt"
 
 sim_cmd() {	# sim_cmd UNIT COMMAND...: to the simulator that serves UNIT
@@ -201,7 +206,7 @@ declare -A FAULT_START
 while read -r at what a1 a2 a3 <&3; do
 	now=$(now_s)
 	d=$(echo "$at - $now" | bc)
-	case $d in -*|0) ;; *) sleep "$d";; esac
+	case $d in -*|0) ;; *) sleep "$d" & wait $!;; esac	# a TERM ends the wait
 	case $what in
 	bkill)
 		t=$(now_s)
