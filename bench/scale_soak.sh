@@ -25,6 +25,7 @@ CTL=$top_builddir/hazmonctl
 PY=/usr/bin/python3
 CLK=$(getconf CLK_TCK)
 RANDOM=$SEED
+[ "$STEP" -gt 5 ] || bail "STEP must be more than 5 s: a step lasts 4 s, and the next poll must see it end"
 echo "# scale soak: $DEVICES x $REGS channels, ${DURATION} s, seed $SEED"
 
 start_broker
@@ -90,6 +91,7 @@ T0=$(date +%s)
 sample >"$T/samples.txt"
 next_sample=$SAMPLE next_fault=60 next_reload=300 next_step=$STEP
 n_fault=0 n_reload=0 n_reload_bad=0 n_step=0 fault_unit=0 fault_end=0
+last_unit=0 recent_unit=0 recent_end=0
 kinds=(noreply "delay 800" "exception 4" badcrc disconnect short "truncate 3")
 : >"$T/steps.txt"; : >"$T/reloads.txt"
 step_unit=0 step_end=0
@@ -98,12 +100,13 @@ while :; do
 	[ "$now" -lt "$DURATION" ] || break
 	if [ "$fault_unit" != 0 ] && [ "$now" -ge "$fault_end" ]; then
 		sim "fault $fault_unit none"; fault_unit=0
+		recent_unit=$last_unit recent_end=$((now + 6))
 	fi
 	if [ "$step_unit" != 0 ] && [ "$now" -ge "$step_end" ]; then
 		sim "set $step_unit holding $step_reg $((step_reg + step_unit % 7))"; step_unit=0
 	fi
 	if [ "$now" -ge "$next_fault" ]; then
-		fault_unit=$((1 + RANDOM % DEVICES)) fault_end=$((now + 10))
+		fault_unit=$((1 + RANDOM % DEVICES)) fault_end=$((now + 10)) last_unit=$fault_unit
 		sim "fault $fault_unit ${kinds[RANDOM % ${#kinds[@]}]}"
 		n_fault=$((n_fault + 1)) next_fault=$((next_fault + 60))
 	fi
@@ -120,10 +123,15 @@ while :; do
 		next_reload=$((next_reload + 300))
 	fi
 	if [ "$now" -ge "$next_step" ]; then
-		# a device that is not the faulty one, a register that keeps
-		# setpoint 1000 whatever the reload changed
+		# a device that is not the faulty one, nor the one whose fault
+		# ended less than 6 s ago (hazmond backs off from a failing slave
+		# for up to 5 s: that is recovery time, not alarm latency); a
+		# register that keeps setpoint 1000 whatever the reload changed
 		sleep "0.$((RANDOM % 10))"	# not in phase with the polls
-		u=$((1 + RANDOM % DEVICES)); [ "$u" != "$fault_unit" ] || u=$((u % DEVICES + 1))
+		u=$((1 + RANDOM % DEVICES))
+		while [ "$u" = "$fault_unit" ] || { [ "$u" = "$recent_unit" ] && [ "$now" -lt "$recent_end" ]; }; do
+			u=$((u % DEVICES + 1))
+		done
 		r=$((2 + RANDOM % (REGS - 2)))
 		sim "set $u holding $r 2000"
 		echo "$(date +%s.%N) d$u-r$r raised" >>"$T/steps.txt"

@@ -69,8 +69,6 @@ def subscribe(host, port, client_id, out, ready):
     c.on_message = on_message
     # The broker is killed and restarted within seconds: come back fast.
     c.reconnect_delay_set(min_delay=0.1, max_delay=0.5)
-    # A whole backlog may be waiting: no limit on queued inbound messages.
-    c.max_inflight_messages_set(0)
 
     def on_term(signum, frame):
         stop.append(1)
