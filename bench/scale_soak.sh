@@ -81,6 +81,8 @@ sleep 10	# warm-up: every bus connected, first states published
 # Registers served by the simulator = readings (one register per sensor).
 sim_items() {
 	sim_stat requests >/dev/null || return 1
+	# seen once in a 10-minute run: the marker before the file
+	wait_for 2 test -s "$T/sim.stats" || return 1
 	awk '$1 ~ /^unit\.[0-9]+\.fc\.3\.items$/ { s += $2 } END { print s + 0 }' "$T/sim.stats"
 }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$HAZMOND_PID/stat"; }
