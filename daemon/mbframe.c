@@ -208,6 +208,8 @@ mbf_strerror(int err)
 	case HZ_ESHORT: return "reply too short to be a Modbus frame";
 	case HZ_ESLOW: return "reply not complete within the transaction deadline";
 	case EMBUNKEXC: return "exception with a code Modbus does not define";
+	/* libmodbus names every code from 1 to 11 but the unassigned 9 */
+	case MODBUS_ENOBASE + 9: return "Modbus exception 9 (undefined)";
 	case HZ_ETRAIL: return "more bytes after the reply (two frames: cannot tell "
 	    "which answers the request)";
 	default: return modbus_strerror(err);

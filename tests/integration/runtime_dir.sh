@@ -57,12 +57,13 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	cp "$HAZMOND" "$HAZMONCTL" "$T/bin/"
 	cp "$PLUGIN_DIR"/*.so "$T/bin/plugins/"
 	chmod -R a+rX "$T/bin"
-	as_nobody() {
-		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
-		    env -u RUNTIME_DIRECTORY XDG_RUNTIME_DIR="$T/xdg" \
-		    HAZMOND_TEST_RUNTIME_BASE="$T/run2" "$@"
-	}
-	spawn user as_nobody "$T/bin/hazmond" -c "$T/user.conf" -P "$T/bin/plugins"
+	# A command, not a function: spawn then records hazmond's own PID
+	# (setpriv and env exec it), so the cleanup stops hazmond itself.
+	NOBODY=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups
+	    env -u RUNTIME_DIRECTORY XDG_RUNTIME_DIR="$T/xdg"
+	    HAZMOND_TEST_RUNTIME_BASE="$T/run2")
+	as_nobody() { "${NOBODY[@]}" "$@"; }
+	spawn user "${NOBODY[@]}" "$T/bin/hazmond" -c "$T/user.conf" -P "$T/bin/plugins"
 	USER_PID=$LAST_PID
 	check "user: the socket goes to \$XDG_RUNTIME_DIR/hazmon, and says why" \
 	    wait_for 10 grep -q "control socket $T/xdg/hazmon/hazmond.sock ready" "$T/user.log"
@@ -71,6 +72,7 @@ if id nobody >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
 	check "user: hazmonctl (same user) finds it without -s" \
 	    to "$T/user-status.out" as_nobody "$T/bin/hazmonctl" -c "$T/user.conf" status
 	stop_pid "$USER_PID"; forget_pid "$USER_PID"
+	check "user: hazmond itself has stopped" not kill -0 "$USER_PID"
 else
 	ok "# SKIP not root, or no user nobody"
 fi

@@ -225,6 +225,9 @@ test_strerror(void **state)
 	(void)state;
 	for (int e = HZ_EBASE + 1; e < HZ_ELAST; e++)
 		assert_null(strstr(mbf_strerror(e), "Unknown error"));
+	/* every exception code a device can send, 9 (unassigned) included */
+	for (int e = EMBXILFUN; e <= EMBXGTAR; e++)
+		assert_null(strstr(mbf_strerror(e), "Unknown error"));
 	assert_true(mbf_answered(EMBXILADD));
 	assert_true(mbf_answered(HZ_EUNIT));
 	assert_true(mbf_answered(EMBBADCRC));
