@@ -366,8 +366,6 @@ transact(const struct mbf_req *q, struct fz_in *in, uint16_t *regs, uint8_t *bit
 static void
 check_reading(const char *plugin, const struct hazmon_reading *r)
 {
-	if (r->value == -12345.0)
-		fz_fail("%s left the value unset", plugin);
 	if ((unsigned)r->quality > HAZMON_Q_FAULT)
 		fz_fail("%s: quality %d", plugin, r->quality);
 	if ((r->flags & HAZMON_F_BAD_VALUE) && !isnan(r->value))
@@ -379,6 +377,29 @@ check_reading(const char *plugin, const struct hazmon_reading *r)
 		fz_fail("%s: value %g with quality ok", plugin, r->value);
 	if (r->flags & (HAZMON_F_COMM | HAZMON_F_FROZEN | HAZMON_F_DEVICE_ERROR))
 		fz_fail("%s set a flag only the core sets: 0x%x", plugin, r->flags);
+}
+
+/*
+ * Decodes as bus.c does (quality and flags zero, the value NaN), and again
+ * from another value: decode runs on a bus worker with a read-only
+ * context, so both must come out the same (a value left unset shows
+ * here), and be one the core can trust.
+ */
+static void
+decode(const struct hazmon_plugin *pl, const void *ctx,
+    const struct hazmon_slice *sl)
+{
+	struct hazmon_reading r = { .value = NAN }, again = { .value = -1.0 };
+
+	pl->decode(&hz_host, ctx, sl, &r);
+	pl->decode(&hz_host, ctx, sl, &again);
+	if (memcmp(&r.value, &again.value, sizeof(r.value)) != 0 ||
+	    r.quality != again.quality || r.flags != again.flags)
+		fz_fail("%s: two decodes of the same words differ (%g/%g, "
+		    "quality %d/%d, flags 0x%x/0x%x): a field left unset?",
+		    pl->name, r.value, again.value, r.quality, again.quality,
+		    r.flags, again.flags);
+	check_reading(pl->name, &r);
 }
 
 int
@@ -477,12 +498,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sl[k].bits = bits[ref->block] ? bits[ref->block] + ref->offset : NULL;
 		sl[k].count = su.needs[k].count;
 	}
-	if (all) {
-		struct hazmon_reading r = { .value = -12345.0 };
-
-		pl->decode(&hz_host, su.ctx, sl, &r);
-		check_reading(pl->name, &r);
-	}
+	if (all)
+		decode(pl, su.ctx, sl);
 	for (unsigned b = 0; b < nb; b++) {
 		free(regs[b]);
 		free(bits[b]);
