@@ -61,6 +61,11 @@ fz_init(int plugins)
 			close(fd);
 		}
 	}
+	/* A config may name /dev/stdin: it reads EOF, never waits. */
+	if ((fd = open("/dev/null", O_RDONLY)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		close(fd);
+	}
 	if (plugins)
 		fz_pin_plugins();
 }

@@ -18,8 +18,8 @@
 
 /*
  * Once per process: logging goes nowhere (FUZZ_VERBOSE=1 in the
- * environment shows it, to look at one input), stdout to /dev/null;
- * with `plugins`, fz_pin_plugins() too.
+ * environment shows it, to look at one input), stdout to /dev/null,
+ * stdin from it; with `plugins`, fz_pin_plugins() too.
  */
 void fz_init(int plugins);
 
