@@ -20,6 +20,10 @@ TARGETS=${TARGETS:-"fuzz_config fuzz_reply fuzz_ledger"}
 out=$top/bench/results/fuzz.md
 
 make -C "$build" fuzz >/dev/null || exit 1
+# What was built, when: the tree may change while a long run goes on.
+commit=$(git -C "$top" rev-parse --short HEAD)
+git -C "$top" diff --quiet HEAD -- || commit=$commit-dirty
+started=$(date -u +%Y-%m-%dT%H:%MZ)
 work=$(mktemp -d /tmp/hazmon-fuzz-bench.XXXXXX)
 rows=""
 for t in $TARGETS; do
@@ -38,7 +42,7 @@ for t in $TARGETS; do
 	# The last status line: "#N DONE cov: C ft: F corp: K/SIZE ..."
 	last=$(grep -E '^#[0-9]+' "$work/$t.log" | tail -n 1)
 	runs=$(grep -E '^stat::number_of_executed_units:' "$work/$t.log" |
-	    awk '{print $2}')
+	    tail -n 1 | awk '{print $2}')
 	[ -n "$runs" ] || runs=$(echo "$last" | sed -E 's/^#([0-9]+).*/\1/')
 	cov=$(echo "$last" | sed -nE 's/.* cov: ([0-9]+).*/\1/p')
 	ft=$(echo "$last" | sed -nE 's/.* ft: ([0-9]+).*/\1/p')
@@ -66,8 +70,7 @@ done
 	    "\`bash bench/fuzz.sh BUILD_DIR\`: each libFuzzer target (ASan + UBSan)" \
 	    "for RUNS executions on a copy of its seed corpus (tests/fuzz/README.md)."
 	echo
-	echo "## $(date -u +%Y-%m-%dT%H:%MZ) $(git -C "$top" rev-parse --short HEAD)" \
-	    "on $(uname -n), $(nproc) CPUs"
+	echo "## $started $commit on $(uname -n), $(nproc) CPUs"
 	echo
 	echo "RUNS=$RUNS MAX_TIME=$MAX_TIME; cov = edges, ft = features (libFuzzer)."
 	echo
