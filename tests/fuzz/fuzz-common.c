@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,17 +34,6 @@ fz_fail(const char *fmt, ...)
 	fputc('\n', stderr);
 	va_end(ap);
 	abort();
-}
-
-static void
-rm_scratch(void)
-{
-	char cmd[128];
-
-	if (scratch[0] == '\0')
-		return;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
-	(void)!system(cmd);
 }
 
 void
@@ -117,19 +108,37 @@ fz_plugin(const char *name)
 }
 
 const char *
-fz_scratch(void)
+fz_scratch_begin(void)
 {
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
 
-	if (scratch[0])
-		return scratch;
 	snprintf(scratch, sizeof(scratch), "%s/hazmon-fuzz-XXXXXX", base);
 	if (mkdtemp(scratch) == NULL) {
 		perror(scratch);
 		exit(2);
 	}
-	atexit(rm_scratch);
 	return scratch;
+}
+
+void
+fz_scratch_end(void)
+{
+	char path[sizeof(scratch) + 256];
+	struct dirent *e;
+	DIR *d;
+
+	if ((d = opendir(scratch)) == NULL)
+		fz_fail("%s: %s", scratch, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", scratch, e->d_name);
+		if (unlink(path) != 0)
+			fz_fail("%s: %s", path, strerror(errno));
+	}
+	closedir(d);
+	if (rmdir(scratch) != 0)
+		fz_fail("%s: %s", scratch, strerror(errno));
 }
 
 void

@@ -40,8 +40,14 @@ void fz_pin_plugins(void);
 /* The plugin loaded through the daemon's own loader (plugin.c). */
 const struct hazmon_plugin *fz_plugin(const char *name);
 
-/* A private scratch directory of this process, removed at exit. */
-const char *fz_scratch(void);
+/*
+ * A private scratch directory for one input (in /dev/shm when there is
+ * one: the ledger's fsyncs cost nothing there), and its removal with the
+ * files in it.  libFuzzer ends with _Exit, past any atexit handler, so
+ * nothing outlives an input but the directory of one that crashed.
+ */
+const char *fz_scratch_begin(void);
+void fz_scratch_end(void);
 /* Writes n bytes to path (replacing it); exits on failure. */
 void fz_write_file(const char *path, const uint8_t *p, size_t n);
 

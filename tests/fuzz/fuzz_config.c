@@ -17,15 +17,12 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[128];
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
 	fz_init(1);
-	snprintf(path, sizeof(path), "%s/hazmond.conf", fz_scratch());
 	return 0;
 }
 
@@ -102,9 +99,10 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct hz_config *c;
-	char *msgs;
+	char *msgs, path[128];
 	int errors = -1;
 
+	snprintf(path, sizeof(path), "%s/hazmond.conf", fz_scratch_begin());
 	fz_write_file(path, data, size);
 	fz_log_begin();
 	c = config_load(path, fz_plugin_dir(), &errors);
@@ -116,6 +114,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		config_free(c);
 	}
 	msgs = fz_log_end();
+	fz_scratch_end();
 	if (c == NULL && (errors <= 0 || msgs == NULL))
 		fz_fail("refused with %d errors and %s", errors,
 		    msgs ? "messages" : "no message");

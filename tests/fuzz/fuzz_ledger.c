@@ -15,15 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/stat.h>
 
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[128], db[160], wal[160], shm[160];
 
 /* The configuration the seed's states belong to (mkledger.c), minus one
  * sensor and one level, so that orphans occur. */
@@ -83,14 +80,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	fz_init(0);
-	snprintf(dir, sizeof(dir), "%s/state", fz_scratch());
-	snprintf(db, sizeof(db), "%s/ledger.db", dir);
-	snprintf(wal, sizeof(wal), "%s-wal", db);
-	snprintf(shm, sizeof(shm), "%s-shm", db);
-	if (mkdir(dir, 0700) != 0) {
-		perror(dir);
-		exit(2);
-	}
 	return 0;
 }
 
@@ -150,11 +139,11 @@ use(struct hz_ledger *l)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	const char *dir = fz_scratch_begin();
 	struct hz_ledger *l;
-	char *msgs;
+	char *msgs, db[160];
 
-	unlink(wal);
-	unlink(shm);
+	snprintf(db, sizeof(db), "%s/ledger.db", dir);
 	fz_write_file(db, data, size);
 	fz_log_begin();
 	if ((l = ledger_open(dir)) != NULL) {
@@ -162,6 +151,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ledger_close(l);
 	}
 	msgs = fz_log_end();
+	fz_scratch_end();
 	if (l == NULL && msgs == NULL)
 		fz_fail("ledger_open failed without a message");
 	free(msgs);
