@@ -50,9 +50,14 @@ for t in $TARGETS; do
 	crashes=$(find "$work/$t-crashes" -type f | wc -l)
 	note=""
 	if [ "$crashes" -gt 0 ]; then
-		keep=$top/bench/results/fuzz-$t-$(date -u +%Y%m%dT%H%M%SZ)
-		cp "$(find "$work/$t-crashes" -type f | head -n 1)" "$keep"
-		note="crash input: bench/results/$(basename "$keep")"
+		# crash-, leak-, timeout-, oom-...; an empty leak- file is a
+		# leak found at exit, after per-input leak checks were off.
+		first=$(find "$work/$t-crashes" -type f | head -n 1)
+		keep=$top/bench/results/fuzz-$t-$(basename "$first")
+		cp "$first" "$keep"
+		note="input: bench/results/$(basename "$keep")"
+		grep -q 'disabled leak detection' "$work/$t.log" &&
+		    note="$note (per-input leak checks were off)"
 	elif [ "$rc" != 0 ]; then
 		note="exit status $rc (see $work/$t.log)"
 	elif [ "${runs:-0}" -lt "$RUNS" ]; then
