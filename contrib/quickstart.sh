@@ -3,8 +3,9 @@
 #
 #   bash contrib/quickstart.sh demo   install what is missing, build, run the demo
 #   bash contrib/quickstart.sh test   install what is missing, build, run every test
-#                                     (plain build and ASan/UBSan build, then
-#                                     make distcheck as one more test); the last
+#                                     (plain build and ASan/UBSan build, where
+#                                     the fuzz targets run too, then make
+#                                     distcheck as one more test); the last
 #                                     line is "N passed, N failed"
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,8 @@ DEPS="build-essential autoconf automake libtool pkg-config
   libmodbus-dev libmosquitto-dev libconfig-dev libsystemd-dev libjansson-dev
   libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps
   socat openssl systemd sqlite3 python3 python3-pymodbus python3-serial
-  python3-serial-asyncio python3-jsonschema python3-paho-mqtt"
+  python3-serial-asyncio python3-jsonschema python3-paho-mqtt clang
+  libclang-rt-14-dev"
 
 install_deps() {
 	local missing=() p

@@ -331,17 +331,48 @@ ledger_append_again(struct hz_ledger *l, const struct hz_event *e,
 	return append(l, e, payload, 1);
 }
 
-/* Hands each row (seq, sensor, payload) of st to fn; returns rows or -1. */
+/*
+ * In a damaged file NOT NULL does not hold: a text column may read as
+ * NULL, which no caller expects (publish.c would crash on it).  Such a
+ * row is not trusted and is skipped with a warning, so that the rows
+ * after it still come out.
+ */
+static void
+damaged(struct hz_ledger *l, const char *what, const char *why)
+{
+	log_warnx("ledger %s: %s is damaged (%s); skipped", l->path, what, why);
+}
+
+/*
+ * Hands each row (seq, sensor, payload) of st to fn, in the order of seq
+ * and each above `after`; returns rows or -1.  A damaged b-tree can return
+ * rows out of that order (a publisher would move its position back and
+ * send delivered events again): those are skipped like damaged rows.
+ */
 static int
-each_event(struct hz_ledger *l, sqlite3_stmt *st, ledger_fn fn, void *arg)
+each_event(struct hz_ledger *l, sqlite3_stmt *st, int64_t after, ledger_fn fn,
+    void *arg)
 {
 	int n = 0, rc;
 
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		const char *sensor = (const char *)sqlite3_column_text(st, 1);
+		const char *payload = (const char *)sqlite3_column_text(st, 2);
+		char what[40];
+
+		snprintf(what, sizeof(what), "event seq %lld", (long long)seq);
+		if (sensor == NULL || payload == NULL) {
+			damaged(l, what, "a column is missing");
+			continue;
+		}
+		if (seq <= after) {
+			damaged(l, what, "out of order");
+			continue;
+		}
+		after = seq;
 		n++;
-		if (fn(arg, sqlite3_column_int64(st, 0),
-		    (const char *)sqlite3_column_text(st, 1),
-		    (const char *)sqlite3_column_text(st, 2)) != 0)
+		if (fn(arg, seq, sensor, payload) != 0)
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -359,7 +390,7 @@ ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn, void *a
 
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int(st, 2, limit);
-	n = each_event(l, st, fn, arg);
+	n = each_event(l, st, after, fn, arg);
 	sqlite3_reset(st);
 	return n;
 }
@@ -479,45 +510,61 @@ ledger_save_sensor(struct hz_ledger *l, const char *sensor,
 	return step_done(l, st, "a sensor's shelving/service/fault state");
 }
 
+/* A load that stopped on an error (a damaged page) says so: -1. */
+static int
+loaded(struct hz_ledger *l, int rc, const char *what, int n)
+{
+	if (rc == SQLITE_DONE)
+		return n;
+	log_warnx("ledger %s: reading the saved %s stopped after %d: %s",
+	    l->path, what, n, sqlite3_errstr(rc));
+	return -1;
+}
+
 /* Calls fn for every saved level state. */
 int
 ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	int n = 0;
+	int n = 0, rc;
 
 	if (sqlite3_prepare_v2(l->db, "SELECT sensor, level, state, cond, "
 	    "active_since FROM alarm_levels", -1, &st, NULL) != SQLITE_OK)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hz_level_state ls = {
 			.state = (uint8_t)sqlite3_column_int(st, 2),
 			.cond = (uint8_t)sqlite3_column_int(st, 3),
 			.active_since = sqlite3_column_int64(st, 4),
 		};
+		const char *sensor = (const char *)sqlite3_column_text(st, 0);
+		const char *level = (const char *)sqlite3_column_text(st, 1);
 
 		if (ls.state > HZ_A_RTN_UNACK)
 			continue;	/* a damaged row is not trusted */
-		fn(arg, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1), &ls);
+		if (sensor == NULL || level == NULL) {
+			damaged(l, "a saved alarm state", "a column is missing");
+			continue;
+		}
+		fn(arg, sensor, level, &ls);
 		n++;
 	}
 	sqlite3_finalize(st);
-	return n;
+	return loaded(l, rc, "alarm states", n);
 }
 
 int
 ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
-	int n = 0;
+	int n = 0, rc;
 
 	if (sqlite3_prepare_v2(l->db, "SELECT sensor, shelved_until, shelve_reason, "
 	    "shelve_actor, oos, oos_actor, fault, fault_flags, fault_err, "
 	    "frozen_value, frozen_since FROM alarm_sensors", -1, &st, NULL) !=
 	    SQLITE_OK)
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hz_sensor_alarm sa = {
 			.shelved_until = sqlite3_column_int64(st, 1),
 			.shelve_reason = (const char *)sqlite3_column_text(st, 2),
@@ -531,12 +578,17 @@ ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg)
 			    NAN : sqlite3_column_double(st, 9),
 			.frozen_since = sqlite3_column_int64(st, 10),
 		};
+		const char *sensor = (const char *)sqlite3_column_text(st, 0);
 
-		fn(arg, (const char *)sqlite3_column_text(st, 0), &sa);
+		if (sensor == NULL) {
+			damaged(l, "a saved sensor state", "no sensor");
+			continue;
+		}
+		fn(arg, sensor, &sa);
 		n++;
 	}
 	sqlite3_finalize(st);
-	return n;
+	return loaded(l, rc, "sensor states", n);
 }
 
 int64_t
@@ -582,7 +634,7 @@ ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
 	if (sensor)
 		sqlite3_bind_text(st, 2, sensor, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, limit);
-	n = each_event(l, st, fn, arg);
+	n = each_event(l, st, INT64_MIN, fn, arg);
 	sqlite3_finalize(st);
 	return n;
 }
