@@ -16,7 +16,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$top/_build-asan}" && pwd) || exit 2
 RUNS=${RUNS:-10000000} MAX_TIME=${MAX_TIME:-0}
-TARGETS=${TARGETS:-"fuzz_config fuzz_reply fuzz_ledger"}
+TARGETS=${TARGETS:-"fuzz_config fuzz_reply fuzz_ledger fuzz_command fuzz_control"}
 out=$top/bench/results/fuzz.md
 
 make -C "$build" fuzz >/dev/null || exit 1

@@ -129,8 +129,9 @@ retry_unrecorded(struct core *k)
 	k->n_unrec = 0;
 }
 
-static void
-core_record(void *arg, struct hz_event *e)
+/* The evaluator's sink (also the fuzz_control harness's). */
+void
+core__record(void *arg, struct hz_event *e)
 {
 	record(arg, e);
 }
@@ -592,7 +593,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	k.started = now_real_ms();
 	k.gens = xcalloc(1, sizeof(*k.gens));
 	k.gens->c = c;
-	eval_init(&k.ev, c, k.l, core_record, &k, 0);
+	eval_init(&k.ev, c, k.l, core__record, &k, 0);
 	k.shown = xcalloc(c->n_sensors, sizeof(*k.shown));
 	k.pubs = xcalloc(c->n_dests, sizeof(*k.pubs));
 	for (unsigned d = 0; d < c->n_dests; d++)

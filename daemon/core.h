@@ -74,6 +74,7 @@ struct core {
 };
 
 /* core.c */
+void core__record(void *arg, struct hz_event *e);
 void core__publish_state(struct core *k, unsigned i, int64_t now);
 void core__republish_all(struct core *k);
 void core__drain(struct core *k);

@@ -11,7 +11,7 @@
 . "$top_srcdir/tests/lib.sh"
 
 OUT=$top_builddir/tests/fuzz/out
-TARGETS="fuzz_config fuzz_reply fuzz_ledger"
+TARGETS="fuzz_config fuzz_reply fuzz_ledger fuzz_command fuzz_control"
 for t in $TARGETS; do
 	if [ ! -x "$OUT/$t" ]; then
 		echo "1..0 # SKIP fuzz targets not built (make fuzz; make check" \
@@ -23,7 +23,7 @@ done
 for t in $TARGETS; do
 	mkdir "$T/corpus-$t" "$T/crash-$t"
 	cp "$top_srcdir/tests/fuzz/corpus/$t"/* "$T/corpus-$t/"
-	"$OUT/$t" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=5 \
+	TMPDIR=$T "$OUT/$t" -max_total_time="${FUZZ_SECONDS:-30}" -timeout=5 \
 	    -rss_limit_mb=2048 -artifact_prefix="$T/crash-$t/" \
 	    "$T/corpus-$t" >"$T/$t.out" 2>&1
 	rc=$?
