@@ -23,16 +23,22 @@
 static json_t *
 err(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * The message may quote the request (jansson's parse error shows the bytes
+ * near it, "%.64s" may cut a character): escaped, it is always valid
+ * UTF-8, so the answer can always be built (found by fuzz_control).
+ */
 static json_t *
 err(const char *code, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], safe[4 * sizeof(msg)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", msg);
+	log_escape(msg, strlen(msg), safe, sizeof(safe));
+	return json_pack("{s:b, s:s, s:s}", "ok", 0, "code", code, "error", safe);
 }
 
 static json_t *
@@ -461,9 +467,13 @@ ctlcmd_run(struct core *k, const char *line, const char *actor, int *hangup,
 		return NULL;
 	}
 	json_decref(req);
-	out = json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	out = res ? json_dumps(res, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
 	json_decref(res);
-	if (out == NULL)
-		fatalx("out of memory answering a control request");
+	/* No request may stop the daemon: a fixed answer, then the next. */
+	if (out == NULL) {
+		log_warnx("control request: cannot build its answer; refused");
+		out = xstrdup("{\"ok\":false,\"code\":\"internal\","
+		    "\"error\":\"cannot build the answer\"}");
+	}
 	return out;
 }

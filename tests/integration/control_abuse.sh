@@ -178,6 +178,12 @@ check "cmd 5: bad_request" code_is bad_request '{"cmd":5}'
 check "a huge integer: bad_request" code_is bad_request '{"cmd":"history","limit":123456789012345678901234567890}'
 printf '{"cmd":"ack","sensor":"\xff\xfe"}\n' >"$T/utf8"
 check "invalid UTF-8: bad_request" sh -c "$CLIENT send '$SOCK' '$T/utf8' | jq -e '.code == \"bad_request\"' >/dev/null"
+# Found by fuzz_control: jansson's parse error quotes the invalid UTF-8
+# near it, and an answer with it could not be built: hazmond exited.
+printf '{"cmd":"history","since":3600,"imtl\\\xde\xbc10}\n' >"$T/utf8err"
+check "invalid UTF-8 quoted in the parse error: bad_request" \
+    sh -c "$CLIENT send '$SOCK' '$T/utf8err' | jq -e '.code == \"bad_request\"' >/dev/null"
+check "... and hazmond is still running" kill -0 "$HAZMOND_PID"
 python3 -c 'import sys; sys.stdout.write("[" * 100000 + "]" * 100000 + "\n")' >"$T/deep"
 check "JSON nested 100000 deep: bad_request" sh -c "$CLIENT send '$SOCK' '$T/deep' | jq -e '.code == \"bad_request\"' >/dev/null"
 head -c 1048576 /dev/zero | tr '\0' 'x' >"$T/mb"; echo >>"$T/mb"
