@@ -1,12 +1,12 @@
 #!/bin/bash
 # hazmon-sim on its own (no hazmond): fault injection, flapping values and
 # exact request counters, over Modbus TCP and over Modbus RTU on a socat
-# pseudo-terminal pair, driven by contrib/sim-client (a libmodbus master).
+# pseudo-terminal pair, driven by tests/sim-client (a libmodbus master).
 # Every command goes through the FIFO and is waited for (ctl), so no check
 # races the simulator.
 . "$top_srcdir/tests/lib.sh"
 
-CLIENT=$top_builddir/contrib/sim-client
+CLIENT=$top_builddir/tests/sim-client
 [ -x "$CLIENT" ] || bail "$CLIENT not built"
 command -v socat >/dev/null || bail "socat not installed (Debian package socat)"
 

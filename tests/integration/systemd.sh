@@ -219,7 +219,7 @@ runs_as_hazmon() {
 }
 check "unit: runs as hazmon with dialout" runs_as_hazmon
 # WatchdogSec= without WATCHDOG=1 from the daemon would kill it.
-if grep -q 'WATCHDOG=1' "$top_srcdir"/daemon/*.c; then
+if grep -rq --include="*.c" 'WATCHDOG=1' "$top_srcdir"/daemon; then
 	check "unit: WatchdogSec= is set (hazmond feeds the watchdog)" \
 	    grep -q '^WatchdogSec=' "$unit"
 else

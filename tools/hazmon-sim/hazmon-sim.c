@@ -10,7 +10,7 @@
  * and the register byte orders are documented in docs/simulator.md;
  * hazmon-sim.h lists which file does what.
  *
- * Build (in contrib/; sim-client.c is a separate program, the tests'
+ * Build (in tools/hazmon-sim/; tests/sim-client.c is a separate program, the tests'
  * Modbus master):
  *   gcc -std=c11 -Wall -Wextra -O2 -D_GNU_SOURCE -o hazmon-sim hazmon-sim.c \
  *       sim-parse.c sim-plant.c sim-source.c sim-reply.c sim-server.c \
