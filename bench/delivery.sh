@@ -88,7 +88,7 @@ t1=$(date +%s.%N)
 DRAIN_RATE=$(echo "scale=0; $N / ($t1 - $t0)" | bc)
 
 # ---- (c) commit throughput of the ledger code itself
-cc -std=c11 -O2 -D_GNU_SOURCE -I"$top_builddir" -I"$top/include" -I"$top/daemon" -o "$T/ledger_bench" \
+cc -std=c11 -O2 -D_GNU_SOURCE -I"$top_builddir" -I"$top/include" $(for d in base modbus config bus alarm delivery core; do printf -- "-I$top/daemon/%s " $d; done) -I"$top/daemon" -o "$T/ledger_bench" \
     "$top/bench/ledger_bench.c" "$top_builddir/.libs/libhazcore.a" \
     $(pkg-config --cflags --libs libmodbus libmosquitto libconfig libsystemd jansson sqlite3) \
     -lpthread -lm -ldl || bail "cannot build ledger_bench"

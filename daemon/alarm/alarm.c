@@ -21,7 +21,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "hazmond.h"
+#include "alarm.h"
 
 /* For a rate level, v is the rate of change in units per minute. */
 static int

@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hazmond.h"
+#include "alarm.h"
+#include "delivery.h"
 
 #define FLOOD_WINDOW_MS		(10 * 60 * 1000)
 #define FLOOD_LIMIT		10	/* alarms per 10 minutes, ISA-18.2 */

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "hazmond.h"
+#include "base.h"
+#include "log-int.h"
 
 #define LOG_RL_BURST	5
 #define LOG_RL_WINDOW_MS	(10 * 60 * 1000)

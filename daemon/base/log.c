@@ -29,7 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hazmond.h"
+#include "base.h"
+#include "log-int.h"
 
 #define LOG_JOURNAL_SOCKET	"/run/systemd/journal/socket"
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
 #include <unistd.h>
 #include <modbus.h>
 
-#include "hazmond.h"
+#include "link.h"
 
 #define SLAVE_BACKOFF_MAX_MS 5000
 

@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <modbus.h>
 
-#include "hazmond.h"
+#include "link.h"
 
 #define BACKOFF_MIN_MS	250
 #define BACKOFF_MAX_MS	5000

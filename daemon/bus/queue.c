@@ -13,7 +13,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "hazmond.h"
+#include "bus.h"
 
 int
 queue_init(struct hz_queue *q)

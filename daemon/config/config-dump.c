@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hazmond.h"
+#include "model.h"
 
 /* What the plugin says it understood (ABI 1.2 describe), indented. */
 static void

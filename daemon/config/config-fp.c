@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hazmond.h"
 #include "confload.h"
 
 struct fpbuf {

@@ -11,7 +11,6 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
-#include "hazmond.h"
 #include "confload.h"
 
 /*

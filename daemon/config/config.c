@@ -19,7 +19,6 @@
 #include <sys/un.h>
 #include <grp.h>
 
-#include "hazmond.h"
 #include "confload.h"
 
 #ifndef HZ_PLUGIN_DIR

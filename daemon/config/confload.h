@@ -5,7 +5,7 @@
 #ifndef HAZMON_CONFLOAD_H
 #define HAZMON_CONFLOAD_H
 
-#include "hazmond.h"
+#include "model.h"
 
 struct loader {
 	struct hz_config *c;

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hazmond.h"
+#include "model.h"
 
 struct hazmon_cfg {
 	config_setting_t *s;

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hazmond.h"
+#include "model.h"
 
 static int
 valid_name(const char *name)

@@ -22,7 +22,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "hazmond.h"
+#include "core.h"
 
 /*
  * What one client may cost the core thread (docs/control.md, "Limits"):

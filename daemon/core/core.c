@@ -22,7 +22,6 @@
 #include <systemd/sd-daemon.h>
 #include <jansson.h>
 
-#include "hazmond.h"
 #include "core.h"
 
 #define STATE_REFRESH_MS 60000	/* an unchanged state is republished this often */

@@ -1,12 +1,42 @@
 /*
  * core.h - the core thread's state, shared by the files that act on it on
- * that thread only: core.c (the loop), ctlcmd.c (hazmonctl commands) and
- * reload.c (SIGHUP).  Nothing here is touched by a bus worker.
+ * that thread only.  Nothing here is touched by a bus worker.
+ *
+ *   core.c     the poll loop: readings, batches, publishing, housekeeping
+ *   control.c  the hazmonctl socket: clients, limits, deadlines
+ *   ctlcmd.c   one control request -> one answer (docs/control.md)
+ *   reload.c   SIGHUP and `hazmonctl reload`: the loader thread
+ *   swap.c     a validated new configuration swapped in
  */
 #ifndef HAZMON_CORE_H
 #define HAZMON_CORE_H
 
-#include "hazmond.h"
+#include "delivery.h"
+
+/* control.c: the hazmonctl socket (docs/control.md) */
+struct hz_ctl;
+struct pollfd;
+/* Who waits for a deferred answer (a reload): stale once the client left. */
+struct ctl_ticket {
+	unsigned slot;
+	uint64_t serial;
+};
+/*
+ * Answers one request line; sets *hangup to end the connection after it.
+ * Returns NULL to answer later with ctl_answer(t): the client's next
+ * requests wait until then.
+ */
+typedef char *(*ctl_handler)(void *arg, const char *line, const char *actor,
+    int *hangup, const struct ctl_ticket *t);
+struct hz_ctl *ctl_open(const char *path, const char *group, ctl_handler fn,
+    void *arg);
+void ctl_close(struct hz_ctl *x);
+unsigned ctl_pollfds(struct hz_ctl *x, struct pollfd *pfd, unsigned max);
+void ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now);
+void ctl_answer(struct hz_ctl *x, const struct ctl_ticket *t, const char *resp);
+
+/* core.c: the daemon's main loop, until SIGTERM (hazmond.h) */
+int core_run(struct hz_config *c, const char *plugin_dir_override, int debug);
 
 /* What a sensor's state topic shows now. */
 struct shown {

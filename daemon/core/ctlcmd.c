@@ -13,7 +13,6 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "hazmond.h"
 #include "core.h"
 
 #define HISTORY_DEFAULT	100

@@ -25,7 +25,6 @@
 #include <jansson.h>
 #include <systemd/sd-daemon.h>
 
-#include "hazmond.h"
 #include "core.h"
 
 struct tickets {

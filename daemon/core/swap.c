@@ -17,7 +17,6 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "hazmond.h"
 #include "core.h"
 
 #define MAX_OLD_GENS	2	/* configurations kept alive for old workers */

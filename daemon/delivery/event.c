@@ -11,7 +11,7 @@
 #include <jansson.h>
 #include <modbus.h>
 
-#include "hazmond.h"
+#include "delivery.h"
 
 static json_t *
 number_or_null(double v)
@@ -65,36 +65,6 @@ event_set_error(json_t *o, int err, const char *reason)
 	    json_null());
 }
 
-/* The one rule: a value that cannot be trusted is never shown as one. */
-double
-event_value(const struct hazmon_reading *r)
-{
-	return r->quality == HAZMON_Q_FAULT ? NAN : r->value;
-}
-
-/* The state's quality: an operator's out of service first, then stale. */
-const char *
-view_quality(const struct hz_state_view *v)
-{
-	if (v->out_of_service)
-		return "out_of_service";
-	if (v->stale)
-		return "stale";
-	if (v->ts_ms == 0)
-		return "unknown";	/* hazmonctl only: never published */
-	switch (v->r->quality) {
-	case HAZMON_Q_OK: return "ok";
-	case HAZMON_Q_OUT_OF_SERVICE: return "out_of_service";
-	default: return "fault";
-	}
-}
-
-double
-view_value(const struct hz_state_view *v)
-{
-	return v->stale || v->ts_ms == 0 ? NAN : event_value(v->r);
-}
-
 char *
 event_json(const char *site, const struct hz_event *e)
 {
@@ -130,36 +100,6 @@ event_json(const char *site, const struct hz_event *e)
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	return s;
-}
-
-/* The fault reason named in events and states, most specific first. */
-const char *
-event_fault_reason(uint32_t flags)
-{
-	static const struct { uint32_t flag; const char *name; } map[] = {
-		{ HAZMON_F_COMM, "comm_loss" },
-		{ HAZMON_F_DEVICE_ERROR, "device_error" },
-		{ HAZMON_F_DEVICE_FAULT, "device_fault" },
-		{ HAZMON_F_OVER_RANGE, "over_range" },
-		{ HAZMON_F_UNDER_RANGE, "under_range" },
-		{ HAZMON_F_BAD_VALUE, "bad_value" },
-		{ HAZMON_F_WARMUP, "warmup" },
-		{ HAZMON_F_CALIBRATION, "calibration" },
-		{ HAZMON_F_FROZEN, "frozen" },
-	};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (flags & map[i].flag)
-			return map[i].name;
-	return "fault";
-}
-
-/* The reason the latest reading is not ok, or NULL. */
-const char *
-view_fault(const struct hz_state_view *v)
-{
-	if (v->ts_ms == 0 || v->r->quality == HAZMON_Q_OK)
-		return NULL;
-	return event_fault_reason(v->r->flags);
 }
 
 char *

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <sqlite3.h>
 
-#include "hazmond.h"
+#include "delivery.h"
 
 #define LEDGER_SCHEMA 4
 #define HZ_XSTR(x) #x

@@ -30,7 +30,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "hazmond.h"
+#include "delivery.h"
 
 #define WINDOW		64	/* events in flight per destination */
 #define RETRY_MIN_MS	500

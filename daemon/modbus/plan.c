@@ -11,7 +11,7 @@
 
 #include <stdlib.h>
 
-#include "hazmond.h"
+#include "mb.h"
 
 static int
 is_bits(enum hazmon_table t)

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <jansson.h>
 
-#include "hazmond.h"
+#include "alarm.h"
 
 /*
  * A number from outside, range-checked before any conversion: a cast of

@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "hazmond.h"
+#include "mb.h"
 
 static const char *const table_names[] = { "coil", "discrete", "holding", "input" };
 static const char *const type_names[] = { "int16", "uint16", "int32", "uint32",

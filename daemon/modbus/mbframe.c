@@ -14,7 +14,7 @@
 #include <string.h>
 #include <modbus.h>
 
-#include "hazmond.h"
+#include "mb.h"
 
 _Static_assert(HZ_EBASE > EMBBADSLAVE, "own codes follow libmodbus's");
 

@@ -17,6 +17,7 @@
 #include <modbus.h>
 
 #include "hazmond.h"
+#include "link.h"
 
 static const char *
 quality_text(enum hazmon_quality q)

@@ -1,0 +1,61 @@
+/*
+ * base.h - what every part of the daemon uses; depends on nothing else.
+ *
+ *   log.c        messages to the journal (native protocol) or stderr,
+ *                structured fields, capture of a thread's messages
+ *   log-limit.c  rate limit of repeated messages (log-int.h: log.c only)
+ *   util.c       clocks, time stamps, allocation that cannot fail
+ */
+#ifndef HAZMON_BASE_H
+#define HAZMON_BASE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HZ_ID_MAX	64
+
+/* log.c */
+enum { HZ_LOG_ERR = 3, HZ_LOG_WARNING = 4, HZ_LOG_NOTICE = 5,
+	HZ_LOG_INFO = 6, HZ_LOG_DEBUG = 7 };
+void log_init(const char *progname, int level);
+void log_set_level(int level);
+int log_level_parse(const char *s);
+void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vmsg(int prio, const char *fmt, va_list ap);
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void fatalx(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/*
+ * Structured fields of one message, sent to the journal as SENSOR=, BUS=,
+ * SLAVE=, EVENT_SEQ= (and shown nowhere else: the text says it too).
+ * NULL strings, slave < 0 and seq <= 0 mean "not about one".
+ */
+struct log_ctx {
+	const char *sensor;
+	const char *bus;
+	int slave;
+	int64_t seq;
+};
+void log_cmsg(int prio, const struct log_ctx *x, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Collects this thread's messages of priority <= prio (reload errors). */
+void log_capture_begin(int prio);
+char *log_capture_end(void);	/* malloc'd lines, or NULL when none */
+/* Once a second from the core: reports repeats suppressed in ended windows. */
+void log_tick(void);
+/* Outside text made one printable line (\n, \\, \xNN); returns its length. */
+size_t log_escape(const char *in, size_t n, char *buf, size_t size);
+
+/* util.c */
+int64_t now_mono_ms(void);
+int64_t now_real_ms(void);
+void format_ts(int64_t ms, char *buf, size_t len);	/* ISO 8601 UTC, ms */
+void *xcalloc(size_t n, size_t size);
+char *xstrdup(const char *s);
+void pause_ms(int ms);			/* sleeps, EINTR or not */
+
+#endif

@@ -1,0 +1,140 @@
+/*
+ * model.h - the validated configuration model and what builds it.
+ *
+ *   config.c       hazmond.conf -> struct hz_config, validated whole
+ *   config-net.c   the bus and mqtt groups (network settings, TLS files)
+ *   config-fp.c    fingerprints: is a bus, sensor, destination unchanged
+ *                  across a reload (confload.h: config*.c only)
+ *   config-dump.c  hazmond -t -v: the register map and requests per slave
+ *   hostapi.c      struct hazmon_host, the services plugins call
+ *   plugin.c       the plugin loader (dlopen, ABI check)
+ *   ids.c          sensor ids sorted for lookup by id
+ */
+#ifndef HAZMON_MODEL_H
+#define HAZMON_MODEL_H
+
+#include <libconfig.h>
+
+#include "hazmon-plugin.h"
+#include "base.h"
+#include "mb.h"
+
+#define HZ_MAX_DESTS	16	/* mqtt destinations */
+
+/* The validated configuration model. */
+
+struct hz_plugin {
+	char *name;
+	char *path;
+	void *handle;
+	const struct hazmon_plugin *desc;
+	struct hz_plugin *next;
+};
+
+enum hz_bus_type { HZ_BUS_TCP, HZ_BUS_RTU };
+
+struct hz_bus {
+	char name[HZ_ID_MAX];
+	enum hz_bus_type type;
+	char *host;			/* tcp */
+	int port;
+	char *device;			/* rtu */
+	int baud;
+	char parity;			/* 'N', 'E', 'O' */
+	int data_bits;
+	int stop_bits;
+	int rs485;			/* switch the port to RS-485 mode */
+	int timeout_ms;
+	int retries;
+	int fault_after;		/* failed polls before a comm-loss fault */
+	int pause_ms;			/* between requests */
+	int connect_pause_ms;		/* after connecting */
+	struct plan_opts plan;
+	char *fp;			/* config-fp.c: unchanged across a reload? */
+	int line;
+};
+
+struct hz_sensor {
+	char id[HZ_ID_MAX];
+	char *name;
+	struct hz_plugin *plugin;
+	unsigned bus;			/* index into config buses */
+	int slave;
+	double interval;		/* seconds */
+	double frozen_after;		/* seconds; 0 = no frozen-value check */
+	struct hazmon_sensor_setup setup;
+	struct hazmon_level *levels;
+	unsigned n_levels;
+	char *fp;
+	int line;
+};
+
+struct hz_dest {
+	char name[HZ_ID_MAX];
+	char *host;
+	int port;
+	char *prefix;
+	int qos;
+	int keepalive;
+	int commands;			/* accept operator commands over MQTT */
+	char command_actor[64];		/* "": the actor a command names */
+	char *username;
+	char *password;			/* read from password_file, never logged */
+	int tls;			/* a tls group is present */
+	char *ca_file, *ca_path, *cert_file, *key_file, *tls_version;
+	int tls_insecure;		/* skip the host name check (testing only) */
+	char *fp;
+	int line;
+};
+
+struct hz_config {
+	char *path;
+	char site_id[HZ_ID_MAX];
+	char *site_name;
+	char *plugin_dir;
+	char *state_dir;
+	int log_level;
+	char *control_socket;		/* the hazmonctl socket, or NULL: none */
+	char *control_group;		/* its group, or NULL: ours */
+	char *fp;			/* site and daemon groups */
+	int retention_days;		/* delivered events kept this long */
+	struct hz_dest *dests;
+	unsigned n_dests;
+	struct hz_bus *buses;
+	unsigned n_buses;
+	struct hz_sensor *sensors;
+	unsigned n_sensors;
+	struct hz_plugin *plugins;
+};
+
+/* config.c */
+struct hz_config *config_load(const char *path, const char *plugin_dir_override,
+    int *n_errors);
+void config_free(struct hz_config *c);
+void config_dump(const struct hz_config *c);
+
+/* hostapi.c: the struct hazmon_host handed to plugins */
+extern const struct hazmon_host hz_host;
+struct hazmon_cfg *hostapi_wrap(config_setting_t *s, const char *file,
+    int *errors);
+void hostapi_mark(struct hazmon_cfg *g, const char *key);
+int hostapi_check_unknown(struct hazmon_cfg *g, const char *const *core_keys);
+void hostapi_free(struct hazmon_cfg *g);
+/* The levels a plugin's check_levels sees, and which of them departs. */
+void hostapi_levels(struct hazmon_cfg *g, const struct hazmon_level *lv,
+    unsigned n);
+int hostapi_departed(const struct hazmon_cfg *g, unsigned i);
+/* Collects this thread's config warnings (a reload's answer). */
+void hostapi_warnings_begin(void);
+char *hostapi_warnings_end(void);	/* malloc'd lines, or NULL when none */
+
+/* plugin.c */
+struct hz_plugin *plugin_get(struct hz_plugin **list, const char *dir,
+    const char *name, char *err, size_t errlen);
+void plugin_unload_all(struct hz_plugin *list);
+
+/* ids.c */
+unsigned *ids_sort(const struct hz_config *c);
+int ids_find(const struct hz_config *c, const unsigned *ord, const char *id);
+
+#endif

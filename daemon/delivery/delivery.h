@@ -1,0 +1,81 @@
+/*
+ * delivery.h - durable events and MQTT.
+ *
+ *   ledger.c   the event ledger and saved alarm states (SQLite, WAL)
+ *   event.c    the JSON documents of the MQTT contract (docs/mqtt.md)
+ *   publish.c  MQTT destinations, driven from the core's poll loop
+ */
+#ifndef HAZMON_DELIVERY_H
+#define HAZMON_DELIVERY_H
+
+#include <stdint.h>
+
+#include "alarm.h"
+
+/* ledger.c: durable events (SQLite) */
+struct hz_ledger;
+struct hz_ledger *ledger_open(const char *dir);
+void ledger_close(struct hz_ledger *l);
+int ledger_begin(struct hz_ledger *l);
+int ledger_commit(struct hz_ledger *l);
+void ledger_rollback(struct hz_ledger *l);
+int64_t ledger_reserve_seq(struct hz_ledger *l);
+int ledger_append(struct hz_ledger *l, const struct hz_event *e,
+    const char *payload);
+int ledger_append_again(struct hz_ledger *l, const struct hz_event *e,
+    const char *payload);
+int64_t ledger_last_seq(struct hz_ledger *l);
+typedef int (*ledger_fn)(void *arg, int64_t seq, const char *sensor,
+    const char *payload);
+int ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn,
+    void *arg);
+int64_t ledger_cursor(struct hz_ledger *l, const char *dest);
+int ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq);
+int64_t ledger_next_counter(struct hz_ledger *l, const char *key);
+int ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered);
+int ledger_save_level(struct hz_ledger *l, const char *sensor,
+    const char *level, const struct hz_level_state *ls);
+int ledger_save_sensor(struct hz_ledger *l, const char *sensor,
+    const struct hz_sensor_alarm *sa);
+typedef void (*ledger_level_fn)(void *arg, const char *sensor,
+    const char *level, const struct hz_level_state *ls);
+typedef void (*ledger_sensor_fn)(void *arg, const char *sensor,
+    const struct hz_sensor_alarm *sa);
+int ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg);
+int ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg);
+int ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
+    int limit, ledger_fn fn, void *arg);
+int64_t ledger_count_after(struct hz_ledger *l, int64_t seq);
+int ledger_forget(struct hz_ledger *l, const char *sensor, const char *level);
+
+/* event.c: JSON documents of the MQTT contract */
+char *event_json(const char *site, const struct hz_event *e);
+char *state_json(const char *site, const struct hz_state_view *v);
+struct json_t;
+void event_set_error(struct json_t *o, int err, const char *reason);
+
+/* publish.c: MQTT destinations, driven from the core's poll loop */
+struct hz_pub;
+struct hz_pub *pub_new(const struct hz_config *c, unsigned dest,
+    struct hz_ledger *l);
+void pub_free(struct hz_pub *p);
+int pub_fd(struct hz_pub *p);
+int pub_want_write(struct hz_pub *p);
+void pub_io(struct hz_pub *p, int readable, int writable);
+int64_t pub_tick(struct hz_pub *p, int64_t now);	/* returns next due */
+void pub_pump(struct hz_pub *p);
+int pub_takes_state(struct hz_pub *p);
+int pub_state(struct hz_pub *p, const char *sensor, const char *payload);
+int pub_take_connected(struct hz_pub *p);
+int64_t pub_acked(const struct hz_pub *p);
+int pub_take_command(struct hz_pub *p, struct hz_command *cmd);
+void pub_set_health(struct hz_pub *p, const struct hz_health *h);
+void pub_live(struct hz_pub *p, const char *sensor, const char *payload);
+void pub_shutdown(struct hz_pub *p);
+int pub_connected(const struct hz_pub *p);
+void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
+void pub_rebirth(struct hz_pub *p);
+void pub_forget(struct hz_pub *p, const char *sensor);
+void pub_flush_forgotten(struct hz_pub *p);
+
+#endif
