@@ -199,10 +199,18 @@ alarm_priority_rank(const char *p)
 	return 0;
 }
 
-static int
-is_active(const struct hz_level_state *st)
+/* Raised, acknowledged or not. */
+int
+alarm_active(enum hz_astate s)
 {
-	return st->state == HZ_A_ACTIVE_UNACK || st->state == HZ_A_ACTIVE_ACK;
+	return s == HZ_A_ACTIVE_UNACK || s == HZ_A_ACTIVE_ACK;
+}
+
+/* Waiting for an acknowledgement, raised or returned to normal. */
+int
+alarm_unacked(enum hz_astate s)
+{
+	return s == HZ_A_ACTIVE_UNACK || s == HZ_A_RTN_UNACK;
 }
 
 /* The active level shown as "the" alarm: highest priority, later wins ties. */
@@ -213,7 +221,7 @@ alarm_highest_active(const struct hazmon_level *levels, unsigned n,
 	int best = -1;
 
 	for (unsigned i = 0; i < n; i++)
-		if (is_active(&st[i]) && (best < 0 ||
+		if (alarm_active(st[i].state) && (best < 0 ||
 		    alarm_priority_rank(levels[i].priority) >=
 		    alarm_priority_rank(levels[best].priority)))
 			best = (int)i;

@@ -53,6 +53,9 @@ int alarm_priority_rank(const char *priority);
 int alarm_highest_active(const struct hazmon_level *levels, unsigned n,
     const struct hz_level_state *st);
 const char *alarm_state_name(enum hz_astate s);
+/* What every display asks of a level's state; one answer for all. */
+int alarm_active(enum hz_astate s);	/* raised, acknowledged or not */
+int alarm_unacked(enum hz_astate s);	/* waiting for an acknowledgement */
 
 /* An event, as the evaluator makes it and the ledger keeps it. */
 struct hz_event {

@@ -63,18 +63,6 @@ num_or_null(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static int
-unacked(enum hz_astate s)
-{
-	return s == HZ_A_ACTIVE_UNACK || s == HZ_A_RTN_UNACK;
-}
-
-static int
-active(enum hz_astate s)
-{
-	return s == HZ_A_ACTIVE_UNACK || s == HZ_A_ACTIVE_ACK;
-}
-
 /* ---- status */
 
 static json_t *
@@ -128,8 +116,8 @@ cmd_status(struct core *k)
 		n_fault += strcmp(q, "fault") == 0;
 		n_shelved += v.shelved_until > now;
 		for (unsigned l = 0; l < k->c->sensors[i].n_levels; l++) {
-			act += active(ls[l].state);
-			unack += unacked(ls[l].state);
+			act += alarm_active(ls[l].state);
+			unack += alarm_unacked(ls[l].state);
 		}
 	}
 	for (unsigned b = 0; b < k->c->n_buses; b++)
@@ -292,7 +280,7 @@ count_unacked(struct core *k, const char *sensor)
 	unsigned n = 0;
 
 	for (unsigned l = 0; i >= 0 && l < k->c->sensors[i].n_levels; l++)
-		n += unacked(eval_levels(&k->ev, (unsigned)i)[l].state);
+		n += alarm_unacked(eval_levels(&k->ev, (unsigned)i)[l].state);
 	return n;
 }
 
