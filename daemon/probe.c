@@ -156,7 +156,7 @@ probe_one(const struct hz_config *c, unsigned i, struct hz_link *l)
 		} else if (link_read(l, s->slave, b, regs[u], bits[u]) != 0) {
 			int err = errno;
 
-			printf(" failed: %s (bus %s slave %d)\n", mbf_strerror(err),
+			printf(" failed: %s (bus %s slave %d)\n", hz_strerror(err),
 			    bus->name, s->slave);
 			rc = -1;
 		} else {

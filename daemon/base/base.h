@@ -4,11 +4,14 @@
  *   log.c        messages to the journal (native protocol) or stderr,
  *                structured fields, capture of a thread's messages
  *   log-limit.c  rate limit of repeated messages (log-int.h: log.c only)
- *   util.c       clocks, time stamps, allocation that cannot fail
+ *   util.c       clocks, time stamps, allocation that cannot fail, a
+ *                timed join
+ *   testhook.c   the test suite's fault injection (HAZMOND_TEST_*)
  */
 #ifndef HAZMON_BASE_H
 #define HAZMON_BASE_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +25,6 @@ void log_init(const char *progname, int level);
 void log_set_level(int level);
 int log_level_parse(const char *s);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void log_vmsg(int prio, const char *fmt, va_list ap);
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -57,5 +59,26 @@ void format_ts(int64_t ms, char *buf, size_t len);	/* ISO 8601 UTC, ms */
 void *xcalloc(size_t n, size_t size);
 char *xstrdup(const char *s);
 void pause_ms(int ms);			/* sleeps, EINTR or not */
+/*
+ * Room for at least `need` elements of `size` bytes at p, growing *cap by
+ * doubling (from 4); exits on failure, as xcalloc.  Returns the array.
+ */
+void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+/* Joins th within ms; ETIMEDOUT: it still runs (and still owns its data). */
+int join_within(pthread_t th, int64_t ms);
+
+/*
+ * testhook.c: fault injection for the test suite, from HAZMOND_TEST_*
+ * variables, read once; production files ask here and never getenv.
+ */
+struct hz_test_hooks {
+	const char *hang_bus;		/* _HANG_BUS: this bus's worker hangs */
+	const char *dial_delay;		/* _DIAL_DELAY=DEST:MS: slow connects */
+	int ledger_max_pages;		/* _LEDGER_MAX_PAGES: a disk that fills */
+	const char *ledger_fail;	/* _LEDGER_FAIL: commits fail while it exists */
+	const char *runtime_base;	/* _RUNTIME_BASE: where /run is */
+	int reload_delay_ms;		/* _RELOAD_DELAY_MS: a slow file system */
+};
+const struct hz_test_hooks *test_hooks(void);
 
 #endif

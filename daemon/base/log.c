@@ -8,6 +8,12 @@
  * to stderr with a <N> priority prefix, which journald reads as well.
  * Otherwise lines go to stderr as "hazmond: warning: text".
  *
+ * The datagram is built here, not by libsystemd's sd_journal_sendv(),
+ * although hazmond links libsystemd: sd_journal_sendv() always writes to
+ * /run/systemd/journal/socket, so the unit tests could no longer receive
+ * and check the fields (SENSOR=, BUS=, escaping of outside text) on a
+ * socket of their own ($HAZMOND_JOURNAL_SOCKET, tests/unit/test_log.c).
+ *
  * Identical messages are rate limited (log-limit.c), and a thread can
  * capture its own messages (config reload reports its errors to a client).
  *
@@ -430,12 +436,6 @@ log_core(int prio, const struct log_ctx *x, int limit, const char *fmt,
 	log__emit(prio, x, text, len);
 out:
 	errno = err;
-}
-
-void
-log_vmsg(int prio, const char *fmt, va_list ap)
-{
-	log_core(prio, NULL, 1, fmt, ap);
 }
 
 void

@@ -1,9 +1,11 @@
 /*
- * util.c - clocks, time stamps and allocation helpers.
+ * util.c - clocks, time stamps, allocation helpers, a timed join.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,36 @@ xstrdup(const char *s)
 	if (p == NULL)
 		fatal("strdup");
 	return p;
+}
+
+void *
+xgrow(void *p, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 4;
+
+	if (need <= *cap)
+		return p;
+	while (n < need)
+		n *= 2;
+	if (n > SIZE_MAX / size || (p = realloc(p, n * size)) == NULL)
+		fatal("realloc");
+	*cap = n;
+	return p;
+}
+
+int
+join_within(pthread_t th, int64_t ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);	/* pthread_timedjoin_np's clock */
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	return pthread_timedjoin_np(th, NULL, &ts);
 }
 
 void

@@ -190,7 +190,7 @@ block_result(struct hz_worker *w, struct group *g, unsigned b, int ok, int err)
 		log_cmsg(HZ_LOG_WARNING, &x, "bus %s slave %d %s address %u count %u "
 		    "(sensors %s): %s",
 		    w->bus->name, g->slave, decode_table_name(bl->table),
-		    bl->address, bl->count, who, mbf_strerror(err));
+		    bl->address, bl->count, who, hz_strerror(err));
 }
 
 static void
@@ -287,7 +287,7 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	log_debug("bus %s slave %d: %u requests for %u sensors, %d ok%s%s",
 	    w->bus->name, g->slave, g->n_blocks, g->n_m, n_ok,
 	    n_ok < (int)g->n_blocks ? "; last error: " : "",
-	    n_ok < (int)g->n_blocks ? mbf_strerror(err) : "");
+	    n_ok < (int)g->n_blocks ? hz_strerror(err) : "");
 }
 
 /* Waits until the deadline or a stop request. Returns 1 to stop. */
@@ -431,8 +431,8 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 	w->q = q;
 	w->gen = gen;
 	link_init(&w->link, w->bus);
-	w->test_hang = getenv("HAZMOND_TEST_HANG_BUS") &&
-	    strcmp(getenv("HAZMOND_TEST_HANG_BUS"), w->bus->name) == 0;
+	w->test_hang = test_hooks()->hang_bus &&
+	    strcmp(test_hooks()->hang_bus, w->bus->name) == 0;
 	w->g = xcalloc(c->n_sensors, sizeof(*w->g));
 	gi = xcalloc(c->n_sensors, sizeof(*gi));
 	/* Two passes, so each group's member array has its exact size. */
@@ -505,8 +505,7 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 int
 bus_stop(struct hz_worker *w)
 {
-	struct timespec ts;
-	int64_t since, until;
+	int64_t since, until, left;
 
 	if (w == NULL)
 		return 0;
@@ -516,9 +515,8 @@ bus_stop(struct hz_worker *w)
 	pthread_mutex_unlock(&w->lock);
 	since = atomic_load(&w->busy_since);
 	until = (since ? since : now_mono_ms()) + w->poll_limit_ms;
-	clock_gettime(CLOCK_REALTIME, &ts);	/* pthread_timedjoin_np's clock */
-	ts.tv_sec += (until - now_mono_ms() > 0 ? until - now_mono_ms() : 0) / 1000 + 1;
-	if (pthread_timedjoin_np(w->th, NULL, &ts) != 0) {
+	left = until - now_mono_ms();
+	if (join_within(w->th, ((left > 0 ? left : 0) / 1000 + 1) * 1000) != 0) {
 		log_msg(HZ_LOG_ERR, "bus %s: worker stuck in a blocking call did not "
 		    "stop; abandoned (a restart of hazmond frees it)", w->bus->name);
 		return -1;

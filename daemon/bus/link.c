@@ -115,7 +115,7 @@ link_up(struct hz_link *l, int64_t now)
 			log_cmsg(HZ_LOG_WARNING, &(struct log_ctx){ .bus = b->name,
 			    .slave = -1 }, "bus %s: cannot connect to %s: %s", b->name,
 			    link_describe(l, where, sizeof(where)),
-			    modbus_strerror(errno));
+			    hz_strerror(errno));
 		link_down(l, now);
 		errno = l->down_err;
 		return -1;
@@ -123,7 +123,7 @@ link_up(struct hz_link *l, int64_t now)
 	if (b->type == HZ_BUS_RTU && b->rs485 &&
 	    modbus_rtu_set_serial_mode(l->mb, MODBUS_RTU_RS485) != 0)
 		log_warnx("bus %s: %s: cannot switch to RS-485 mode: %s", b->name,
-		    b->device, modbus_strerror(errno));
+		    b->device, hz_strerror(errno));
 	if (l->complained)
 		log_cmsg(HZ_LOG_INFO, &(struct log_ctx){ .bus = b->name,
 		    .slave = -1 }, "bus %s: connected to %s again", b->name,
@@ -395,7 +395,7 @@ retryable(int err)
 /*
  * Reads one block, with the bus's retries.  Returns 0, or -1 with errno
  * set: ETIMEDOUT for silence, EMBX... for an exception, EMB... or HZ_E... for a
- * reply that fails the checks (mbf_strerror names them), a socket error
+ * reply that fails the checks (hz_strerror names them), a socket error
  * after which the link is already down.
  */
 int

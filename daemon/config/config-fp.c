@@ -23,12 +23,7 @@ struct fpbuf {
 static void
 put(struct fpbuf *b, const char *s, size_t n)
 {
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? 2 * b->cap : 256;
-		if ((b->s = realloc(b->s, b->cap)) == NULL)
-			fatal("realloc");
-	}
+	b->s = xgrow(b->s, &b->cap, b->len + n + 1, 1);
 	memcpy(b->s + b->len, s, n);
 	b->len += n;
 	b->s[b->len] = '\0';

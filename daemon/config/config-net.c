@@ -110,7 +110,7 @@ load_tls(struct loader *ld, struct hazmon_cfg *dg, struct hz_dest *d, unsigned i
 		    d->tls_version);
 	(void)(readable(g, "ca_file", d->ca_file) && readable(g, "cert_file",
 	    d->cert_file) && readable(g, "key_file", d->key_file));
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 	hostapi_free(g);
 }
 
@@ -152,9 +152,7 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 		d->password = read_secret(g, "password_file", pwfile);
 	}
 	load_tls(ld, g, d, i);
-	d->line = config_setting_source_line(config_setting_get_elem(
-	    config_setting_get_member(config_root_setting(&ld->lc), "mqtt"), i));
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 }
 
 void
@@ -290,7 +288,7 @@ load_bus(struct loader *ld, struct hazmon_cfg *g, struct hz_bus *b)
 	b->plan.gap = (unsigned)cfg__opt_int(g, "gap", 0, 0, 124);
 	b->plan.coalesce = 1;
 	(void)hz_host.get_bool(g, "coalesce", &b->plan.coalesce);
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 	(void)ld;
 }
 
@@ -312,7 +310,6 @@ cfg__load_buses(struct loader *ld, struct hazmon_cfg *root)
 
 		if (g == NULL)
 			continue;
-		c->buses[i].line = config_setting_source_line(config_setting_get_elem(list, i));
 		load_bus(ld, g, &c->buses[i]);
 		for (unsigned j = 0; j < i; j++)
 			if (c->buses[i].name[0] && strcmp(c->buses[j].name, c->buses[i].name) == 0)

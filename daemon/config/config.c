@@ -154,7 +154,7 @@ load_site(struct loader *ld, struct hazmon_cfg *root)
 	g = hostapi_wrap(s, ld->c->path, &ld->errors);
 	cfg__req_id(g, "id", ld->c->site_id, 0, "site");
 	ld->c->site_name = cfg__opt_string(g, "name", ld->c->site_id);
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 	hostapi_free(g);
 }
 
@@ -241,7 +241,7 @@ load_daemon(struct loader *ld, struct hazmon_cfg *root)
 		    "notice, warning, err", lvl);
 		c->log_level = HZ_LOG_INFO;
 	}
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 	hostapi_free(g);
 override:
 	if (ld->plugin_dir_override) {
@@ -318,7 +318,7 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 	}
 	snprintf(lv->priority, sizeof(lv->priority), "%s", prio);
 	load_override(g, lv);
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 }
 
 static void
@@ -494,7 +494,7 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 		check_needs(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
 	if (ld->errors == errs)
 		apply_plugin_levels(g, s);
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 	if (s->n_levels == 0 && ld->errors == errs0)
 		hz_host.warn(g, NULL, "sensor \"%s\" has no alarm levels: it reports "
 		    "values and faults only", s->id);
@@ -579,7 +579,7 @@ config_load(const char *path, const char *plugin_dir_override, int *n_errors)
 	cfg__load_mqtt(&ld, root);
 	cfg__load_buses(&ld, root);
 	load_sensors(&ld, root);
-	hostapi_check_unknown(root, NULL);
+	hostapi_check_unknown(root);
 	hostapi_free(root);
 	if (ld.errors == 0)
 		fingerprints(&ld);

@@ -365,12 +365,10 @@ closest_key(const struct hazmon_cfg *g, const char *name)
 
 /* Reports members nobody read. Returns the number reported. */
 int
-hostapi_check_unknown(struct hazmon_cfg *g, const char *const *extra_keys)
+hostapi_check_unknown(struct hazmon_cfg *g)
 {
 	int bad = 0;
 
-	for (unsigned i = 0; extra_keys && extra_keys[i]; i++)
-		(void)member(g, extra_keys[i]);
 	for (unsigned i = 0; i < g->n; i++) {
 		config_setting_t *m = config_setting_get_elem(g->s, i);
 		const char *near;
@@ -385,7 +383,7 @@ hostapi_check_unknown(struct hazmon_cfg *g, const char *const *extra_keys)
 		bad++;
 	}
 	for (struct hazmon_cfg *k = g->kids; k; k = k->next)
-		bad += hostapi_check_unknown(k, NULL);
+		bad += hostapi_check_unknown(k);
 	return bad;
 }
 
@@ -438,7 +436,7 @@ parse_register(struct hazmon_cfg *rg, struct hazmon_register *r, int own)
 		    "e.g. 40001 is holding address 0", addr);
 	r->line = line_of(rg, NULL);
 	if (own)
-		hostapi_check_unknown(rg, NULL);
+		hostapi_check_unknown(rg);
 	return *rg->errors > errs ? -1 : 0;
 }
 

@@ -51,7 +51,6 @@ struct hz_bus {
 	int connect_pause_ms;		/* after connecting */
 	struct plan_opts plan;
 	char *fp;			/* config-fp.c: unchanged across a reload? */
-	int line;
 };
 
 struct hz_sensor {
@@ -84,7 +83,6 @@ struct hz_dest {
 	char *ca_file, *ca_path, *cert_file, *key_file, *tls_version;
 	int tls_insecure;		/* skip the host name check (testing only) */
 	char *fp;
-	int line;
 };
 
 struct hz_config {
@@ -118,7 +116,7 @@ extern const struct hazmon_host hz_host;
 struct hazmon_cfg *hostapi_wrap(config_setting_t *s, const char *file,
     int *errors);
 void hostapi_mark(struct hazmon_cfg *g, const char *key);
-int hostapi_check_unknown(struct hazmon_cfg *g, const char *const *core_keys);
+int hostapi_check_unknown(struct hazmon_cfg *g);
 void hostapi_free(struct hazmon_cfg *g);
 /* The levels a plugin's check_levels sees, and which of them departs. */
 void hostapi_levels(struct hazmon_cfg *g, const struct hazmon_level *lv,

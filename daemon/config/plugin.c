@@ -105,11 +105,7 @@ list_dir(const char *dir, char *err, size_t errlen)
 
 		if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0)
 			continue;
-		if (k == cap) {
-			cap = cap ? 2 * cap : 16;
-			if ((names = realloc(names, cap * sizeof(*names))) == NULL)
-				fatal("realloc");
-		}
+		names = xgrow(names, &cap, k + 1, sizeof(*names));
 		names[k] = xstrdup(e->d_name);
 		names[k++][len - 3] = '\0';
 	}

@@ -177,12 +177,7 @@ queue_out(struct client *c, const char *s, size_t n)
 		c->n_out -= c->off_out;
 		c->off_out = 0;
 	}
-	if (c->n_out + n > c->cap_out) {
-		while (c->n_out + n > c->cap_out)
-			c->cap_out = c->cap_out ? 2 * c->cap_out : 4096;
-		if ((c->out = realloc(c->out, c->cap_out)) == NULL)
-			fatal("realloc");
-	}
+	c->out = xgrow(c->out, &c->cap_out, c->n_out + n, 1);
 	memcpy(c->out + c->n_out, s, n);
 	c->n_out += n;
 }

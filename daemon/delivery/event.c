@@ -49,7 +49,7 @@ event_error(int err, const char *reason, char *buf, size_t len)
 		    names[code] : "undefined");
 		return code;
 	}
-	snprintf(buf, len, "%s", mbf_strerror(err));
+	snprintf(buf, len, "%s", hz_strerror(err));
 	return 0;
 }
 

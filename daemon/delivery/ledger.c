@@ -188,11 +188,11 @@ ledger_open(const char *dir)
 	}
 	sqlite3_busy_timeout(l->db, 2000);
 	/* Fault injection for tests: a ledger that fills up after N pages. */
-	if (getenv("HAZMOND_TEST_LEDGER_MAX_PAGES")) {
+	if (test_hooks()->ledger_max_pages > 0) {
 		char sql[80];
 
 		snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %d",
-		    atoi(getenv("HAZMOND_TEST_LEDGER_MAX_PAGES")));
+		    test_hooks()->ledger_max_pages);
 		(void)exec(l, sql);
 	}
 	/*
@@ -200,8 +200,8 @@ ledger_open(const char *dir)
 	 * HAZMOND_TEST_LEDGER_FAIL exists, every commit fails, as on a disk
 	 * that refuses writes for a while and then recovers.
 	 */
-	if (getenv("HAZMOND_TEST_LEDGER_FAIL"))
-		l->fail_file = xstrdup(getenv("HAZMOND_TEST_LEDGER_FAIL"));
+	if (test_hooks()->ledger_fail)
+		l->fail_file = xstrdup(test_hooks()->ledger_fail);
 	/* WAL + FULL: a committed event survives power loss. */
 	if (exec(l, "PRAGMA journal_mode = WAL") ||
 	    exec(l, "PRAGMA synchronous = FULL") || migrate(l))

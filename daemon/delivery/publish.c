@@ -68,6 +68,7 @@ struct hz_pub {
 	int tls_opts_set;		/* version and insecure, set once */
 	char **forget;			/* state topics to clear (removed sensors) */
 	unsigned n_forget;
+	size_t cap_forget;
 	pthread_t dial_th;		/* P_DIALING: the connect call runs there */
 	int dial_efd;			/* written when it returns */
 	int dial_rc, dial_errno, dial_reconnect, dial_warned;
@@ -426,7 +427,7 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 static void
 dial_test_hook(struct hz_pub *p)
 {
-	const char *e = getenv("HAZMOND_TEST_DIAL_DELAY"), *colon;
+	const char *e = test_hooks()->dial_delay, *colon;
 
 	if (e && (colon = strchr(e, ':')) != NULL &&
 	    (size_t)(colon - e) == strlen(p->d->name) &&
@@ -493,12 +494,8 @@ pub_free(struct hz_pub *p)
 	if (p == NULL)
 		return;
 	if (p->state == P_DIALING) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 2;
 		/* A dial stuck in DNS still uses p: then p stays, on purpose. */
-		if (pthread_timedjoin_np(p->dial_th, NULL, &ts) != 0) {
+		if (join_within(p->dial_th, 2000) != 0) {
 			log_msg(HZ_LOG_ERR, "mqtt %s: connect to %s still hangs "
 			    "(DNS?); left behind", p->d->name, p->dial_host);
 			return;
@@ -734,11 +731,8 @@ pub_rebirth(struct hz_pub *p)
 void
 pub_forget(struct hz_pub *p, const char *sensor)
 {
-	char **f = realloc(p->forget, (p->n_forget + 1) * sizeof(*f));
-
-	if (f == NULL)
-		fatal("realloc");
-	p->forget = f;
+	p->forget = xgrow(p->forget, &p->cap_forget, p->n_forget + 1,
+	    sizeof(*p->forget));
 	p->forget[p->n_forget++] = xstrdup(sensor);
 	pub_flush_forgotten(p);
 }

@@ -47,7 +47,7 @@ unsigned plan_build(const struct hazmon_need *needs, unsigned n,
 /*
  * mbframe.c: Modbus read requests and the checks of their replies (pure).
  * Error codes of its own, in errno space after libmodbus's (EMB*); one
- * mbf_strerror() names them and libmodbus's alike.
+ * hz_strerror() names them and libmodbus's alike.
  */
 enum {
 	HZ_EBASE = 112345678 + 100,	/* MODBUS_ENOBASE + 100 */
@@ -79,6 +79,6 @@ int mbf_check(const struct mbf_req *q, const uint8_t *adu, size_t len,
     uint16_t *regs, uint8_t *bits);
 uint16_t mbf_crc16(const uint8_t *p, size_t n);
 int mbf_answered(int err);
-const char *mbf_strerror(int err);
+const char *hz_strerror(int err);
 
 #endif

@@ -196,7 +196,7 @@ mbf_answered(int err)
 }
 
 const char *
-mbf_strerror(int err)
+hz_strerror(int err)
 {
 	switch (err) {
 	case HZ_ETID: return "reply to another transaction (late reply)";

@@ -151,7 +151,7 @@ configure(const struct hazmon_plugin *pl, const char *text,
 		fz_fail("%s refused but kept a context", pl->name);
 	if (rc == 0 && su->ctx == NULL)
 		fz_fail("%s accepted without a context", pl->name);
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 	hostapi_free(g);
 	config_destroy(&lc);
 	if (errors && su->ctx) {	/* the core drops the sensor */
@@ -346,7 +346,7 @@ transact(const struct mbf_req *q, struct fz_in *in, uint16_t *regs, uint8_t *bit
 		    mbf_reply_max(q));
 	if (want != 1 && rc != want)
 		fz_fail("mode %u: error %d, %d expected (%s)", mode, -rc, -want,
-		    mbf_strerror(-rc));
+		    hz_strerror(-rc));
 	if (want == 0 && len >= 0) {	/* the data came through unchanged */
 		size_t d = q->rtu ? 3 : 9;
 
@@ -356,7 +356,7 @@ transact(const struct mbf_req *q, struct fz_in *in, uint16_t *regs, uint8_t *bit
 				fz_fail("word %u changed on the way", i);
 	}
 	if (rc != 0 && rc != -ETIMEDOUT &&
-	    (!mbf_answered(-rc) || mbf_strerror(-rc) == NULL))
+	    (!mbf_answered(-rc) || hz_strerror(-rc) == NULL))
 		fz_fail("error %d is not an answer", -rc);
 	free(buf);
 	return rc;

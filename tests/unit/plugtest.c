@@ -93,7 +93,7 @@ pt_configure(const char *text, struct hazmon_sensor_setup *su)
 	rc = pt->configure(&hz_host, g, su);
 	if (rc != 0 && errors == 0)
 		errors = -100;	/* rejected without a message: a bug */
-	hostapi_check_unknown(g, NULL);
+	hostapi_check_unknown(g);
 	capture_end(fd, saved);
 	if (rc == 0)
 		assert_non_null(su->ctx);

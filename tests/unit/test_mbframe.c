@@ -83,7 +83,7 @@ test_tcp_checks(void **state)
 		rc = mbf_check(&q, t->adu, t->len, regs, NULL);
 		if (rc != t->rc) {
 			print_error("%s: got %d (%s), expected %d\n", t->what, rc,
-			    mbf_strerror(-rc), t->rc);
+			    hz_strerror(-rc), t->rc);
 			fail();
 		}
 		if (rc == 0) {
@@ -224,10 +224,10 @@ test_strerror(void **state)
 {
 	(void)state;
 	for (int e = HZ_EBASE + 1; e < HZ_ELAST; e++)
-		assert_null(strstr(mbf_strerror(e), "Unknown error"));
+		assert_null(strstr(hz_strerror(e), "Unknown error"));
 	/* every exception code a device can send, 9 (unassigned) included */
 	for (int e = EMBXILFUN; e <= EMBXGTAR; e++)
-		assert_null(strstr(mbf_strerror(e), "Unknown error"));
+		assert_null(strstr(hz_strerror(e), "Unknown error"));
 	assert_true(mbf_answered(EMBXILADD));
 	assert_true(mbf_answered(HZ_EUNIT));
 	assert_true(mbf_answered(EMBBADCRC));

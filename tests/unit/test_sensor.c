@@ -196,7 +196,7 @@ test_device_error(void **state)
 	feed(&r, 1, NAN, HAZMON_Q_FAULT, HAZMON_F_DEVICE_ERROR, EMBBADCRC, T0);
 	assert_int_equal(n_got, 2);
 	assert_event(1, "fault", "raised", "device_error");
-	assert_string_equal(got_str(1, "error"), mbf_strerror(EMBBADCRC));
+	assert_string_equal(got_str(1, "error"), hz_strerror(EMBBADCRC));
 	assert_true(json_is_null(json_object_get(got[1], "exception")));
 
 	/* Comm loss wins when both are set; the state has the errno's text. */
@@ -209,7 +209,7 @@ test_device_error(void **state)
 	assert_string_equal(json_string_value(json_object_get(st, "fault")),
 	    "comm_loss");
 	assert_string_equal(json_string_value(json_object_get(st, "error")),
-	    mbf_strerror(ETIMEDOUT));
+	    hz_strerror(ETIMEDOUT));
 	json_decref(st);
 	stop(&r);
 }
@@ -239,7 +239,7 @@ test_reason_change(void **state)
 	assert_int_equal(n_got, 2);
 	assert_event(1, "fault", "cleared", "comm_loss");
 	/* The cleared event says which fault it closes. */
-	assert_string_equal(got_str(1, "error"), mbf_strerror(ETIMEDOUT));
+	assert_string_equal(got_str(1, "error"), hz_strerror(ETIMEDOUT));
 	/* A device fault that becomes an over-range: two faults. */
 	feed(&r, 0, 56.0, HAZMON_Q_FAULT, HAZMON_F_DEVICE_FAULT, 0, T0 + 10000);
 	feed(&r, 0, 150.0, HAZMON_Q_FAULT, HAZMON_F_OVER_RANGE, 0, T0 + 11000);
