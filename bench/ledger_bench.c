@@ -1,5 +1,5 @@
 /*
- * ledger_bench.c - commit throughput of the event ledger (daemon/ledger.c):
+ * ledger_bench.c - commit throughput of the event ledger (daemon/delivery/ledger.c):
  * N events appended and committed in transactions of B events each, on the
  * real file system with WAL and synchronous=FULL, as hazmond does it.
  *

@@ -1,6 +1,6 @@
 /*
  * fuzz_command.c - an operator action's JSON as the control socket and the
- * MQTT command topics receive it (daemon/command.c, cmd_parse).
+ * MQTT command topics receive it (daemon/alarm/command.c, cmd_parse).
  *
  * Input: byte 0 picks the verb (bits 0-1) and whether a fixed actor (the
  * control client's user, a destination's command_actor) answers for it

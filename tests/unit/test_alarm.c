@@ -1,5 +1,5 @@
 /*
- * The alarm state machine (daemon/alarm.c): every transition, table-driven,
+ * The alarm state machine (daemon/alarm/alarm.c): every transition, table-driven,
  * and a randomized run that checks the invariants over long sequences.
  */
 #include "config.h"

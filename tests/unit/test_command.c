@@ -1,4 +1,4 @@
-/* Operator actions as JSON, for both the control socket and MQTT (daemon/command.c). */
+/* Operator actions as JSON, for both the control socket and MQTT (daemon/alarm/command.c). */
 #include "config.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * Config validation (daemon/config.c, hostapi.c, plugin.c): a good file
+ * Config validation (daemon/config/: config.c, hostapi.c, plugin.c): a good file
  * loads with its defaults; each bad file yields its specific file:line
  * messages, all of them in one pass.
  */

@@ -1,4 +1,4 @@
-/* Word orders and types of register values (daemon/decode.c). */
+/* Word orders and types of register values (daemon/modbus/decode.c). */
 #include "config.h"
 
 #include <math.h>

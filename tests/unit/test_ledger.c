@@ -1,5 +1,5 @@
 /*
- * The event ledger (daemon/ledger.c) on a real SQLite file: seq never
+ * The event ledger (daemon/delivery/ledger.c) on a real SQLite file: seq never
  * reused, cursors, retention that never prunes undelivered events, alarm
  * and fault states saved and loaded, and the schema version (an older
  * ledger is upgraded and keeps what it had).

@@ -1,4 +1,4 @@
-/* Logging (daemon/log.c): journal protocol, fallback, rate limit, capture. */
+/* Logging (daemon/base/log.c): journal protocol, fallback, rate limit, capture. */
 #include "config.h"
 
 #include <errno.h>

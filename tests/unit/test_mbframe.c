@@ -1,4 +1,4 @@
-/* Modbus requests and the checks of their replies (daemon/mbframe.c). */
+/* Modbus requests and the checks of their replies (daemon/modbus/mbframe.c). */
 #include "config.h"
 
 #include <errno.h>

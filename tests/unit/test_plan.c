@@ -1,4 +1,4 @@
-/* Coalescing of register needs into requests (daemon/plan.c). */
+/* Coalescing of register needs into requests (daemon/modbus/plan.c). */
 #include "config.h"
 
 #include <setjmp.h>
