@@ -25,8 +25,16 @@
  * Naming: a module's functions are prefixed with its name (ledger_,
  * pub_, eval_); `name__x` is internal to a folder, shared between its
  * files only; file-local functions are static and unprefixed.
- * Return codes: 0 on success and -1 with errno set, or -errno, as each
- * declaration says; pointers are NULL on failure.
+ * Return codes, for every function a header declares: 0 (or a count, a
+ * sequence number, an index >= 0) on success and a negative errno on
+ * failure (-EIO where SQLite failed without one); callers test `< 0` or
+ * `!= 0`, and no result travels in errno.  Pointers are NULL on failure,
+ * predicates are 1 or 0, and lookups (ids_find, eval_find,
+ * log_level_parse) return -1 for "none", as ledger_cursor does for "no
+ * cursor yet".  Two exceptions: the plugin host's functions (hostapi.c,
+ * decode.c behind them) keep the conventions hazmon-plugin.h documents,
+ * and a file-local helper that wraps system calls may return -1 with
+ * errno set, as they do.
  */
 #ifndef HAZMOND_H
 #define HAZMOND_H

@@ -120,7 +120,7 @@ probe_one(const struct hz_config *c, unsigned i, struct hz_link *l)
 	struct hazmon_slice sl[HAZMON_MAX_NEEDS];
 	struct hazmon_reading r = { .value = NAN };
 	char where[300];
-	int rc = 0;
+	int rc = 0, err;
 
 	printf("%s: bus %s (%s) slave %d, plugin %s\n", s->id, bus->name,
 	    link_describe(l, where, sizeof(where)), s->slave, s->plugin->name);
@@ -153,10 +153,8 @@ probe_one(const struct hz_config *c, unsigned i, struct hz_link *l)
 		if (link_up(l, now_mono_ms()) != 0) {
 			printf(" failed: cannot connect to %s\n", where);
 			rc = -1;
-		} else if (link_read(l, s->slave, b, regs[u], bits[u]) != 0) {
-			int err = errno;
-
-			printf(" failed: %s (bus %s slave %d)\n", hz_strerror(err),
+		} else if ((err = link_read(l, s->slave, b, regs[u], bits[u])) != 0) {
+			printf(" failed: %s (bus %s slave %d)\n", hz_strerror(-err),
 			    bus->name, s->slave);
 			rc = -1;
 		} else {

@@ -216,7 +216,7 @@ member_decode(struct hz_worker *w, struct group *g, struct member *mb)
 static int
 read_blocks(struct hz_worker *w, struct group *g, int *last_err)
 {
-	int silent = 0, n_ok = 0;
+	int silent = 0, n_ok = 0, rc;
 
 	for (unsigned b = 0; b < g->n_blocks; b++) {
 		g->ok[b] = 0;
@@ -224,20 +224,20 @@ read_blocks(struct hz_worker *w, struct group *g, int *last_err)
 			g->err[b] = ETIMEDOUT;
 			continue;
 		}
-		if (link_up(&w->link, now_mono_ms()) != 0) {
-			g->err[b] = errno;	/* why the link is down */
+		if ((rc = link_up(&w->link, now_mono_ms())) != 0) {
+			g->err[b] = -rc;	/* why the link is down */
 			continue;
 		}
 		atomic_fetch_add(&w->requests, 1);
-		if (link_read(&w->link, g->slave, &g->blocks[b], g->regs[b],
-		    g->bits[b]) == 0) {
+		if ((rc = link_read(&w->link, g->slave, &g->blocks[b], g->regs[b],
+		    g->bits[b])) == 0) {
 			g->ok[b] = 1;
 			n_ok++;
 			block_result(w, g, b, 1, 0);
 			continue;
 		}
-		*last_err = g->err[b] = errno;
-		block_result(w, g, b, 0, errno);
+		*last_err = g->err[b] = -rc;
+		block_result(w, g, b, 0, -rc);
 		atomic_fetch_add(&w->failed, 1);
 		silent = *last_err == ETIMEDOUT;	/* costs one timeout per cycle */
 	}
@@ -519,7 +519,7 @@ bus_stop(struct hz_worker *w)
 	if (join_within(w->th, ((left > 0 ? left : 0) / 1000 + 1) * 1000) != 0) {
 		log_msg(HZ_LOG_ERR, "bus %s: worker stuck in a blocking call did not "
 		    "stop; abandoned (a restart of hazmond frees it)", w->bus->name);
-		return -1;
+		return -ETIMEDOUT;
 	}
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);

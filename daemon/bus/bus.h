@@ -59,7 +59,7 @@ struct hz_slave_stat {
 };
 unsigned bus_slaves(const struct hz_worker *w, struct hz_slave_stat *out,
     unsigned max);
-int bus_stop(struct hz_worker *w);	/* -1: stuck, abandoned */
+int bus_stop(struct hz_worker *w);	/* -ETIMEDOUT: stuck, abandoned */
 void bus_stats(const struct hz_worker *w, struct hz_bus_stats *out);
 int64_t bus_stuck_ms(const struct hz_worker *w, int64_t now);
 const char *bus_name(const struct hz_worker *w);

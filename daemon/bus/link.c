@@ -84,7 +84,17 @@ new_context(const struct hz_bus *b)
 	return modbus_new_tcp_pi(b->host, port);
 }
 
-/* Connects unless connected or backing off. Returns 0 when usable. */
+/* Why the link is down, as a return value. */
+static int
+down(const struct hz_link *l)
+{
+	return -(l->down_err ? l->down_err : ENOTCONN);
+}
+
+/*
+ * Connects unless connected or backing off.  Returns 0 when usable, or
+ * -errno: why it is down.
+ */
 int
 link_up(struct hz_link *l, int64_t now)
 {
@@ -95,17 +105,14 @@ link_up(struct hz_link *l, int64_t now)
 
 	if (l->connected)
 		return 0;
-	if (now < l->retry_at) {
-		errno = l->down_err;	/* still down for the reason it went */
-		return -1;
-	}
+	if (now < l->retry_at)
+		return down(l);		/* still down for the reason it went */
 	if ((l->mb = new_context(b)) == NULL) {
 		l->down_err = errno;
 		log_warn("bus %s: cannot create a Modbus context for %s", b->name,
 		    link_describe(l, where, sizeof(where)));
 		link_down(l, now);
-		errno = l->down_err;
-		return -1;
+		return down(l);
 	}
 	/* Only the TCP connect uses libmodbus's timeout; reads are ours. */
 	modbus_set_response_timeout(l->mb, sec, usec);
@@ -117,8 +124,7 @@ link_up(struct hz_link *l, int64_t now)
 			    link_describe(l, where, sizeof(where)),
 			    hz_strerror(errno));
 		link_down(l, now);
-		errno = l->down_err;
-		return -1;
+		return down(l);
 	}
 	if (b->type == HZ_BUS_RTU && b->rs485 &&
 	    modbus_rtu_set_serial_mode(l->mb, MODBUS_RTU_RS485) != 0)
@@ -393,8 +399,8 @@ retryable(int err)
 }
 
 /*
- * Reads one block, with the bus's retries.  Returns 0, or -1 with errno
- * set: ETIMEDOUT for silence, EMBX... for an exception, EMB... or HZ_E... for a
+ * Reads one block, with the bus's retries.  Returns 0, or -errno:
+ * -ETIMEDOUT for silence, EMBX... for an exception, EMB... or HZ_E... for a
  * reply that fails the checks (hz_strerror names them), a socket error
  * after which the link is already down.
  */
@@ -445,6 +451,5 @@ link_read(struct hz_link *l, int slave, const struct plan_block *b,
 	if (err == 0)
 		return 0;
 out:
-	errno = err;
-	return -1;
+	return -err;
 }

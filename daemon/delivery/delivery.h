@@ -29,9 +29,9 @@ typedef int (*ledger_fn)(void *arg, int64_t seq, const char *sensor,
     const char *payload);
 int ledger_scan(struct hz_ledger *l, int64_t after, int limit, ledger_fn fn,
     void *arg);
-int64_t ledger_cursor(struct hz_ledger *l, const char *dest);
+int64_t ledger_cursor(struct hz_ledger *l, const char *dest);	/* -1: none yet */
 int ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq);
-int64_t ledger_next_counter(struct hz_ledger *l, const char *key);
+int64_t ledger_next_counter(struct hz_ledger *l, const char *key);	/* -1: failed */
 int ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered);
 int ledger_save_level(struct hz_ledger *l, const char *sensor,
     const char *level, const struct hz_level_state *ls);
@@ -45,7 +45,7 @@ int ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg);
 int ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg);
 int ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
     int limit, ledger_fn fn, void *arg);
-int64_t ledger_count_after(struct hz_ledger *l, int64_t seq);
+int64_t ledger_count_after(struct hz_ledger *l, int64_t seq);	/* -1: failed */
 int ledger_forget(struct hz_ledger *l, const char *sensor, const char *level);
 
 /* event.c: JSON documents of the MQTT contract */

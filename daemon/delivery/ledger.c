@@ -72,7 +72,7 @@ exec(struct hz_ledger *l, const char *sql)
 	if (sqlite3_exec(l->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("ledger %s: %s", l->path, err ? err : "error");
 		sqlite3_free(err);
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -100,7 +100,7 @@ migrate(struct hz_ledger *l)
 	if (v > LEDGER_SCHEMA) {
 		log_warnx("ledger %s: schema version %lld is newer than this "
 		    "hazmond understands (%d)", l->path, (long long)v, LEDGER_SCHEMA);
-		return -1;
+		return -EPROTO;
 	}
 	if (v < LEDGER_SCHEMA) {
 		if (exec(l, "BEGIN") || (v < 1 && exec(l, schema_v1)) ||
@@ -108,7 +108,7 @@ migrate(struct hz_ledger *l)
 		    (v < 4 && exec(l, schema_v4)) ||
 		    exec(l, "PRAGMA user_version = " HZ_STR(LEDGER_SCHEMA)) ||
 		    exec(l, "COMMIT"))
-			return -1;
+			return -EIO;
 		if (v > 0)
 			log_info("ledger %s: schema upgraded from version %lld to %d",
 			    l->path, (long long)v, LEDGER_SCHEMA);
@@ -145,20 +145,20 @@ private_files(const char *dir, const char *db)
 		(void)chmod(dir, 0750);
 	else if (errno != EEXIST) {
 		log_warn("state directory %s", dir);
-		return -1;
+		return -errno;
 	}
 	if (stat(dir, &st) != 0) {
 		log_warn("state directory %s", dir);
-		return -1;
+		return -errno;
 	}
 	if (st.st_mode & S_IWOTH) {
 		log_msg(HZ_LOG_ERR, "state directory %s is writable by others (mode "
 		    "%04o); chmod o-w it", dir, (unsigned)(st.st_mode & 07777));
-		return -1;
+		return -EPERM;
 	}
 	if ((fd = open(db, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640)) < 0) {
 		log_warn("ledger %s", db);
-		return -1;
+		return -errno;
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & 0137))
 		(void)fchmod(fd, st.st_mode & 0640);	/* older, looser ledgers */
@@ -257,16 +257,16 @@ ledger_commit(struct hz_ledger *l)
 	if (l->fail_file && access(l->fail_file, F_OK) == 0) {
 		log_warnx("ledger %s: commit refused by the test hook", l->path);
 		(void)exec(l, "ROLLBACK");
-		return -1;
+		return -EIO;
 	}
 	if (l->broken) {
 		l->broken = 0;
-		return -1;	/* nothing of the batch was kept */
+		return -EIO;	/* nothing of the batch was kept */
 	}
 	if (exec(l, "COMMIT") == 0)
 		return 0;
 	(void)exec(l, "ROLLBACK");
-	return -1;
+	return -EIO;
 }
 
 void
@@ -298,7 +298,7 @@ append(struct hz_ledger *l, const struct hz_event *e, const char *payload,
 	 * outside the batch.  The batch fails as a whole instead.
 	 */
 	if (l->broken)
-		return -1;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, e->seq);
 	sqlite3_bind_int64(st, 2, e->ts_ms);
 	sqlite3_bind_text(st, 3, e->sensor, -1, SQLITE_STATIC);
@@ -313,7 +313,7 @@ append(struct hz_ledger *l, const struct hz_event *e, const char *payload,
 		log_msg(HZ_LOG_ERR, "ledger %s: cannot record event seq %lld: %s",
 		    l->path, (long long)e->seq, sqlite3_errmsg(l->db));
 		l->broken = sqlite3_get_autocommit(l->db);
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -421,7 +421,7 @@ ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq)
 	if (rc != SQLITE_DONE) {
 		log_warnx("ledger %s: cannot save cursor of %s: %s", l->path,
 		    dest, sqlite3_errmsg(l->db));
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -439,14 +439,14 @@ ledger_prune(struct hz_ledger *l, int64_t before_ms, int64_t delivered)
 
 	if (sqlite3_prepare_v2(l->db, "DELETE FROM events WHERE ts < ? AND seq <= ?",
 	    -1, &st, NULL) != SQLITE_OK)
-		return -1;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, before_ms);
 	sqlite3_bind_int64(st, 2, delivered);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		log_warnx("ledger %s: pruning failed: %s", l->path, sqlite3_errmsg(l->db));
-		return -1;
+		return -EIO;
 	}
 	return sqlite3_changes(l->db);
 }
@@ -460,7 +460,7 @@ step_done(struct hz_ledger *l, sqlite3_stmt *st, const char *what)
 	if (rc != SQLITE_DONE) {
 		log_msg(HZ_LOG_ERR, "ledger %s: cannot save %s: %s", l->path, what,
 		    sqlite3_errmsg(l->db));
-		return -1;
+		return -EIO;
 	}
 	return 0;
 }
@@ -475,7 +475,7 @@ ledger_save_level(struct hz_ledger *l, const char *sensor, const char *level,
 	if (sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_levels(sensor, "
 	    "level, state, cond, active_since) VALUES (?, ?, ?, ?, ?)", -1, &st,
 	    NULL) != SQLITE_OK)
-		return -1;
+		return -EIO;
 	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, ls->state);
@@ -494,7 +494,7 @@ ledger_save_sensor(struct hz_ledger *l, const char *sensor,
 	    "shelved_until, shelve_reason, shelve_actor, oos, oos_actor, fault, "
 	    "fault_flags, fault_err, frozen_value, frozen_since) VALUES "
 	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return -1;
+		return -EIO;
 	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sa->shelved_until);
 	sqlite3_bind_text(st, 3, sa->shelve_reason, -1, SQLITE_STATIC);
@@ -518,7 +518,7 @@ loaded(struct hz_ledger *l, int rc, const char *what, int n)
 		return n;
 	log_warnx("ledger %s: reading the saved %s stopped after %d: %s",
 	    l->path, what, n, sqlite3_errstr(rc));
-	return -1;
+	return -EIO;
 }
 
 /* Calls fn for every saved level state. */
@@ -530,7 +530,7 @@ ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg)
 
 	if (sqlite3_prepare_v2(l->db, "SELECT sensor, level, state, cond, "
 	    "active_since FROM alarm_levels", -1, &st, NULL) != SQLITE_OK)
-		return -1;
+		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hz_level_state ls = {
 			.state = (uint8_t)sqlite3_column_int(st, 2),
@@ -563,7 +563,7 @@ ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg)
 	    "shelve_actor, oos, oos_actor, fault, fault_flags, fault_err, "
 	    "frozen_value, frozen_since FROM alarm_sensors", -1, &st, NULL) !=
 	    SQLITE_OK)
-		return -1;
+		return -EIO;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct hz_sensor_alarm sa = {
 			.shelved_until = sqlite3_column_int64(st, 1),
@@ -628,7 +628,7 @@ ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
 	    "(?2 IS NULL OR sensor = ?2) ORDER BY seq DESC LIMIT ?3) ORDER BY seq",
 	    -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
-		return -1;
+		return -EIO;
 	}
 	sqlite3_bind_int64(st, 1, since_ms);
 	if (sensor)
@@ -675,7 +675,7 @@ ledger_forget(struct hz_ledger *l, const char *sensor, const char *level)
 
 		if (sqlite3_prepare_v2(l->db, sql, -1, &st, NULL) != SQLITE_OK) {
 			log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
-			return -1;
+			return -EIO;
 		}
 		sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
 		if (k == 1 && level)

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -368,8 +369,8 @@ test_damaged_pages(void **state)
 	    " sqlite_schema WHERE name = 'events_ts')"
 	    " WHERE name IN ('alarm_levels', 'alarm_sensors');", "");
 	assert_non_null(l = ledger_open(dir));
-	assert_int_equal(ledger_load_levels(l, strict_level, &n), -1);
-	assert_int_equal(ledger_load_sensors(l, strict_sensor, &n), -1);
+	assert_int_equal(ledger_load_levels(l, strict_level, &n), -EIO);
+	assert_int_equal(ledger_load_sensors(l, strict_sensor, &n), -EIO);
 	ledger_close(l);
 }
 
