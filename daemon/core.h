@@ -93,10 +93,11 @@ int reload_fd(const struct core *k);		/* -1: none running */
 void reload_done(struct core *k);
 void reload_free(struct core *k);
 
-/* swap.c */
+/* swap.c: applies a reload's plan (reloadplan.c) */
 struct json_t;
-const char *swap__fixed_setting(const struct hz_config *oc,
-    const struct hz_config *nc);
-void swap__in(struct core *k, struct hz_config *nc, struct json_t *rep);
+struct reloadplan;
+struct reloadplan *swap__plan(struct core *k, const struct hz_config *nc);
+void swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
+    int64_t t0, struct json_t *rep);
 
 #endif

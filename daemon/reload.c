@@ -27,6 +27,7 @@
 
 #include "hazmond.h"
 #include "core.h"
+#include "reloadplan.h"
 
 struct tickets {
 	struct ctl_ticket *t;
@@ -169,16 +170,19 @@ static int
 finish(struct core *k, struct hz_config *nc, int n_err, char *errs,
     const char *warns, json_t *rep)
 {
-	const char *fixed;
+	int64_t t0 = now_mono_ms();
+	struct reloadplan *p = nc ? swap__plan(k, nc) : NULL;
 
-	if (nc && (fixed = swap__fixed_setting(k->c, nc)) != NULL) {
+	if (p && p->fixed) {
 		log_msg(HZ_LOG_ERR, "%s: %s changed: that takes a restart of hazmond, "
-		    "not a reload", nc->path, fixed);
+		    "not a reload", nc->path, p->fixed);
 		free(errs);
 		if ((errs = malloc(512)) == NULL)
 			fatal("malloc");
 		snprintf(errs, 512, "%s: %s changed: that takes a restart of "
-		    "hazmond, not a reload", nc->path, fixed);
+		    "hazmond, not a reload", nc->path, p->fixed);
+		reloadplan_free(p);
+		p = NULL;
 		config_free(nc);
 		nc = NULL;
 		n_err = 1;
@@ -198,7 +202,8 @@ finish(struct core *k, struct hz_config *nc, int n_err, char *errs,
 		return -1;
 	}
 	free(errs);
-	swap__in(k, nc, rep);
+	swap__in(k, nc, p, t0, rep);
+	reloadplan_free(p);
 	k->reloads++;
 	k->reloaded = now_real_ms();
 	return 0;
