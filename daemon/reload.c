@@ -41,6 +41,7 @@ struct hz_reload {
 	int again;			/* asked for again while running */
 	char *path;
 	const char *plugin_dir_override;
+	const struct reload_ops *ops;	/* core.c's, for the swap */
 	int delay_ms;			/* test hook: a slow file system */
 	struct hz_config *nc;		/* the loader's results */
 	int n_err;
@@ -50,7 +51,7 @@ struct hz_reload {
 };
 
 struct hz_reload *
-reload_new(struct core *k)
+reload_new(struct core *k, const struct reload_ops *ops)
 {
 	struct hz_reload *r = xcalloc(1, sizeof(*r));
 	const char *d = getenv("HAZMOND_TEST_RELOAD_DELAY_MS");
@@ -58,6 +59,7 @@ reload_new(struct core *k)
 	if ((r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		fatal("eventfd");
 	r->plugin_dir_override = k->plugin_dir_override;
+	r->ops = ops;
 	r->delay_ms = d ? atoi(d) : 0;
 	return r;
 }
@@ -202,7 +204,7 @@ finish(struct core *k, struct hz_config *nc, int n_err, char *errs,
 		return -1;
 	}
 	free(errs);
-	swap__in(k, nc, p, t0, rep);
+	swap__in(k, nc, p, k->reload->ops, t0, rep);
 	reloadplan_free(p);
 	k->reloads++;
 	k->reloaded = now_real_ms();
@@ -237,7 +239,7 @@ reload_done(struct core *k)
 	if (resp == NULL)
 		fatalx("out of memory answering a reload");
 	sd_notify(0, "READY=1");
-	core__status_line(k);
+	r->ops->status_line(k);
 	done = r->now;
 	r->now = r->next;
 	r->next = (struct tickets){ 0 };

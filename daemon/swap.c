@@ -27,6 +27,7 @@ struct swap {
 	struct core *k;
 	struct hz_config *oc, *nc;
 	const struct reloadplan *p;
+	const struct reload_ops *ops;	/* what core.c does for the swap */
 	struct hz_worker **nw;		/* per new bus */
 	unsigned *nwg;			/* the generation each reads with */
 	struct hz_pub **np;		/* per new destination */
@@ -126,7 +127,7 @@ close_removed(struct swap *s)
 			if (s->p->level_to[j][l] < 0)
 				eval_remove(&k->ev, j, os->levels[l].name, s->ts);
 	}
-	core__end_batch(k, began);
+	s->ops->end_batch(k, began);
 }
 
 /*
@@ -170,7 +171,7 @@ carry_states(struct swap *s)
 	eval_carry(&nev, &k->ev, s->p->from);
 	began = ledger_begin(k->l) == 0;	/* forgets a refused batch lost */
 	eval_orphans(&nev, s->ts, 0);
-	core__end_batch(k, began);
+	s->ops->end_batch(k, began);
 	eval_free(&k->ev);
 	k->ev = nev;
 	carry_shown(s);
@@ -289,15 +290,15 @@ report(struct swap *s, int64_t t0, json_t *rep)
 
 /*
  * The swap of plan p (swap__plan, without a fixed setting), begun at
- * monotonic t0 (the plan's making included).  Called with a validated
- * configuration nc; cannot fail (every step that could is done before it
- * or only logs).
+ * monotonic t0 (the plan's making included); ops are the core loop's
+ * drain and end of a batch.  Called with a validated configuration nc;
+ * cannot fail (every step that could is done before it or only logs).
  */
 void
 swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
-    int64_t t0, json_t *rep)
+    const struct reload_ops *ops, int64_t t0, json_t *rep)
 {
-	struct swap s = { .k = k, .oc = k->c, .nc = nc, .p = p,
+	struct swap s = { .k = k, .oc = k->c, .nc = nc, .p = p, .ops = ops,
 	    .ts = now_real_ms() };
 
 	s.nw = xcalloc(nc->n_buses, sizeof(*s.nw));
@@ -312,7 +313,7 @@ swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
 	s.ng->c = nc;
 	s.ng->next = k->gens;
 	stop_replaced_workers(&s);
-	core__drain(k);		/* what they read last counts, under the old config */
+	ops->drain(k);		/* what they read last counts, under the old config */
 	list_sensor_changes(&s);
 	close_removed(&s);
 	carry_states(&s);
