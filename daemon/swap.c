@@ -11,9 +11,7 @@
  */
 #include "config.h"
 
-#include <limits.h>
 #include <malloc.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
