@@ -50,7 +50,8 @@ struct reloadplan {
 	int *from;		/* per new sensor: its old index, or -1 */
 	enum reloadplan_sensor *kind;	/* per new sensor */
 	int *to;		/* per old sensor: its new index, or -1: removed */
-	int **level_to;		/* [old sensor][level]: new level, or -1: removed */
+	int **level_to;		/* [old sensor][level]: new level, or -1: removed;
+				   the row is NULL for a removed sensor */
 	int **gen_map;		/* [generation][its sensor]: new index, or -1 */
 	/* for reloadplan_free */
 	unsigned n_gens;
