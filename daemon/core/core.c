@@ -425,6 +425,13 @@ control(void *arg, const char *line, const char *actor, int *hangup,
 	return ctlcmd_run(arg, line, actor, hangup, t);
 }
 
+/* What a reload has the loop do: reload.c and swap.c call nothing here. */
+static const struct reload_ops reload_ops = {
+	.drain = core__drain,
+	.end_batch = core__end_batch,
+	.status_line = core__status_line,
+};
+
 static void
 loop_once(struct core *k)
 {
@@ -614,7 +621,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 		k.ctl = ctl_open(path, c->control_group, control, &k);
 		free(path);
 	}
-	k.reload = reload_new(&k);
+	k.reload = reload_new(&k, &reload_ops);
 	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
 	    c->n_dests, (long long)ledger_last_seq(k.l));

@@ -116,17 +116,29 @@ void core__status_line(struct core *k);
 char *ctlcmd_run(struct core *k, const char *line, const char *actor,
     int *hangup, const struct ctl_ticket *t);
 
+/*
+ * What reload.c and swap.c have the loop that owns them (core.c) do,
+ * handed to reload_new: they call nothing in core.c, so the core's files
+ * call each other in no cycle (core -> ctlcmd -> reload -> swap).
+ */
+struct reload_ops {
+	void (*drain)(struct core *k);		/* evaluate the readings queued */
+	void (*end_batch)(struct core *k, int began);	/* commit, then publish */
+	void (*status_line)(struct core *k);	/* systemd's STATUS= */
+};
+
 /* reload.c: the file is read in a loader thread, swapped in on ours */
-struct hz_reload *reload_new(struct core *k);
+struct hz_reload *reload_new(struct core *k, const struct reload_ops *ops);
 void reload_request(struct core *k, const struct ctl_ticket *t);
 int reload_fd(const struct core *k);		/* -1: none running */
 void reload_done(struct core *k);
 void reload_free(struct core *k);
 
-/* swap.c */
+/* swap.c: applies a reload's plan (reloadplan.c) */
 struct json_t;
-const char *swap__fixed_setting(const struct hz_config *oc,
-    const struct hz_config *nc);
-void swap__in(struct core *k, struct hz_config *nc, struct json_t *rep);
+struct reloadplan;
+struct reloadplan *swap__plan(struct core *k, const struct hz_config *nc);
+void swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
+    const struct reload_ops *ops, int64_t t0, struct json_t *rep);
 
 #endif

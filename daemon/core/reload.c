@@ -26,6 +26,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "core.h"
+#include "reloadplan.h"
 
 struct tickets {
 	struct ctl_ticket *t;
@@ -39,6 +40,7 @@ struct hz_reload {
 	int again;			/* asked for again while running */
 	char *path;
 	const char *plugin_dir_override;
+	const struct reload_ops *ops;	/* core.c's, for the swap */
 	int delay_ms;			/* test hook: a slow file system */
 	struct hz_config *nc;		/* the loader's results */
 	int n_err;
@@ -48,7 +50,7 @@ struct hz_reload {
 };
 
 struct hz_reload *
-reload_new(struct core *k)
+reload_new(struct core *k, const struct reload_ops *ops)
 {
 	struct hz_reload *r = xcalloc(1, sizeof(*r));
 	const char *d = getenv("HAZMOND_TEST_RELOAD_DELAY_MS");
@@ -56,6 +58,7 @@ reload_new(struct core *k)
 	if ((r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		fatal("eventfd");
 	r->plugin_dir_override = k->plugin_dir_override;
+	r->ops = ops;
 	r->delay_ms = d ? atoi(d) : 0;
 	return r;
 }
@@ -168,16 +171,19 @@ static int
 finish(struct core *k, struct hz_config *nc, int n_err, char *errs,
     const char *warns, json_t *rep)
 {
-	const char *fixed;
+	int64_t t0 = now_mono_ms();
+	struct reloadplan *p = nc ? swap__plan(k, nc) : NULL;
 
-	if (nc && (fixed = swap__fixed_setting(k->c, nc)) != NULL) {
+	if (p && p->fixed) {
 		log_msg(HZ_LOG_ERR, "%s: %s changed: that takes a restart of hazmond, "
-		    "not a reload", nc->path, fixed);
+		    "not a reload", nc->path, p->fixed);
 		free(errs);
 		if ((errs = malloc(512)) == NULL)
 			fatal("malloc");
 		snprintf(errs, 512, "%s: %s changed: that takes a restart of "
-		    "hazmond, not a reload", nc->path, fixed);
+		    "hazmond, not a reload", nc->path, p->fixed);
+		reloadplan_free(p);
+		p = NULL;
 		config_free(nc);
 		nc = NULL;
 		n_err = 1;
@@ -197,7 +203,8 @@ finish(struct core *k, struct hz_config *nc, int n_err, char *errs,
 		return -1;
 	}
 	free(errs);
-	swap__in(k, nc, rep);
+	swap__in(k, nc, p, k->reload->ops, t0, rep);
+	reloadplan_free(p);
 	k->reloads++;
 	k->reloaded = now_real_ms();
 	return 0;
@@ -231,7 +238,7 @@ reload_done(struct core *k)
 	if (resp == NULL)
 		fatalx("out of memory answering a reload");
 	sd_notify(0, "READY=1");
-	core__status_line(k);
+	r->ops->status_line(k);
 	done = r->now;
 	r->now = r->next;
 	r->next = (struct tickets){ 0 };

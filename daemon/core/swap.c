@@ -2,115 +2,60 @@
  * swap.c - the swap of a reload (reload.c): a validated configuration
  * takes over from the one in force, on the core thread.
  *
- * What the operator left unchanged keeps running: a bus whose settings and
- * sensors are the same (same text, config-fp.c) keeps its worker thread and
- * its Modbus connection; an MQTT destination keeps its connection.  Sensors
- * that keep their id keep their alarm states, delays, faults and shelves.
- * A removed sensor or level closes what was open with a "removed" event.
+ * reloadplan.c decides what changes; this file only applies its plan.
+ * What the operator left unchanged keeps running: a bus keeps its worker
+ * thread and its Modbus connection, an MQTT destination its connection.
+ * Sensors that keep their id keep their alarm states, delays, faults and
+ * shelves.  A removed sensor or level closes what was open with a
+ * "removed" event.
  */
 #include "config.h"
 
-#include <limits.h>
 #include <malloc.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 
 #include "core.h"
+#include "reloadplan.h"
 
-#define MAX_OLD_GENS	2	/* configurations kept alive for old workers */
-
-/* Sensor ids of a configuration, sorted, for lookups by id (util.c). */
-struct idx {
-	const struct hz_config *c;
-	unsigned *ord;
+/* One swap: the plan, and what is built for the new configuration. */
+struct swap {
+	struct core *k;
+	struct hz_config *oc, *nc;
+	const struct reloadplan *p;
+	const struct reload_ops *ops;	/* what core.c does for the swap */
+	struct hz_worker **nw;		/* per new bus */
+	unsigned *nwg;			/* the generation each reads with */
+	struct hz_pub **np;		/* per new destination */
+	struct gen *ng;			/* the new configuration's generation */
+	json_t *added, *removed, *changed, *restarted;
+	int64_t ts;			/* realtime ms, of the removed events */
 };
 
-static void
-idx_build(struct idx *x, const struct hz_config *c)
+/*
+ * The plan of swapping nc in.  Its generations are k->gens in their
+ * order, which remap_generations relies on.
+ */
+struct reloadplan *
+swap__plan(struct core *k, const struct hz_config *nc)
 {
-	x->c = c;
-	x->ord = ids_sort(c);
-}
+	struct reloadplan_gen *gens;
+	struct reloadplan_run run;
+	struct reloadplan *p;
+	unsigned n = 0;
 
-static int
-idx_find(const struct idx *x, const char *id)
-{
-	return ids_find(x->c, x->ord, id);
-}
-
-/* The same bus, read the same way, for the same sensors: keep the worker. */
-static int
-same_bus(const struct hz_config *oc, unsigned ob, const struct hz_config *nc,
-    unsigned nb)
-{
-	unsigned i = 0, j = 0;
-
-	if (strcmp(oc->buses[ob].fp, nc->buses[nb].fp) != 0)
-		return 0;
-	for (;;) {
-		while (i < oc->n_sensors && oc->sensors[i].bus != ob)
-			i++;
-		while (j < nc->n_sensors && nc->sensors[j].bus != nb)
-			j++;
-		if (i == oc->n_sensors || j == nc->n_sensors)
-			return i == oc->n_sensors && j == nc->n_sensors;
-		if (strcmp(oc->sensors[i].fp, nc->sensors[j].fp) != 0 ||
-		    strcmp(oc->sensors[i].plugin->path, nc->sensors[j].plugin->path) != 0)
-			return 0;
-		i++, j++;
-	}
-}
-
-static int
-same_dest(const struct hz_config *oc, unsigned od, const struct hz_config *nc,
-    unsigned nd)
-{
-	const char *op = oc->dests[od].password, *np = nc->dests[nd].password;
-
-	return strcmp(oc->fp, nc->fp) == 0 &&
-	    strcmp(oc->dests[od].fp, nc->dests[nd].fp) == 0 &&
-	    ((op == NULL && np == NULL) || (op && np && strcmp(op, np) == 0));
-}
-
-/* What needs a restart rather than a reload. */
-const char *
-swap__fixed_setting(const struct hz_config *oc, const struct hz_config *nc)
-{
-	if (strcmp(oc->state_dir, nc->state_dir) != 0)
-		return "daemon.state_dir";
-	if (strcmp(oc->control_socket, nc->control_socket) != 0)
-		return "daemon.control_socket";
-	if ((oc->control_group == NULL) != (nc->control_group == NULL) ||
-	    (oc->control_group && strcmp(oc->control_group, nc->control_group)))
-		return "daemon.control_group";
-	return NULL;
-}
-
-/* Old generations: where their sensors are now; the unused ones go. */
-static void
-remap_generations(struct core *k, struct gen *ng, const struct idx *nx)
-{
-	struct gen **pp = &ng->next;
-
-	while (*pp) {
-		struct gen *g = *pp;
-
-		if (g->workers == 0) {
-			*pp = g->next;
-			config_free(g->c);
-			free(g->map);
-			free(g);
-			continue;
-		}
-		free(g->map);
-		g->map = xcalloc(g->c->n_sensors ? g->c->n_sensors : 1, sizeof(*g->map));
-		for (unsigned j = 0; j < g->c->n_sensors; j++)
-			g->map[j] = idx_find(nx, g->c->sensors[j].id);
-		pp = &g->next;
-	}
-	k->gens = ng;
+	for (struct gen *g = k->gens; g; g = g->next)
+		n++;
+	gens = xcalloc(n, sizeof(*gens));
+	n = 0;
+	for (struct gen *g = k->gens; g; g = g->next)
+		gens[n++] = (struct reloadplan_gen){ g->id, g->c };
+	run = (struct reloadplan_run){ k->worker_gen, gens, n };
+	if (reloadplan_make(k->c, nc, &run, &p) != 0)
+		fatalx("out of memory planning a reload");
+	free(gens);
+	return p;
 }
 
 static struct gen *
@@ -122,41 +67,64 @@ gen_of(struct core *k, unsigned id)
 	return NULL;
 }
 
-/*
- * Each generation a kept worker reads with keeps a whole configuration
- * model alive.  Reloads that each change another bus would pile them up,
- * so at most MAX_OLD_GENS stay: the workers of the generation with the
- * fewest of them are restarted with the new configuration instead (a
- * reconnect, no lost alarm: their sensors' states carry over like all).
- */
+/* Kept workers go over to the new buses; the others stop now. */
 static void
-limit_generations(struct core *k, const struct hz_config *oc, int *kept,
-    struct hz_worker **nw)
+stop_replaced_workers(struct swap *s)
 {
-	for (;;) {
-		unsigned live = 0, fewest = 0, least = UINT_MAX;
+	struct core *k = s->k;
 
-		for (struct gen *g = k->gens; g; g = g->next) {
-			unsigned n = 0;
-
-			for (unsigned ob = 0; ob < oc->n_buses; ob++)
-				n += kept[ob] && k->worker_gen[ob] == g->id;
-			if (n == 0)
-				continue;
-			live++;
-			if (n < least) {
-				least = n;
-				fewest = g->id;
-			}
+	for (unsigned b = 0; b < s->nc->n_buses; b++)
+		if (s->p->bus_from[b] >= 0) {
+			s->nw[b] = k->workers[s->p->bus_from[b]];
+			s->nwg[b] = k->worker_gen[s->p->bus_from[b]];
 		}
-		if (live <= MAX_OLD_GENS)
-			return;
-		for (unsigned ob = 0; ob < oc->n_buses; ob++)
-			if (kept[ob] && k->worker_gen[ob] == fewest) {
-				nw[kept[ob] - 1] = NULL;
-				kept[ob] = 0;
-			}
+	for (unsigned ob = 0; ob < s->oc->n_buses; ob++) {
+		struct gen *g = gen_of(k, k->worker_gen[ob]);
+
+		if (s->p->bus_to[ob] >= 0 || k->workers[ob] == NULL)
+			continue;
+		/* An abandoned worker keeps its configuration alive for good. */
+		if (bus_stop(k->workers[ob]) == 0 && g)
+			g->workers--;
 	}
+}
+
+/* What the answer and the log list: sensors added, removed, changed. */
+static void
+list_sensor_changes(struct swap *s)
+{
+	for (unsigned j = 0; j < s->oc->n_sensors; j++)
+		if (s->p->to[j] < 0)
+			json_array_append_new(s->removed,
+			    json_string(s->oc->sensors[j].id));
+	for (unsigned i = 0; i < s->nc->n_sensors; i++)
+		if (s->p->kind[i] == RELOADPLAN_ADDED)
+			json_array_append_new(s->added,
+			    json_string(s->nc->sensors[i].id));
+		else if (s->p->kind[i] == RELOADPLAN_CHANGED)
+			json_array_append_new(s->changed,
+			    json_string(s->nc->sensors[i].id));
+}
+
+/* Removed sensors and levels close what they had open, in one batch. */
+static void
+close_removed(struct swap *s)
+{
+	struct core *k = s->k;
+	int began = ledger_begin(k->l) == 0;
+
+	for (unsigned j = 0; j < s->oc->n_sensors; j++) {
+		const struct hz_sensor *os = &s->oc->sensors[j];
+
+		if (s->p->to[j] < 0) {
+			eval_remove(&k->ev, j, NULL, s->ts);
+			continue;
+		}
+		for (unsigned l = 0; l < os->n_levels; l++)
+			if (s->p->level_to[j][l] < 0)
+				eval_remove(&k->ev, j, os->levels[l].name, s->ts);
+	}
+	s->ops->end_batch(k, began);
 }
 
 /*
@@ -167,17 +135,17 @@ limit_generations(struct core *k, const struct hz_config *oc, int *kept,
  * and changed sensors publish at their next reading.
  */
 static void
-carry_shown(struct core *k, const struct hz_config *oc,
-    const struct hz_config *nc, const int *from)
+carry_shown(struct swap *s)
 {
-	struct shown *sh = xcalloc(nc->n_sensors ? nc->n_sensors : 1, sizeof(*sh));
+	struct core *k = s->k;
+	struct shown *sh = xcalloc(s->nc->n_sensors, sizeof(*sh));
 
-	for (unsigned i = 0; i < nc->n_sensors; i++) {
+	for (unsigned i = 0; i < s->nc->n_sensors; i++) {
 		struct hz_state_view v;
 
-		if (from[i] < 0 || strcmp(oc->sensors[from[i]].fp, nc->sensors[i].fp))
+		if (s->p->kind[i] != RELOADPLAN_SAME)
 			continue;
-		sh[i] = k->shown[from[i]];
+		sh[i] = k->shown[s->p->from[i]];
 		eval_view(&k->ev, i, &v);
 		if (sh[i].alarm && v.alarm && strcmp(sh[i].alarm, v.alarm) == 0)
 			sh[i].alarm = v.alarm;
@@ -188,164 +156,166 @@ carry_shown(struct core *k, const struct hz_config *oc,
 	k->shown = sh;
 }
 
-/*
- * The swap.  Called with a validated configuration nc; cannot fail (every
- * step that could is done before it or only logs).
- */
-void
-swap__in(struct core *k, struct hz_config *nc, json_t *rep)
+/* Alarm runtime carries over by sensor id and level name. */
+static void
+carry_states(struct swap *s)
 {
-	struct hz_config *oc = k->c;
-	struct idx ox, nx;
-	int *from = xcalloc(nc->n_sensors ? nc->n_sensors : 1, sizeof(*from));
-	struct hz_worker **nw = xcalloc(nc->n_buses ? nc->n_buses : 1, sizeof(*nw));
-	unsigned *nwg = xcalloc(nc->n_buses ? nc->n_buses : 1, sizeof(*nwg));
-	struct hz_pub **np = xcalloc(nc->n_dests, sizeof(*np));
-	int *kept = xcalloc(oc->n_buses ? oc->n_buses : 1, sizeof(*kept));
-	int *pkept = xcalloc(oc->n_dests ? oc->n_dests : 1, sizeof(*pkept));
-	json_t *added = json_array(), *removed = json_array(),
-	    *changed = json_array(), *restarted = json_array();
-	struct gen *ng = xcalloc(1, sizeof(*ng));
+	struct core *k = s->k;
 	struct hz_eval nev;
-	int64_t ts = now_real_ms(), t0 = now_mono_ms();
 	int began;
 
-	idx_build(&ox, oc);
-	idx_build(&nx, nc);
-	ng->id = k->gens->id + 1;
-	ng->c = nc;
-	ng->next = k->gens;
-
-	/* 1. Which workers stay; the others stop now. */
-	for (unsigned b = 0; b < nc->n_buses; b++)
-		for (unsigned ob = 0; ob < oc->n_buses; ob++)
-			if (!kept[ob] && strcmp(oc->buses[ob].name, nc->buses[b].name) == 0 &&
-			    same_bus(oc, ob, nc, b)) {
-				kept[ob] = (int)b + 1;
-				nw[b] = k->workers[ob];
-				nwg[b] = k->worker_gen[ob];
-				break;
-			}
-	limit_generations(k, oc, kept, nw);
-	for (unsigned ob = 0; ob < oc->n_buses; ob++) {
-		struct gen *g = gen_of(k, k->worker_gen[ob]);
-
-		if (kept[ob] || k->workers[ob] == NULL)
-			continue;
-		/* An abandoned worker keeps its configuration alive for good. */
-		if (bus_stop(k->workers[ob]) == 0 && g)
-			g->workers--;
-	}
-	/* 2. What the stopped workers read last counts, under the old config. */
-	core__drain(k);
-
-	/* 3. Removed sensors and levels close what they had open. */
-	began = ledger_begin(k->l) == 0;
-	for (unsigned j = 0; j < oc->n_sensors; j++) {
-		int i = idx_find(&nx, oc->sensors[j].id);
-
-		if (i < 0) {
-			eval_remove(&k->ev, j, NULL, ts);
-			json_array_append_new(removed, json_string(oc->sensors[j].id));
-			continue;
-		}
-		for (unsigned l = 0; l < oc->sensors[j].n_levels; l++) {
-			const char *name = oc->sensors[j].levels[l].name;
-			int found = 0;
-
-			for (unsigned m = 0; m < nc->sensors[i].n_levels; m++)
-				found |= strcmp(nc->sensors[i].levels[m].name, name) == 0;
-			if (!found)
-				eval_remove(&k->ev, j, name, ts);
-		}
-	}
-	core__end_batch(k, began);
-
-	/* 4. Alarm runtime carries over by sensor id and level name. */
-	for (unsigned i = 0; i < nc->n_sensors; i++) {
-		from[i] = idx_find(&ox, nc->sensors[i].id);
-		if (from[i] < 0)
-			json_array_append_new(added, json_string(nc->sensors[i].id));
-		else if (strcmp(oc->sensors[from[i]].fp, nc->sensors[i].fp) != 0)
-			json_array_append_new(changed, json_string(nc->sensors[i].id));
-	}
-	eval_init(&nev, nc, k->l, k->ev.record, k->ev.arg, 1);
-	eval_carry(&nev, &k->ev, from);
+	eval_init(&nev, s->nc, k->l, k->ev.record, k->ev.arg, 1);
+	eval_carry(&nev, &k->ev, s->p->from);
 	began = ledger_begin(k->l) == 0;	/* forgets a refused batch lost */
-	eval_orphans(&nev, ts, 0);
-	core__end_batch(k, began);
+	eval_orphans(&nev, s->ts, 0);
+	s->ops->end_batch(k, began);
 	eval_free(&k->ev);
 	k->ev = nev;
-	carry_shown(k, oc, nc, from);
+	carry_shown(s);
+}
 
-	/* 5. MQTT: unchanged destinations keep their connection. */
-	for (unsigned d = 0; d < nc->n_dests; d++)
-		for (unsigned od = 0; od < oc->n_dests; od++)
-			if (!pkept[od] && strcmp(oc->dests[od].name, nc->dests[d].name) == 0 &&
-			    same_dest(oc, od, nc, d)) {
-				pkept[od] = 1;
-				np[d] = k->pubs[od];
-				pub_rebind(np[d], nc, d);
-				break;
-			}
-	for (unsigned od = 0; od < oc->n_dests; od++)
-		if (!pkept[od]) {
+/* MQTT: unchanged destinations keep their connection. */
+static void
+reconnect_destinations(struct swap *s)
+{
+	struct core *k = s->k;
+	const struct reloadplan *p = s->p;
+
+	for (unsigned d = 0; d < s->nc->n_dests; d++)
+		if (p->dest_from[d] >= 0) {
+			s->np[d] = k->pubs[p->dest_from[d]];
+			pub_rebind(s->np[d], s->nc, d);
+		}
+	for (unsigned od = 0; od < s->oc->n_dests; od++)
+		if (p->dest_to[od] < 0) {
 			pub_shutdown(k->pubs[od]);
 			pub_free(k->pubs[od]);
 		}
-	for (unsigned d = 0; d < nc->n_dests; d++)
-		if (np[d] == NULL)
-			np[d] = pub_new(nc, d, k->l);
-	for (unsigned j = 0; j < oc->n_sensors; j++)
-		if (idx_find(&nx, oc->sensors[j].id) < 0)
-			for (unsigned d = 0; d < nc->n_dests; d++)
-				pub_forget(np[d], oc->sensors[j].id);
+	for (unsigned d = 0; d < s->nc->n_dests; d++)
+		if (s->np[d] == NULL)
+			s->np[d] = pub_new(s->nc, d, k->l);
+	for (unsigned j = 0; j < s->oc->n_sensors; j++)
+		if (p->to[j] < 0)
+			for (unsigned d = 0; d < s->nc->n_dests; d++)
+				pub_forget(s->np[d], s->oc->sensors[j].id);
+}
 
-	/* 6. New and changed buses start, reading with the new config. */
-	for (unsigned b = 0; b < nc->n_buses; b++) {
-		if (nw[b])
+/* New and changed buses start, reading with the new config. */
+static void
+start_new_workers(struct swap *s)
+{
+	for (unsigned b = 0; b < s->nc->n_buses; b++) {
+		if (s->nw[b])
 			continue;
-		if ((nw[b] = bus_start(nc, b, &k->q, ng->id)) != NULL) {
-			ng->workers++;
-			json_array_append_new(restarted, json_string(nc->buses[b].name));
+		if ((s->nw[b] = bus_start(s->nc, b, &s->k->q, s->ng->id)) != NULL) {
+			s->ng->workers++;
+			json_array_append_new(s->restarted,
+			    json_string(s->nc->buses[b].name));
 		}
-		nwg[b] = ng->id;
+		s->nwg[b] = s->ng->id;
 	}
+}
+
+/* Old generations: where their sensors are now; the unused ones go. */
+static void
+remap_generations(struct swap *s)
+{
+	struct gen **pp = &s->ng->next;
+
+	for (unsigned i = 0; *pp; i++) {	/* the plan's generations, in order */
+		struct gen *g = *pp;
+		unsigned n = g->c->n_sensors;
+
+		if (g->workers == 0) {
+			*pp = g->next;
+			config_free(g->c);
+			free(g->map);
+			free(g);
+			continue;
+		}
+		free(g->map);
+		g->map = xcalloc(n, sizeof(*g->map));
+		memcpy(g->map, s->p->gen_map[i], n * sizeof(*g->map));
+		pp = &g->next;
+	}
+	s->k->gens = s->ng;
+}
+
+/* The core takes the new configuration, workers and destinations. */
+static void
+install(struct swap *s)
+{
+	struct core *k = s->k;
+
 	free(k->workers);
 	free(k->worker_gen);
 	free(k->pubs);
-	k->workers = nw;
-	k->worker_gen = nwg;
-	k->pubs = np;
-	k->c = nc;
-	remap_generations(k, ng, &nx);
+	k->workers = s->nw;
+	k->worker_gen = s->nwg;
+	k->pubs = s->np;
+	k->c = s->nc;
+	remap_generations(s);
 	malloc_trim(0);		/* what the old model held goes back to the system */
 	if (!k->debug)
-		log_set_level(nc->log_level);
+		log_set_level(s->nc->log_level);
 	/* A new destination got everything on connecting; nothing else to send. */
-	for (unsigned d = 0; d < nc->n_dests; d++)
-		pub_set_health(np[d], &k->health);
+	for (unsigned d = 0; d < s->nc->n_dests; d++)
+		pub_set_health(s->np[d], &k->health);
+}
 
+static void
+report(struct swap *s, int64_t t0, json_t *rep)
+{
 	log_msg(HZ_LOG_NOTICE, "reloaded %s: %zu sensors added, %zu removed, %zu "
 	    "changed; %zu buses (re)started; now %u sensors on %u buses; the "
-	    "swap held the core %lld ms", nc->path, json_array_size(added),
-	    json_array_size(removed), json_array_size(changed),
-	    json_array_size(restarted), nc->n_sensors, nc->n_buses,
+	    "swap held the core %lld ms", s->nc->path, json_array_size(s->added),
+	    json_array_size(s->removed), json_array_size(s->changed),
+	    json_array_size(s->restarted), s->nc->n_sensors, s->nc->n_buses,
 	    (long long)(now_mono_ms() - t0));
 	if (rep) {
-		json_object_set_new(rep, "added", added);
-		json_object_set_new(rep, "removed", removed);
-		json_object_set_new(rep, "changed", changed);
-		json_object_set_new(rep, "buses_restarted", restarted);
+		json_object_set_new(rep, "added", s->added);
+		json_object_set_new(rep, "removed", s->removed);
+		json_object_set_new(rep, "changed", s->changed);
+		json_object_set_new(rep, "buses_restarted", s->restarted);
 	} else {
-		json_decref(added);
-		json_decref(removed);
-		json_decref(changed);
-		json_decref(restarted);
+		json_decref(s->added);
+		json_decref(s->removed);
+		json_decref(s->changed);
+		json_decref(s->restarted);
 	}
-	free(ox.ord);
-	free(nx.ord);
-	free(from);
-	free(kept);
-	free(pkept);
+}
+
+/*
+ * The swap of plan p (swap__plan, without a fixed setting), begun at
+ * monotonic t0 (the plan's making included); ops are the core loop's
+ * drain and end of a batch.  Called with a validated configuration nc;
+ * cannot fail (every step that could is done before it or only logs).
+ */
+void
+swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
+    const struct reload_ops *ops, int64_t t0, json_t *rep)
+{
+	struct swap s = { .k = k, .oc = k->c, .nc = nc, .p = p, .ops = ops,
+	    .ts = now_real_ms() };
+
+	s.nw = xcalloc(nc->n_buses, sizeof(*s.nw));
+	s.nwg = xcalloc(nc->n_buses, sizeof(*s.nwg));
+	s.np = xcalloc(nc->n_dests, sizeof(*s.np));
+	s.added = json_array();
+	s.removed = json_array();
+	s.changed = json_array();
+	s.restarted = json_array();
+	s.ng = xcalloc(1, sizeof(*s.ng));
+	s.ng->id = k->gens->id + 1;
+	s.ng->c = nc;
+	s.ng->next = k->gens;
+	stop_replaced_workers(&s);
+	ops->drain(k);		/* what they read last counts, under the old config */
+	list_sensor_changes(&s);
+	close_removed(&s);
+	carry_states(&s);
+	reconnect_destinations(&s);
+	start_new_workers(&s);
+	install(&s);
+	report(&s, t0, rep);
 }
