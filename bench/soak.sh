@@ -359,13 +359,23 @@ for b in 0 1 2 3 4 5 6 7 8 9; do
 	echo "$b $n $rmin $rmed $rmax $fmin $fmed $fmax" >>"$T/curve.txt"
 done
 sed 's/^/# tenth n rss_min rss_med rss_max fd_min fd_med fd_max: /' "$T/curve.txt"
+# Under AddressSanitizer a freed block waits in its quarantine (up to
+# 256 MB) before reuse, so RSS grows with every allocation, leak or not:
+# there only the fds are compared, and LeakSanitizer looks for leaks.
+asan=0
+ldd "$HAZMOND" 2>/dev/null | grep -q libasan && asan=1
 flat() {	# last tenth's medians against the first's
 	local f l
 	f=$(awk '$1 == 0' "$T/curve.txt") l=$(awk '$1 == 9' "$T/curve.txt")
 	[ -n "$f" ] && [ -n "$l" ] || return 1
-	echo "$f $l" | awk '{ exit !($2 > 0 && $10 > 0 && $12 <= $4 * 1.25 + 2048 && $16 <= $8 + 4) }'
+	echo "$f $l" | awk -v asan="$asan" '{ exit !($2 > 0 && $10 > 0 &&
+	    (asan || $12 <= $4 * 1.25 + 2048) && $16 <= $8 + 4) }'
 }
-check "hazmond's RSS and fd count flat (last tenth against first)" flat
+if [ "$asan" = 1 ]; then
+	check "hazmond's fd count flat (last tenth against first; RSS not compared under ASan)" flat
+else
+	check "hazmond's RSS and fd count flat (last tenth against first)" flat
+fi
 
 if [ -n "$RESULTS" ]; then
 	mkdir -p "$(dirname "$RESULTS")"
