@@ -19,6 +19,7 @@
 
 #include "hazmond.h"
 #include "core.h"
+#include "batch.h"
 
 #define MAX_OLD_GENS	2	/* configurations kept alive for old workers */
 
@@ -209,7 +210,6 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	struct gen *ng = xcalloc(1, sizeof(*ng));
 	struct hz_eval nev;
 	int64_t ts = now_real_ms(), t0 = now_mono_ms();
-	int began;
 
 	idx_build(&ox, oc);
 	idx_build(&nx, nc);
@@ -241,7 +241,7 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	core__drain(k);
 
 	/* 3. Removed sensors and levels close what they had open. */
-	began = ledger_begin(k->l) == 0;
+	batch_begin(k->batch);
 	for (unsigned j = 0; j < oc->n_sensors; j++) {
 		int i = idx_find(&nx, oc->sensors[j].id);
 
@@ -260,7 +260,7 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 				eval_remove(&k->ev, j, name, ts);
 		}
 	}
-	core__end_batch(k, began);
+	batch_end(k->batch);
 
 	/* 4. Alarm runtime carries over by sensor id and level name. */
 	for (unsigned i = 0; i < nc->n_sensors; i++) {
@@ -272,9 +272,9 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 	}
 	eval_init(&nev, nc, k->l, k->ev.record, k->ev.arg, 1);
 	eval_carry(&nev, &k->ev, from);
-	began = ledger_begin(k->l) == 0;	/* forgets a refused batch lost */
+	batch_begin(k->batch);		/* forgets a refused batch lost */
 	eval_orphans(&nev, ts, 0);
-	core__end_batch(k, began);
+	batch_end(k->batch);
 	eval_free(&k->ev);
 	k->ev = nev;
 	carry_shown(k, oc, nc, from);
