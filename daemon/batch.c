@@ -75,10 +75,9 @@ batch_events(const struct hz_batch *b)
 }
 
 /* Records one event in the open ledger transaction of this batch. */
-void
-batch_record(void *arg, struct hz_event *e)
+static void
+record(struct hz_batch *b, struct hz_event *e)
 {
-	struct hz_batch *b = arg;
 	struct pending *p;
 	char val[32] = "null";		/* as in the MQTT payload */
 
@@ -108,6 +107,60 @@ batch_record(void *arg, struct hz_event *e)
 	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
 	    e->event, val);
 	b->n_events++;
+}
+
+/* ---- the evaluator's sink: events into the batch, states beside them */
+
+static void
+sink_event(void *arg, struct hz_event *e)
+{
+	record(arg, e);
+}
+
+static int
+sink_save_level(void *arg, const char *sensor, const char *level,
+    const struct hz_level_state *ls)
+{
+	struct hz_batch *b = arg;
+
+	return ledger_save_level(b->l, sensor, level, ls) == 0 ? 0 : -EIO;
+}
+
+static int
+sink_save_sensor(void *arg, const char *sensor,
+    const struct hz_sensor_alarm *sa)
+{
+	struct hz_batch *b = arg;
+
+	return ledger_save_sensor(b->l, sensor, sa) == 0 ? 0 : -EIO;
+}
+
+static int
+sink_forget(void *arg, const char *sensor, const char *level)
+{
+	struct hz_batch *b = arg;
+
+	return ledger_forget(b->l, sensor, level) == 0 ? 0 : -EIO;
+}
+
+static int
+sink_load(void *arg, ledger_level_fn level, ledger_sensor_fn sensor,
+    void *fn_arg)
+{
+	struct hz_batch *b = arg;
+
+	if (ledger_load_levels(b->l, level, fn_arg) < 0 ||
+	    ledger_load_sensors(b->l, sensor, fn_arg) < 0)
+		return -EIO;
+	return 0;
+}
+
+/* The ledger's errors are logged where they happen (ledger.c). */
+void
+batch_sink(struct hz_batch *b, struct hz_sink *s)
+{
+	*s = (struct hz_sink){ b, sink_event, sink_save_level, sink_save_sensor,
+	    sink_forget, sink_load };
 }
 
 /*

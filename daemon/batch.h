@@ -7,9 +7,9 @@
  *	eval_reading(&ev, m);	(or an action, the tick, a reload's removals)
  *	batch_end(b);
  *
- * The evaluator's events go into the open batch (batch_record), its
- * alarm and fault states into the same ledger transaction.  Core thread
- * only.
+ * The evaluator reports through the sink batch_sink() fills in: events
+ * go into the open batch, alarm and fault states into the same ledger
+ * transaction.  Core thread only.
  */
 #ifndef HAZMON_BATCH_H
 #define HAZMON_BATCH_H
@@ -40,7 +40,7 @@ struct hz_batch_out {
 struct hz_batch;
 struct hz_batch *batch_new(struct hz_ledger *l, const struct hz_batch_out *out);
 void batch_free(struct hz_batch *b);
-void batch_record(void *arg, struct hz_event *e);	/* the evaluator's */
+void batch_sink(struct hz_batch *b, struct hz_sink *s);
 void batch_begin(struct hz_batch *b);
 void batch_end(struct hz_batch *b);
 void batch_retry(struct hz_batch *b, int64_t now_mono);

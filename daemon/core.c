@@ -73,9 +73,11 @@ core__eval_init(struct core *k)
 {
 	struct hz_batch_out out = { k, out_site, out_live, out_pump,
 	    out_resave };
+	struct hz_sink sink;
 
 	k->batch = batch_new(k->l, &out);
-	eval_init(&k->ev, k->c, k->l, batch_record, k->batch, 0);
+	batch_sink(k->batch, &sink);
+	eval_init(&k->ev, k->c, &sink, 0);
 }
 
 static int

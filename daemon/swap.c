@@ -270,7 +270,7 @@ swap__in(struct core *k, struct hz_config *nc, json_t *rep)
 		else if (strcmp(oc->sensors[from[i]].fp, nc->sensors[i].fp) != 0)
 			json_array_append_new(changed, json_string(nc->sensors[i].id));
 	}
-	eval_init(&nev, nc, k->l, k->ev.record, k->ev.arg, 1);
+	eval_init(&nev, nc, &k->ev.sink, 1);
 	eval_carry(&nev, &k->ev, from);
 	batch_begin(k->batch);		/* forgets a refused batch lost */
 	eval_orphans(&nev, ts, 0);
