@@ -3,7 +3,8 @@
  *
  * Readings arrive from the bus workers over the queue; the alarm engine
  * turns them into transitions; each batch of events is committed to the
- * ledger in one transaction and only then offered to the publishers.
+ * ledger in one transaction and only then offered to the publishers
+ * (batch.c, which reaches them through the out_* functions here).
  */
 #include "config.h"
 
