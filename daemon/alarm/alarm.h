@@ -87,6 +87,11 @@ struct hz_sensor_alarm {
 	double frozen_value;		/* frozen: the value that stopped moving */
 	int64_t frozen_since;		/* ms, realtime */
 };
+/* Saved states handed back one by one, at start (the ledger, the sink). */
+typedef void (*saved_level_fn)(void *arg, const char *sensor,
+    const char *level, const struct hz_level_state *ls);
+typedef void (*saved_sensor_fn)(void *arg, const char *sensor,
+    const struct hz_sensor_alarm *sa);
 
 /* view.c */
 struct hz_state_view {
@@ -110,15 +115,46 @@ const char *view_fault(const struct hz_state_view *v);
 double view_value(const struct hz_state_view *v);
 
 /* eval.c */
-struct hz_ledger;		/* delivery.h; until the evaluator has a sink */
 #define SHELVE_MAX_S	(24 * 3600.0)	/* shelving is always bounded */
+/*
+ * Everything the evaluator reports, and the only way it writes: events,
+ * and the alarm and fault states a restart restores.  The caller runs each
+ * step of the evaluator (a reading, an action, the tick, a reload's
+ * removals) as one batch, so that the states are durable exactly as far
+ * as the events that changed them.  delivery/batch.c gives the real sink
+ * (ledger and batch); the unit tests a fake one.
+ *
+ * Writes return 0 or -errno.  The evaluator goes on either way: a batch
+ * the ledger refused is noticed by batch.c, which has eval_save_all write
+ * every state again once the ledger takes writes.
+ */
+struct hz_sink {
+	void *arg;
+	/* An event; the sink sets e->seq.  e and its strings are only lent. */
+	void (*event)(void *arg, struct hz_event *e);
+	/* The state of one of a sensor's alarm levels. */
+	int (*save_level)(void *arg, const char *sensor, const char *level,
+	    const struct hz_level_state *ls);
+	/* A sensor's shelving, out-of-service and raised fault. */
+	int (*save_sensor)(void *arg, const char *sensor,
+	    const struct hz_sensor_alarm *sa);
+	/*
+	 * Drops the saved states of a sensor and its levels (level NULL), or
+	 * of one level: what left the configuration.
+	 */
+	int (*forget)(void *arg, const char *sensor, const char *level);
+	/*
+	 * At eval_init: every saved level state to level(), then every saved
+	 * sensor state to sensor(), each with fn_arg.
+	 */
+	int (*load)(void *arg, saved_level_fn level, saved_sensor_fn sensor,
+	    void *fn_arg);
+};
 struct srt;
 struct hz_eval {
 	const struct hz_config *c;
-	struct hz_ledger *l;
+	struct hz_sink sink;
 	struct srt *rt;			/* per sensor */
-	void (*record)(void *arg, struct hz_event *e);
-	void *arg;
 	int quiet;			/* a reload: restored states are not news */
 	unsigned *by_id;		/* sensor indices sorted by id (eval_find) */
 	struct orphan *orphans;		/* saved states the config no longer has */
@@ -133,8 +169,7 @@ struct hz_health {
 	unsigned stale;			/* levels active for more than 24 h */
 };
 void eval_init(struct hz_eval *ev, const struct hz_config *c,
-    struct hz_ledger *l, void (*record)(void *, struct hz_event *), void *arg,
-    int quiet);
+    const struct hz_sink *sink, int quiet);
 void eval_free(struct hz_eval *ev);
 void eval_reading(struct hz_eval *ev, const struct hz_msg *m);
 int eval_find(const struct hz_eval *ev, const char *sensor);

@@ -3,10 +3,11 @@
  * fault events out, operator actions (acknowledge, shelve, out of service),
  * and the health of the alarm system.
  *
- * Runs on the core thread only.  Events go to the core's record callback,
- * which puts them in the open ledger transaction; alarm states are saved
- * in the same transaction, so they survive a restart or a SIGKILL exactly
- * as far as the events that changed them.
+ * Runs on the core thread only.  Events and the alarm and fault states
+ * go out through one sink (struct hz_sink): the core's puts both in the
+ * open batch's ledger transaction (batch.c), so that states survive a
+ * restart or a SIGKILL exactly as far as the events that changed them.
+ * Nothing here touches the ledger itself.
  */
 #include "config.h"
 
@@ -17,7 +18,6 @@
 #include <string.h>
 
 #include "alarm.h"
-#include "delivery.h"
 
 #define FLOOD_WINDOW_MS		(10 * 60 * 1000)
 #define FLOOD_LIMIT		10	/* alarms per 10 minutes, ISA-18.2 */
@@ -52,7 +52,7 @@ emit(struct hz_eval *ev, unsigned i, const struct hz_event *tmpl)
 
 	e.sensor = ev->c->sensors[i].id;
 	e.unit = ev->c->sensors[i].setup.unit;
-	ev->record(ev->arg, &e);
+	ev->sink.event(ev->sink.arg, &e);
 }
 
 static void
@@ -68,7 +68,7 @@ save_sensor(struct hz_eval *ev, unsigned i)
 	rt->sa.fault_err = rt->fault_active ? rt->fault_err : 0;
 	rt->sa.frozen_value = rt->last_value;
 	rt->sa.frozen_since = rt->last_change;
-	(void)ledger_save_sensor(ev->l, ev->c->sensors[i].id, &rt->sa);
+	(void)ev->sink.save_sensor(ev->sink.arg, ev->c->sensors[i].id, &rt->sa);
 }
 
 /* Turns alarm transitions into events, saves the states, counts health. */
@@ -91,7 +91,7 @@ transitions(struct hz_eval *ev, unsigned i, unsigned n, double value,
 		};
 
 		emit(ev, i, &e);
-		(void)ledger_save_level(ev->l, s->id, lv->name, &rt->ls[li]);
+		(void)ev->sink.save_level(ev->sink.arg, s->id, lv->name, &rt->ls[li]);
 		if (rt->tr[k].kind == HZ_T_RAISED) {
 			memmove(&rt->raised[li][1], &rt->raised[li][0],
 			    (CHATTER_RAISES - 1) * sizeof(int64_t));
@@ -545,16 +545,15 @@ load_sensor(void *arg, const char *sensor, const struct hz_sensor_alarm *sa)
 	    sa->oos_actor ? sa->oos_actor : "");
 }
 
+/* The sink is copied; the saved states come from its load. */
 void
-eval_init(struct hz_eval *ev, const struct hz_config *c, struct hz_ledger *l,
-    void (*record)(void *, struct hz_event *), void *arg, int quiet)
+eval_init(struct hz_eval *ev, const struct hz_config *c,
+    const struct hz_sink *sink, int quiet)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->quiet = quiet;
 	ev->c = c;
-	ev->l = l;
-	ev->record = record;
-	ev->arg = arg;
+	ev->sink = *sink;
 	ev->rt = xcalloc(c->n_sensors, sizeof(*ev->rt));
 	ev->by_id = ids_sort(c);
 	for (unsigned i = 0; i < c->n_sensors; i++) {
@@ -566,8 +565,7 @@ eval_init(struct hz_eval *ev, const struct hz_config *c, struct hz_ledger *l,
 		ev->rt[i].r.value = NAN;
 		ev->rt[i].seen = now_mono_ms();	/* stale if nothing comes */
 	}
-	if (ledger_load_levels(l, load_level, ev) < 0 ||
-	    ledger_load_sensors(l, load_sensor, ev) < 0)
+	if (ev->sink.load(ev->sink.arg, load_level, load_sensor, ev) < 0)
 		log_msg(HZ_LOG_ERR, "cannot read the saved alarm states; starting "
 		    "from normal");
 }
@@ -623,7 +621,7 @@ eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts)
 		    .setpoint = NAN, .actor = "reload", .err = rt->fault_err };
 		emit(ev, i, &e);
 	}
-	(void)ledger_forget(ev->l, s->id, level);
+	(void)ev->sink.forget(ev->sink.arg, s->id, level);
 }
 
 /*
@@ -686,8 +684,8 @@ eval_save_all(struct hz_eval *ev)
 		const struct hz_sensor *s = &ev->c->sensors[i];
 
 		for (unsigned k = 0; k < s->n_levels; k++)
-			(void)ledger_save_level(ev->l, s->id, s->levels[k].name,
-			    &ev->rt[i].ls[k]);
+			(void)ev->sink.save_level(ev->sink.arg, s->id,
+			    s->levels[k].name, &ev->rt[i].ls[k]);
 		save_sensor(ev, i);
 	}
 }
@@ -697,7 +695,7 @@ eval_save_all(struct hz_eval *ev)
  * hazmond was stopped (or whose removal the ledger refused).  At start
  * (announce) an alarm that was not normal is closed by a "removed" event,
  * as a reload would have done; then the saved state is forgotten.  Runs
- * inside the caller's ledger transaction.
+ * inside the caller's batch.
  */
 void
 eval_orphans(struct hz_eval *ev, int64_t ts, int announce)
@@ -712,7 +710,7 @@ eval_orphans(struct hz_eval *ev, int64_t ts, int announce)
 			log_warnx("sensor %s level %s was %s and is no longer in the "
 			    "configuration: closed by a removed event", o->sensor,
 			    o->level, alarm_state_name(o->state));
-			ev->record(ev->arg, &e);
+			ev->sink.event(ev->sink.arg, &e);
 		}
 		if (announce && !o->level[0] && o->fault) {
 			e.kind = "fault";
@@ -721,9 +719,10 @@ eval_orphans(struct hz_eval *ev, int64_t ts, int announce)
 			log_warnx("sensor %s had fault %s raised and is no longer in "
 			    "the configuration: closed by a removed event", o->sensor,
 			    e.level);
-			ev->record(ev->arg, &e);
+			ev->sink.event(ev->sink.arg, &e);
 		}
-		(void)ledger_forget(ev->l, o->sensor, o->level[0] ? o->level : NULL);
+		(void)ev->sink.forget(ev->sink.arg, o->sensor,
+		    o->level[0] ? o->level : NULL);
 	}
 	free(ev->orphans);
 	ev->orphans = NULL;

@@ -3,7 +3,8 @@
  *
  * Readings arrive from the bus workers over the queue; the alarm engine
  * turns them into transitions; each batch of events is committed to the
- * ledger in one transaction and only then offered to the publishers.
+ * ledger in one transaction and only then offered to the publishers
+ * (batch.c, which reaches them through the out_* functions here).
  */
 #include "config.h"
 
@@ -23,116 +24,60 @@
 #include <jansson.h>
 
 #include "core.h"
+#include "batch.h"
 
 #define STATE_REFRESH_MS 60000	/* an unchanged state is republished this often */
 
-/* Records one event in the open ledger transaction of this batch. */
-static void
-record(struct core *k, struct hz_event *e)
-{
-	struct pending *p;
-	char val[32] = "null";		/* as in the MQTT payload */
+/* ---- the batch's way out: the publishers of the current configuration */
 
-	if (k->n_batch == k->cap_batch) {
-		k->cap_batch = k->cap_batch ? 2 * k->cap_batch : 16;
-		k->batch = realloc(k->batch, k->cap_batch * sizeof(*k->batch));
-		if (k->batch == NULL)
-			fatal("realloc");
-	}
-	p = &k->batch[k->n_batch++];
-	e->seq = ledger_reserve_seq(k->l);
-	p->e = *e;
-	/* Own copies: an unrecorded event may outlive this batch. */
-	snprintf(p->sensor, sizeof(p->sensor), "%s", e->sensor);
-	snprintf(p->level, sizeof(p->level), "%s", e->level ? e->level : "");
-	p->e.sensor = p->sensor;
-	p->e.level = e->level ? p->level : NULL;
-	p->e.priority = NULL;		/* only the payload needs it */
-	p->payload = event_json(k->c->site_id, e);
-	if (p->payload == NULL)
-		fatalx("out of memory building event seq %lld", (long long)e->seq);
-	p->appended = ledger_append(k->l, &p->e, p->payload) == 0;
-	if (isfinite(e->value))
-		snprintf(val, sizeof(val), "%.10g", e->value);
-	log_cmsg(HZ_LOG_NOTICE, &(struct log_ctx){ .sensor = e->sensor,
-	    .slave = -1, .seq = e->seq }, "event seq %lld: sensor %s %s %s %s value %s",
-	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
-	    e->event, val);
-	k->n_events++;
+static const char *
+out_site(void *arg)
+{
+	struct core *k = arg;
+
+	return k->c->site_id;
+}
+
+static void
+out_live(void *arg, const char *sensor, const char *payload)
+{
+	struct core *k = arg;
+
+	for (unsigned d = 0; d < k->c->n_dests; d++)
+		pub_live(k->pubs[d], sensor, payload);
+}
+
+static void
+out_pump(void *arg)
+{
+	struct core *k = arg;
+
+	for (unsigned d = 0; d < k->c->n_dests; d++)
+		pub_pump(k->pubs[d]);
+}
+
+static void
+out_resave(void *arg)
+{
+	struct core *k = arg;
+
+	eval_save_all(&k->ev);
 }
 
 /*
- * After the batch's commit: events the ledger did not take are published
- * live at once and kept in memory until a later write succeeds.
+ * The batch, and the evaluator of k->c reporting into it (also the
+ * fuzz_control harness's).  k->l is open.
  */
-static void
-settle_batch(struct core *k, int committed)
-{
-	for (size_t i = 0; i < k->n_batch; i++) {
-		struct pending *p = &k->batch[i];
-
-		if (committed && p->appended) {
-			free(p->payload);
-			continue;
-		}
-		log_cmsg(HZ_LOG_ERR, &(struct log_ctx){ .sensor = p->sensor,
-		    .slave = -1, .seq = p->e.seq }, "LEDGER WRITE FAILED: event "
-		    "seq %lld (sensor %s) is published live without a durable "
-		    "record; it is kept in memory and written when the ledger "
-		    "recovers",
-		    (long long)p->e.seq, p->sensor);
-		for (unsigned d = 0; d < k->c->n_dests; d++)
-			pub_live(k->pubs[d], p->sensor, p->payload);
-		if (k->n_unrec == k->cap_unrec) {
-			k->cap_unrec = k->cap_unrec ? 2 * k->cap_unrec : 16;
-			k->unrec = realloc(k->unrec, k->cap_unrec * sizeof(*k->unrec));
-			if (k->unrec == NULL)
-				fatal("realloc");
-		}
-		k->unrec[k->n_unrec++] = *p;	/* pointers are fixed at retry */
-	}
-	if (!committed && k->n_batch > 0)
-		k->resave = 1;
-	k->n_batch = 0;
-}
-
-/* Tries again to write what the ledger refused earlier. */
-static void
-retry_unrecorded(struct core *k)
-{
-	int ok = ledger_begin(k->l) == 0;
-
-	for (size_t i = 0; ok && i < k->n_unrec; i++) {
-		struct pending *p = &k->unrec[i];
-
-		/* The array may have moved since: point into it afresh. */
-		p->e.sensor = p->sensor;
-		p->e.level = p->level[0] ? p->level : NULL;
-		ok = ledger_append_again(k->l, &p->e, p->payload) == 0;
-	}
-	if (ok && k->resave)
-		eval_save_all(&k->ev);
-	if (!ok) {
-		ledger_rollback(k->l);		/* all or nothing, no duplicates */
-		return;
-	}
-	if (ledger_commit(k->l) != 0)
-		return;
-	if (k->resave)
-		log_info("ledger: alarm states saved again");
-	k->resave = 0;
-	log_info("ledger: %zu events written late, seq %lld to %lld", k->n_unrec,
-	    (long long)k->unrec[0].e.seq, (long long)k->unrec[k->n_unrec - 1].e.seq);
-	for (size_t i = 0; i < k->n_unrec; i++)
-		free(k->unrec[i].payload);
-	k->n_unrec = 0;
-}
-
-/* The evaluator's sink (also the fuzz_control harness's). */
 void
-core__record(void *arg, struct hz_event *e)
+core__eval_init(struct core *k)
 {
-	record(arg, e);
+	struct hz_batch_out out = { k, out_site, out_live, out_pump,
+	    out_resave };
+	struct hz_sink sink;
+
+	k->batch = batch_new(k->l, &out);
+	batch_sink(k->batch, &sink);
+	eval_init(&k->ev, k->c, &sink, 0);
 }
 
 static int
@@ -177,22 +122,6 @@ core__publish_state(struct core *k, unsigned i, int64_t now)
 	    v.unacknowledged, v.shelved_until, v.out_of_service, now, v.stale };
 }
 
-/* Ends a batch: commit, then hand what was recorded to the publishers. */
-void
-core__end_batch(struct core *k, int began)
-{
-	int committed = began;
-
-	if (k->n_batch > 0) {
-		if (committed)
-			committed = ledger_commit(k->l) == 0;
-		settle_batch(k, committed);
-	} else if (began)
-		(void)ledger_commit(k->l);
-	for (unsigned d = 0; d < k->c->n_dests; d++)
-		pub_pump(k->pubs[d]);
-}
-
 /*
  * A reading from a worker that a reload left running carries the sensor
  * index of the configuration it was started with.  Returns 0 when the
@@ -218,11 +147,10 @@ core__drain(struct core *k)
 {
 	size_t n = queue_take(&k->q, &k->buf, &k->bufcap);
 	int64_t now;
-	int began;
 
 	if (n == 0)
 		return;
-	began = ledger_begin(k->l) == 0;
+	batch_begin(k->batch);
 	for (size_t i = 0; i < n; i++) {
 		struct hz_msg *m = &k->buf[i];
 
@@ -231,7 +159,7 @@ core__drain(struct core *k)
 		else
 			eval_reading(&k->ev, m);
 	}
-	core__end_batch(k, began);
+	batch_end(k->batch);
 	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
 		if (k->buf[i].sensor != UINT_MAX)
@@ -246,9 +174,10 @@ int
 core__action(struct core *k, const struct hz_command *cmd)
 {
 	int64_t ts = now_real_ms();
-	int began = ledger_begin(k->l) == 0, rc = -EINVAL, i;
+	int rc = -EINVAL, i;
 	const char *actor = cmd->actor[0] ? cmd->actor : "unknown";
 
+	batch_begin(k->batch);
 	if (strcmp(cmd->verb, "ack") == 0)
 		rc = eval_ack(&k->ev, cmd->sensor, cmd->level[0] ? cmd->level : NULL,
 		    actor, ts);
@@ -259,7 +188,7 @@ core__action(struct core *k, const struct hz_command *cmd)
 		rc = eval_unshelve(&k->ev, cmd->sensor, actor, ts);
 	else if (strcmp(cmd->verb, "oos") == 0)
 		rc = eval_oos(&k->ev, cmd->sensor, cmd->on, actor, ts);
-	core__end_batch(k, began);
+	batch_end(k->batch);
 	if ((i = eval_find(&k->ev, cmd->sensor)) >= 0)
 		core__publish_state(k, (unsigned)i, now_mono_ms());
 	return rc;
@@ -312,12 +241,12 @@ restate(void *arg, unsigned i)
 static void
 tick(struct core *k)
 {
-	int began = ledger_begin(k->l) == 0;
 	struct hz_health h;
 
 	log_tick();
+	batch_begin(k->batch);
 	eval_tick(&k->ev, now_real_ms());
-	core__end_batch(k, began);
+	batch_end(k->batch);
 	eval_stale(&k->ev, now_mono_ms(), restate, k);
 	eval_health(&k->ev, now_real_ms(), &h);
 	if (memcmp(&h, &k->health, sizeof(h)) != 0) {
@@ -365,10 +294,7 @@ housekeeping(struct core *k, int64_t now)
 		tick(k);
 		k->tick_at = now + 1000;
 	}
-	if (k->n_unrec > 0 && now >= k->retry_at) {
-		retry_unrecorded(k);
-		k->retry_at = now + 5000;
-	}
+	batch_retry(k->batch, now);
 	if (now >= k->prune_at) {
 		prune(k);
 		k->prune_at = now + 3600 * 1000;
@@ -428,7 +354,6 @@ control(void *arg, const char *line, const char *actor, int *hangup,
 /* What a reload has the loop do: reload.c and swap.c call nothing here. */
 static const struct reload_ops reload_ops = {
 	.drain = core__drain,
-	.end_batch = core__end_batch,
 	.status_line = core__status_line,
 };
 
@@ -487,7 +412,7 @@ core__status_line(struct core *k)
 		up += pub_connected(k->pubs[d]) != 0;
 	sd_notifyf(0, "STATUS=%u sensors on %u buses; %u/%u MQTT destinations "
 	    "connected; %u events since start%s", k->c->n_sensors, k->c->n_buses,
-	    up, k->c->n_dests, k->n_events, k->reloads ? "; reloaded" : "");
+	    up, k->c->n_dests, batch_events(k->batch), k->reloads ? "; reloaded" : "");
 }
 
 /*
@@ -599,17 +524,14 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	k.started = now_real_ms();
 	k.gens = xcalloc(1, sizeof(*k.gens));
 	k.gens->c = c;
-	eval_init(&k.ev, c, k.l, core__record, &k, 0);
+	core__eval_init(&k);
 	k.shown = xcalloc(c->n_sensors, sizeof(*k.shown));
 	k.pubs = xcalloc(c->n_dests, sizeof(*k.pubs));
 	for (unsigned d = 0; d < c->n_dests; d++)
 		k.pubs[d] = pub_new(c, d, k.l);
-	{
-		int began = ledger_begin(k.l) == 0;	/* removed while stopped */
-
-		eval_orphans(&k.ev, now_real_ms(), 1);
-		core__end_batch(&k, began);
-	}
+	batch_begin(k.batch);		/* removed while stopped */
+	eval_orphans(&k.ev, now_real_ms(), 1);
+	batch_end(k.batch);
 	k.workers = xcalloc(c->n_buses, sizeof(*k.workers));
 	k.worker_gen = xcalloc(c->n_buses, sizeof(*k.worker_gen));
 	for (unsigned b = 0; b < c->n_buses; b++)
@@ -675,14 +597,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 		free(g->map);
 		free(g);
 	}
-	if (k.n_unrec > 0)
-		log_msg(HZ_LOG_ERR, "stopping with %zu events that never reached the "
-		    "ledger (seq %lld to %lld)", k.n_unrec, (long long)k.unrec[0].e.seq,
-		    (long long)k.unrec[k.n_unrec - 1].e.seq);
-	for (size_t i = 0; i < k.n_unrec; i++)
-		free(k.unrec[i].payload);
-	free(k.unrec);
-	free(k.batch);
+	batch_free(k.batch);
 	free(k.buf);
 	queue_destroy(&k.q);
 	ledger_close(k.l);

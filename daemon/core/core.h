@@ -50,14 +50,6 @@ struct shown {
 	int stale;
 };
 
-/* An event of the current batch, or one the ledger could not take yet. */
-struct pending {
-	struct hz_event e;
-	char sensor[HZ_ID_MAX], level[HAZMON_LEVEL_NAME_MAX];
-	char *payload;
-	int appended;
-};
-
 /*
  * A configuration generation.  Bus workers that a reload left running
  * still read with the configuration they were started with, and their
@@ -92,11 +84,8 @@ struct core {
 	int stop;
 	struct hz_ctl *ctl;		/* the hazmonctl socket, or NULL */
 	struct hz_reload *reload;	/* reload.c */
-	unsigned n_events;		/* since start */
-	struct pending *batch, *unrec;	/* this batch; not yet in the ledger */
-	size_t n_batch, cap_batch, n_unrec, cap_unrec;
-	int resave;			/* a refused batch took alarm states along */
-	int64_t retry_at, prune_at, tick_at;	/* monotonic ms */
+	struct hz_batch *batch;		/* batch.c: events into the ledger, then out */
+	int64_t prune_at, tick_at;	/* monotonic ms */
 	int64_t wd_every, wd_at;	/* systemd watchdog; 0 = not asked for */
 	int wd_withheld;
 	int64_t started, reloaded;	/* realtime ms; reloaded 0: never */
@@ -104,11 +93,10 @@ struct core {
 };
 
 /* core.c */
-void core__record(void *arg, struct hz_event *e);
+void core__eval_init(struct core *k);
 void core__publish_state(struct core *k, unsigned i, int64_t now);
 void core__republish_all(struct core *k);
 void core__drain(struct core *k);
-void core__end_batch(struct core *k, int began);
 int core__action(struct core *k, const struct hz_command *cmd);
 void core__status_line(struct core *k);
 
@@ -123,7 +111,6 @@ char *ctlcmd_run(struct core *k, const char *line, const char *actor,
  */
 struct reload_ops {
 	void (*drain)(struct core *k);		/* evaluate the readings queued */
-	void (*end_batch)(struct core *k, int began);	/* commit, then publish */
 	void (*status_line)(struct core *k);	/* systemd's STATUS= */
 };
 

@@ -18,6 +18,7 @@
 
 #include "core.h"
 #include "reloadplan.h"
+#include "batch.h"
 
 /* One swap: the plan, and what is built for the new configuration. */
 struct swap {
@@ -111,8 +112,7 @@ static void
 close_removed(struct swap *s)
 {
 	struct core *k = s->k;
-	int began = ledger_begin(k->l) == 0;
-
+	batch_begin(k->batch);
 	for (unsigned j = 0; j < s->oc->n_sensors; j++) {
 		const struct hz_sensor *os = &s->oc->sensors[j];
 
@@ -124,7 +124,7 @@ close_removed(struct swap *s)
 			if (s->p->level_to[j][l] < 0)
 				eval_remove(&k->ev, j, os->levels[l].name, s->ts);
 	}
-	s->ops->end_batch(k, began);
+	batch_end(k->batch);
 }
 
 /*
@@ -162,13 +162,12 @@ carry_states(struct swap *s)
 {
 	struct core *k = s->k;
 	struct hz_eval nev;
-	int began;
 
-	eval_init(&nev, s->nc, k->l, k->ev.record, k->ev.arg, 1);
+	eval_init(&nev, s->nc, &k->ev.sink, 1);
 	eval_carry(&nev, &k->ev, s->p->from);
-	began = ledger_begin(k->l) == 0;	/* forgets a refused batch lost */
+	batch_begin(k->batch);		/* forgets a refused batch lost */
 	eval_orphans(&nev, s->ts, 0);
-	s->ops->end_batch(k, began);
+	batch_end(k->batch);
 	eval_free(&k->ev);
 	k->ev = nev;
 	carry_shown(s);

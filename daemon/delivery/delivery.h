@@ -37,12 +37,8 @@ int ledger_save_level(struct hz_ledger *l, const char *sensor,
     const char *level, const struct hz_level_state *ls);
 int ledger_save_sensor(struct hz_ledger *l, const char *sensor,
     const struct hz_sensor_alarm *sa);
-typedef void (*ledger_level_fn)(void *arg, const char *sensor,
-    const char *level, const struct hz_level_state *ls);
-typedef void (*ledger_sensor_fn)(void *arg, const char *sensor,
-    const struct hz_sensor_alarm *sa);
-int ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg);
-int ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg);
+int ledger_load_levels(struct hz_ledger *l, saved_level_fn fn, void *arg);
+int ledger_load_sensors(struct hz_ledger *l, saved_sensor_fn fn, void *arg);
 int ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
     int limit, ledger_fn fn, void *arg);
 int64_t ledger_count_after(struct hz_ledger *l, int64_t seq);	/* -1: failed */

@@ -523,7 +523,7 @@ loaded(struct hz_ledger *l, int rc, const char *what, int n)
 
 /* Calls fn for every saved level state. */
 int
-ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg)
+ledger_load_levels(struct hz_ledger *l, saved_level_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
 	int n = 0, rc;
@@ -554,7 +554,7 @@ ledger_load_levels(struct hz_ledger *l, ledger_level_fn fn, void *arg)
 }
 
 int
-ledger_load_sensors(struct hz_ledger *l, ledger_sensor_fn fn, void *arg)
+ledger_load_sensors(struct hz_ledger *l, saved_sensor_fn fn, void *arg)
 {
 	sqlite3_stmt *st;
 	int n = 0, rc;

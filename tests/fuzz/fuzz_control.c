@@ -63,7 +63,7 @@ setup(void)
 	k.gens->c = k.c;
 	k.sigfd = -1;
 	k.started = now_real_ms();
-	eval_init(&k.ev, k.c, k.l, core__record, &k, 0);
+	core__eval_init(&k);
 	k.shown = xcalloc(k.c->n_sensors, sizeof(*k.shown));
 	k.workers = xcalloc(k.c->n_buses, sizeof(*k.workers));
 	k.worker_gen = xcalloc(k.c->n_buses, sizeof(*k.worker_gen));

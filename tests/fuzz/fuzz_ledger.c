@@ -1,8 +1,9 @@
 /*
  * fuzz_ledger.c - a damaged ledger file, opened as hazmond opens one at
  * start: ledger_open, the evaluator loading the saved alarm and fault
- * states (sensor.c's own callbacks), the "removed" events of orphaned
- * states in one batch, then what publishers and hazmonctl read: the
+ * states (sensor.c's own callbacks, through batch.c's sink), the
+ * "removed" events of orphaned states in one batch (batch.c, as the core
+ * runs it), then what publishers and hazmonctl read: the
  * delivery cursor, the backlog count, a replay scan, history.  The seed
  * is a valid ledger (mkledger.c); libFuzzer mutates and truncates it.
  * Every step either works or fails with an error return (ledger_open:
@@ -17,6 +18,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "batch.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -39,18 +41,27 @@ static struct hz_sensor cfg_sensors[] = {
 static struct hz_config cfg = { .site_id = "fuzz", .sensors = cfg_sensors,
     .n_sensors = sizeof(cfg_sensors) / sizeof(cfg_sensors[0]) };
 
-/* As core.c's core_record: the event goes into the open batch. */
-static void
-record(void *arg, struct hz_event *e)
+/* The batch's way out: there are no publishers here. */
+static const char *
+out_site(void *arg)
 {
-	struct hz_ledger *l = arg;
-	char *payload;
+	(void)arg;
+	return cfg.site_id;
+}
 
-	e->seq = ledger_reserve_seq(l);
-	if ((payload = event_json(cfg.site_id, e)) == NULL)
-		fz_fail("event_json");
-	(void)ledger_append(l, e, payload);
-	free(payload);
+static void
+out_live(void *arg, const char *sensor, const char *payload)
+{
+	(void)arg;
+	if (sensor == NULL || payload == NULL)
+		fz_fail("an unrecorded event without %s",
+		    sensor ? "payload" : "sensor");
+}
+
+static void
+out_none(void *arg)
+{
+	(void)arg;
 }
 
 struct rows {
@@ -104,6 +115,9 @@ replay(struct hz_ledger *l, int64_t from)
 static void
 use(struct hz_ledger *l)
 {
+	struct hz_batch_out out = { NULL, out_site, out_live, out_none, out_none };
+	struct hz_batch *b = batch_new(l, &out);
+	struct hz_sink sink;
 	struct hz_eval ev;
 	struct hz_level_state ls = { .state = HZ_A_ACTIVE_UNACK, .cond = 1,
 	    .active_since = 1700000000000 };
@@ -112,28 +126,27 @@ use(struct hz_ledger *l)
 	    .priority = "high", .value = 21.5, .unit = "%LEL", .setpoint = 20 };
 	struct rows r = { 0 };
 	int64_t cur;
-	int began;
 
-	eval_init(&ev, &cfg, l, record, l, 0);
-	began = ledger_begin(l) == 0;
+	batch_sink(b, &sink);
+	eval_init(&ev, &cfg, &sink, 0);
+	batch_begin(b);
 	eval_orphans(&ev, 1700000000500, 1);
-	if (began)
-		(void)ledger_commit(l);	/* rolls back itself on failure */
+	batch_end(b);
 	cur = ledger_cursor(l, "enterprise");
 	(void)ledger_count_after(l, cur < 0 ? 0 : cur);
 	replay(l, cur < 0 ? 0 : cur);
 	(void)ledger_history(l, 0, NULL, 50, row, &r);
 	(void)ledger_history(l, 1700000000000, "ch4-tank-a", 10, row, &r);
 	/* The next event, as the core writes one. */
-	if (ledger_begin(l) == 0) {
-		record(l, &e);
-		(void)ledger_save_level(l, e.sensor, e.level, &ls);
-		(void)ledger_commit(l);
-	}
+	batch_begin(b);
+	sink.event(sink.arg, &e);
+	(void)sink.save_level(sink.arg, e.sensor, e.level, &ls);
+	batch_end(b);
 	(void)ledger_set_cursor(l, "enterprise", ledger_last_seq(l));
 	(void)ledger_next_counter(l, "bdseq:enterprise");
 	(void)ledger_prune(l, 1700000000000, cur);
 	eval_free(&ev);
+	batch_free(b);
 }
 
 int

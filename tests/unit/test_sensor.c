@@ -1,6 +1,7 @@
 /*
  * The evaluator (daemon/sensor.c) driven with readings as a bus worker
- * sends them, on a real ledger in a temporary directory: fault reasons and
+ * sends them, on a real ledger in a temporary directory, through the
+ * core's sink and batches (daemon/batch.c): fault reasons and
  * their detail, fault states across a restart, out of service, the value
  * shown during a fault, the last good reading, and staleness.
  */
@@ -20,6 +21,7 @@
 #include <modbus.h>
 
 #include "hazmond.h"
+#include "batch.h"
 
 #define T0	1764547200000LL		/* a realtime ms */
 #define MAX_GOT	64
@@ -32,23 +34,10 @@ static struct hz_sensor sensors[2];
 static struct hz_config conf = { .site_id = "t", .buses = &bus, .n_buses = 1,
     .sensors = sensors, .n_sensors = 2 };
 
-/* What the record callback saw: each event's JSON. */
+/* What the ledger holds after each batch: each event's JSON, in order. */
 static json_t *got[MAX_GOT];
 static int n_got;
-
-static void
-record(void *arg, struct hz_event *e)
-{
-	char *js;
-
-	(void)arg;
-	e->seq = n_got + 1;
-	js = event_json("t", e);
-	assert_non_null(js);
-	assert_true(n_got < MAX_GOT);
-	got[n_got++] = json_loads(js, 0, NULL);
-	free(js);
-}
+static int64_t got_seq;		/* the last seq in got */
 
 static void
 forget_got(void)
@@ -78,6 +67,7 @@ static int
 setup(void **state)
 {
 	(void)state;
+	got_seq = 0;
 	snprintf(dir, sizeof(dir), "/tmp/hztest-sensor-XXXXXX");
 	memset(sensors, 0, sizeof(sensors));
 	for (int i = 0; i < 2; i++) {
@@ -103,14 +93,65 @@ teardown(void **state)
 
 struct run {
 	struct hz_ledger *l;
+	struct hz_batch *b;
 	struct hz_eval ev;
 };
+
+static int
+got_row(void *arg, int64_t seq, const char *sensor, const char *payload)
+{
+	(void)arg;
+	(void)sensor;
+	assert_true(n_got < MAX_GOT);
+	assert_non_null(got[n_got++] = json_loads(payload, 0, NULL));
+	got_seq = seq;
+	return 0;
+}
+
+/* As a publisher: after each batch, what the ledger now holds. */
+static void
+out_pump(void *arg)
+{
+	struct run *r = arg;
+
+	while (ledger_scan(r->l, got_seq, 16, got_row, NULL) > 0)
+		;
+}
+
+static const char *
+out_site(void *arg)
+{
+	(void)arg;
+	return "t";
+}
+
+/* This ledger never refuses a batch. */
+static void
+out_live(void *arg, const char *sensor, const char *payload)
+{
+	(void)arg;
+	(void)payload;
+	fail_msg("event of %s published live: the ledger refused it", sensor);
+}
+
+static void
+out_resave(void *arg)
+{
+	(void)arg;
+	fail_msg("states saved again: the ledger refused them");
+}
 
 static void
 start(struct run *r)
 {
+	struct hz_batch_out out = { r, out_site, out_live, out_pump,
+	    out_resave };
+	struct hz_sink sink;
+
 	assert_non_null(r->l = ledger_open(dir));
-	eval_init(&r->ev, &conf, r->l, record, NULL, 0);
+	r->b = batch_new(r->l, &out);
+	batch_sink(r->b, &sink);
+	eval_init(&r->ev, &conf, &sink, 0);
 }
 
 /* A restart (or a SIGKILL: everything committed is all there is). */
@@ -118,10 +159,11 @@ static void
 stop(struct run *r)
 {
 	eval_free(&r->ev);
+	batch_free(r->b);
 	ledger_close(r->l);
 }
 
-/* One reading, in its own transaction as the core does it. */
+/* One reading, in its own batch as the core does it. */
 static void
 feed(struct run *r, unsigned sensor, double value, enum hazmon_quality q,
     uint32_t flags, int err, int64_t ts)
@@ -129,9 +171,9 @@ feed(struct run *r, unsigned sensor, double value, enum hazmon_quality q,
 	struct hz_msg m = { .sensor = sensor, .r = { .value = value,
 	    .quality = q, .flags = flags }, .ts_ms = ts, .err = err };
 
-	assert_int_equal(ledger_begin(r->l), 0);
+	batch_begin(r->b);
 	eval_reading(&r->ev, &m);
-	assert_int_equal(ledger_commit(r->l), 0);
+	batch_end(r->b);
 }
 
 static void
@@ -330,9 +372,9 @@ test_removed_while_stopped(void **state)
 	stop(&r);
 	conf.n_sensors = 1;
 	start(&r);
-	assert_int_equal(ledger_begin(r.l), 0);
+	batch_begin(r.b);
 	eval_orphans(&r.ev, T0 + 1000, 1);
-	assert_int_equal(ledger_commit(r.l), 0);
+	batch_end(r.b);
 	stop(&r);
 	conf.n_sensors = 2;
 	assert_int_equal(n_got, 2);
@@ -345,9 +387,9 @@ test_removed_while_stopped(void **state)
 static void
 oos(struct run *r, int on, int64_t ts)
 {
-	assert_int_equal(ledger_begin(r->l), 0);
+	batch_begin(r->b);
 	assert_int_equal(eval_oos(&r->ev, "s0", on, "li", ts), 0);
-	assert_int_equal(ledger_commit(r->l), 0);
+	batch_end(r->b);
 }
 
 /* The index of the latest fault event. */
@@ -444,7 +486,9 @@ test_fault_value(void **state)
 	assert_true(json_is_null(json_object_get(st, "value")));
 	json_decref(st);
 	/* An action while the reading is faulty shows no value either. */
+	batch_begin(r.b);
 	assert_int_equal(eval_ack(&r.ev, "s0", NULL, "li", T0 + 1500), 0);
+	batch_end(r.b);
 	assert_int_equal(n_got, 3);
 	assert_string_equal(got_str(2, "event"), "acknowledged");
 	assert_true(json_is_null(json_object_get(got[2], "value")));
