@@ -14,9 +14,10 @@
  *                          the core
  *   alarm/     alarm.h     the alarm state machine (pure), the evaluator,
  *                          state views, operator commands
- *   delivery/  delivery.h  the ledger, the MQTT JSON, MQTT destinations
+ *   delivery/  delivery.h  the ledger, the batch (durability policy), the
+ *                          MQTT JSON, MQTT destinations
  *   core/      core.h      the core thread: loop, control socket and its
- *                          commands, reload and swap
+ *                          commands, reload: its plan (pure) and the swap
  *   main.c, probe.c        entry points: the daemon, -t, --probe
  *
  * Each folder's header lists its files and their one concern.  Plugins

@@ -158,7 +158,7 @@ struct hz_eval {
 	int quiet;			/* a reload: restored states are not news */
 	unsigned *by_id;		/* sensor indices sorted by id (eval_find) */
 	struct orphan *orphans;		/* saved states the config no longer has */
-	size_t n_orphans;
+	size_t n_orphans, cap_orphans;
 	int64_t *raises;		/* raise times of the last 10 minutes */
 	size_t n_raises, cap_raises;
 };
@@ -187,7 +187,6 @@ void eval_stale(struct hz_eval *ev, int64_t now_mono,
 int64_t eval_stale_ms(const struct hz_config *c, unsigned i);
 void eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v);
 void eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h);
-void health_note_raise(struct hz_eval *ev, int64_t ts);
 const struct hz_level_state *eval_levels(const struct hz_eval *ev, unsigned i);
 void eval_remove(struct hz_eval *ev, unsigned i, const char *level, int64_t ts);
 void eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from);

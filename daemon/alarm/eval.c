@@ -45,6 +45,8 @@ struct srt {
 	int stale;
 };
 
+static void health_note_raise(struct hz_eval *ev, int64_t ts);
+
 static void
 emit(struct hz_eval *ev, unsigned i, const struct hz_event *tmpl)
 {
@@ -101,15 +103,11 @@ transitions(struct hz_eval *ev, unsigned i, unsigned n, double value,
 	}
 }
 
-void
+static void
 health_note_raise(struct hz_eval *ev, int64_t ts)
 {
-	if (ev->n_raises == ev->cap_raises) {
-		ev->cap_raises = ev->cap_raises ? 2 * ev->cap_raises : 64;
-		ev->raises = realloc(ev->raises, ev->cap_raises * sizeof(*ev->raises));
-		if (ev->raises == NULL)
-			fatal("realloc");
-	}
+	ev->raises = xgrow(ev->raises, &ev->cap_raises, ev->n_raises + 1,
+	    sizeof(*ev->raises));
 	ev->raises[ev->n_raises++] = ts;
 }
 
@@ -421,8 +419,7 @@ eval_view(const struct hz_eval *ev, unsigned i, struct hz_state_view *v)
 	v->alarm = a >= 0 ? s->levels[a].name : NULL;
 	v->alarm_state = alarm_state_name(a >= 0 ? rt->ls[a].state : HZ_A_NORMAL);
 	for (unsigned k = 0; k < s->n_levels; k++)
-		v->unacknowledged += rt->ls[k].state == HZ_A_ACTIVE_UNACK ||
-		    rt->ls[k].state == HZ_A_RTN_UNACK;
+		v->unacknowledged += alarm_unacked(rt->ls[k].state);
 	v->shelved_until = rt->sa.shelved_until;
 	v->out_of_service = rt->sa.oos;
 	v->stale = rt->stale;
@@ -453,7 +450,7 @@ eval_health(struct hz_eval *ev, int64_t now, struct hz_health *h)
 			if (rt->raised[k][CHATTER_RAISES - 1] &&
 			    rt->raised[k][CHATTER_RAISES - 1] > now - CHATTER_WINDOW_MS)
 				h->chattering++;
-			if ((ls->state == HZ_A_ACTIVE_UNACK || ls->state == HZ_A_ACTIVE_ACK) &&
+			if (alarm_active(ls->state) &&
 			    ls->active_since && ls->active_since < now - STALE_MS)
 				h->stale++;
 		}
@@ -478,10 +475,8 @@ add_orphan(struct hz_eval *ev, const char *sensor, const char *level,
 {
 	struct orphan *o;
 
-	if ((ev->n_orphans & (ev->n_orphans + 1)) == 0 &&
-	    (ev->orphans = realloc(ev->orphans, (2 * ev->n_orphans + 1) *
-	    sizeof(*ev->orphans))) == NULL)
-		fatal("realloc");
+	ev->orphans = xgrow(ev->orphans, &ev->cap_orphans, ev->n_orphans + 1,
+	    sizeof(*ev->orphans));
 	o = &ev->orphans[ev->n_orphans++];
 	snprintf(o->sensor, sizeof(o->sensor), "%s", sensor);
 	snprintf(o->level, sizeof(o->level), "%s", level ? level : "");
@@ -726,5 +721,5 @@ eval_orphans(struct hz_eval *ev, int64_t ts, int announce)
 	}
 	free(ev->orphans);
 	ev->orphans = NULL;
-	ev->n_orphans = 0;
+	ev->n_orphans = ev->cap_orphans = 0;
 }

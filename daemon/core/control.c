@@ -32,7 +32,6 @@
  * answers read with some progress every CTL_DRAIN_MS.  Whoever breaks a
  * rule is closed and logged with its uid and pid.
  */
-#define CTL_CLIENTS	16		/* core.c polls 1 + this many; see evict */
 #define CTL_LINE_MAX	65536		/* one request */
 #define CTL_IDLE_MS	60000
 #define CTL_REQUEST_MS	5000

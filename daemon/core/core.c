@@ -92,8 +92,8 @@ same_reading(const struct hazmon_reading *a, const struct hazmon_reading *b)
  * refreshed now and then; identical readings every second would only cost
  * CPU and bandwidth at every subscriber.
  */
-void
-core__publish_state(struct core *k, unsigned i, int64_t now)
+static void
+publish_state(struct core *k, unsigned i, int64_t now)
 {
 	struct shown *sh = &k->shown[i];
 	struct hz_state_view v;
@@ -142,8 +142,8 @@ map_reading(struct core *k, struct hz_msg *m)
 }
 
 /* Durable before visible: commit the batch, then let publishers send it. */
-void
-core__drain(struct core *k)
+static void
+drain(struct core *k)
 {
 	size_t n = queue_take(&k->q, &k->buf, &k->bufcap);
 	int64_t now;
@@ -163,7 +163,7 @@ core__drain(struct core *k)
 	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
 		if (k->buf[i].sensor != UINT_MAX)
-			core__publish_state(k, k->buf[i].sensor, now);
+			publish_state(k, k->buf[i].sensor, now);
 }
 
 /*
@@ -190,7 +190,7 @@ core__action(struct core *k, const struct hz_command *cmd)
 		rc = eval_oos(&k->ev, cmd->sensor, cmd->on, actor, ts);
 	batch_end(k->batch);
 	if ((i = eval_find(&k->ev, cmd->sensor)) >= 0)
-		core__publish_state(k, (unsigned)i, now_mono_ms());
+		publish_state(k, (unsigned)i, now_mono_ms());
 	return rc;
 }
 
@@ -234,7 +234,7 @@ prune(struct core *k)
 static void
 restate(void *arg, unsigned i)
 {
-	core__publish_state(arg, i, now_mono_ms());
+	publish_state(arg, i, now_mono_ms());
 }
 
 /* Once a second: shelves that expire; stale states; health when it changes. */
@@ -335,12 +335,12 @@ handle_signal(struct core *k)
 }
 
 /* A new connection (or a rebirth) gets every state at once. */
-void
-core__republish_all(struct core *k)
+static void
+republish_all(struct core *k)
 {
 	for (unsigned i = 0; i < k->c->n_sensors; i++) {
 		k->shown[i].published = 0;
-		core__publish_state(k, i, now_mono_ms());
+		publish_state(k, i, now_mono_ms());
 	}
 }
 
@@ -351,16 +351,18 @@ control(void *arg, const char *line, const char *actor, int *hangup,
 	return ctlcmd_run(arg, line, actor, hangup, t);
 }
 
+static void status_line(struct core *k);
+
 /* What a reload has the loop do: reload.c and swap.c call nothing here. */
 static const struct reload_ops reload_ops = {
-	.drain = core__drain,
-	.status_line = core__status_line,
+	.drain = drain,
+	.status_line = status_line,
 };
 
 static void
 loop_once(struct core *k)
 {
-	struct pollfd pfd[3 + HZ_MAX_DESTS + 1 + 16];
+	struct pollfd pfd[3 + HZ_MAX_DESTS + CTL_POLLFDS];
 	unsigned nd = k->c->n_dests, nc;
 	int64_t now = now_mono_ms(), due = now + 1000;
 
@@ -379,21 +381,21 @@ loop_once(struct core *k)
 	for (unsigned d = 0; d < nd; d++)
 		pfd[3 + d] = (struct pollfd){ .fd = pub_fd(k->pubs[d]),
 		    .events = POLLIN | (pub_want_write(k->pubs[d]) ? POLLOUT : 0) };
-	nc = ctl_pollfds(k->ctl, pfd + 3 + nd, 1 + 16);
+	nc = ctl_pollfds(k->ctl, pfd + 3 + nd, CTL_POLLFDS);
 	if (poll(pfd, 3 + nd + nc, due > now ? (int)(due - now) : 0) < 0) {
 		if (errno != EINTR)
 			log_warn("poll");
 		return;
 	}
 	if (pfd[1].revents)
-		core__drain(k);
+		drain(k);
 	for (unsigned d = 0; d < nd; d++) {
 		if (pfd[3 + d].fd >= 0 && pfd[3 + d].revents)
 			pub_io(k->pubs[d], (pfd[3 + d].revents & (POLLIN | POLLERR |
 			    POLLHUP)) != 0, (pfd[3 + d].revents & POLLOUT) != 0);
 		take_commands(k, k->pubs[d]);
 		if (pub_take_connected(k->pubs[d]))
-			core__republish_all(k);
+			republish_all(k);
 	}
 	ctl_io(k->ctl, pfd + 3 + nd, nc, now_mono_ms());
 	if (pfd[0].revents)
@@ -403,8 +405,8 @@ loop_once(struct core *k)
 		reload_done(k);
 }
 
-void
-core__status_line(struct core *k)
+static void
+status_line(struct core *k)
 {
 	unsigned up = 0;
 
@@ -469,7 +471,7 @@ static char *
 control_path(const struct hz_config *c)
 {
 	const char *rt = getenv("RUNTIME_DIRECTORY");
-	const char *base = getenv("HAZMOND_TEST_RUNTIME_BASE");
+	const char *base = test_hooks()->runtime_base;
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
 	char dir[4096], path[4096 + sizeof(SOCK_NAME)];
 	int err;
@@ -558,7 +560,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 		loop_once(&k);
 		housekeeping(&k, now_mono_ms());
 		if (now_mono_ms() >= status_at) {
-			core__status_line(&k);
+			status_line(&k);
 			status_at = now_mono_ms() + 5000;
 		}
 	}
@@ -567,7 +569,7 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	ctl_close(k.ctl);
 	for (unsigned b = 0; b < k.c->n_buses; b++)
 		abandoned += bus_stop(k.workers[b]) != 0;
-	core__drain(&k);		/* what the workers read last is still recorded */
+	drain(&k);		/* what the workers read last is still recorded */
 	for (unsigned d = 0; d < k.c->n_dests; d++) {
 		pub_shutdown(k.pubs[d]);
 		undelivered(&k, d, left, sizeof(left));

@@ -6,7 +6,9 @@
  *   control.c  the hazmonctl socket: clients, limits, deadlines
  *   ctlcmd.c   one control request -> one answer (docs/control.md)
  *   reload.c   SIGHUP and `hazmonctl reload`: the loader thread
- *   swap.c     a validated new configuration swapped in
+ *   reloadplan.c  what a reload keeps, restarts and carries (pure;
+ *              reloadplan.h)
+ *   swap.c     a validated new configuration swapped in: applies the plan
  */
 #ifndef HAZMON_CORE_H
 #define HAZMON_CORE_H
@@ -15,6 +17,8 @@
 
 /* control.c: the hazmonctl socket (docs/control.md) */
 struct hz_ctl;
+#define CTL_CLIENTS	16		/* clients at once; see control.c's evict */
+#define CTL_POLLFDS	(1 + CTL_CLIENTS)	/* the listener and each client */
 struct pollfd;
 /* Who waits for a deferred answer (a reload): stale once the client left. */
 struct ctl_ticket {
@@ -94,11 +98,7 @@ struct core {
 
 /* core.c */
 void core__eval_init(struct core *k);
-void core__publish_state(struct core *k, unsigned i, int64_t now);
-void core__republish_all(struct core *k);
-void core__drain(struct core *k);
 int core__action(struct core *k, const struct hz_command *cmd);
-void core__status_line(struct core *k);
 
 /* ctlcmd.c: one control request -> one response (malloc'd JSON line) */
 char *ctlcmd_run(struct core *k, const char *line, const char *actor,

@@ -53,13 +53,12 @@ struct hz_reload *
 reload_new(struct core *k, const struct reload_ops *ops)
 {
 	struct hz_reload *r = xcalloc(1, sizeof(*r));
-	const char *d = getenv("HAZMOND_TEST_RELOAD_DELAY_MS");
 
 	if ((r->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0)
 		fatal("eventfd");
 	r->plugin_dir_override = k->plugin_dir_override;
 	r->ops = ops;
-	r->delay_ms = d ? atoi(d) : 0;
+	r->delay_ms = test_hooks()->reload_delay_ms;
 	return r;
 }
 
@@ -68,11 +67,7 @@ ticket_add(struct tickets *ts, const struct ctl_ticket *t)
 {
 	if (t == NULL)
 		return;
-	if (ts->n == ts->cap) {
-		ts->cap = ts->cap ? 2 * ts->cap : 4;
-		if ((ts->t = realloc(ts->t, ts->cap * sizeof(*ts->t))) == NULL)
-			fatal("realloc");
-	}
+	ts->t = xgrow(ts->t, &ts->cap, ts->n + 1, sizeof(*ts->t));
 	ts->t[ts->n++] = *t;
 }
 

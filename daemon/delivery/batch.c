@@ -81,12 +81,7 @@ record(struct hz_batch *b, struct hz_event *e)
 	struct pending *p;
 	char val[32] = "null";		/* as in the MQTT payload */
 
-	if (b->n_cur == b->cap_cur) {
-		b->cap_cur = b->cap_cur ? 2 * b->cap_cur : 16;
-		b->cur = realloc(b->cur, b->cap_cur * sizeof(*b->cur));
-		if (b->cur == NULL)
-			fatal("realloc");
-	}
+	b->cur = xgrow(b->cur, &b->cap_cur, b->n_cur + 1, sizeof(*b->cur));
 	p = &b->cur[b->n_cur++];
 	e->seq = ledger_reserve_seq(b->l);
 	p->e = *e;
@@ -184,12 +179,8 @@ settle(struct hz_batch *b, int committed)
 		    "recovers",
 		    (long long)p->e.seq, p->sensor);
 		b->out.live(b->out.arg, p->sensor, p->payload);
-		if (b->n_unrec == b->cap_unrec) {
-			b->cap_unrec = b->cap_unrec ? 2 * b->cap_unrec : 16;
-			b->unrec = realloc(b->unrec, b->cap_unrec * sizeof(*b->unrec));
-			if (b->unrec == NULL)
-				fatal("realloc");
-		}
+		b->unrec = xgrow(b->unrec, &b->cap_unrec, b->n_unrec + 1,
+		    sizeof(*b->unrec));
 		b->unrec[b->n_unrec++] = *p;	/* pointers are fixed at retry */
 	}
 	if (!committed && b->n_cur > 0)

@@ -3,6 +3,9 @@
  *
  *   ledger.c   the event ledger and saved alarm states (SQLite, WAL)
  *   event.c    the JSON documents of the MQTT contract (docs/mqtt.md)
+ *   batch.c    durability policy: each step of the core is one ledger
+ *              transaction, committed before anything of it is published;
+ *              events the ledger refused are kept and retried (batch.h)
  *   publish.c  MQTT destinations, driven from the core's poll loop
  */
 #ifndef HAZMON_DELIVERY_H
@@ -72,6 +75,5 @@ int pub_connected(const struct hz_pub *p);
 void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
 void pub_rebirth(struct hz_pub *p);
 void pub_forget(struct hz_pub *p, const char *sensor);
-void pub_flush_forgotten(struct hz_pub *p);
 
 #endif

@@ -80,6 +80,8 @@ struct hz_pub {
 	char topic[512];
 };
 
+static void pub_flush_forgotten(struct hz_pub *p);
+
 static char *
 status_json(const struct hz_pub *p, const char *state)
 {
@@ -737,7 +739,7 @@ pub_forget(struct hz_pub *p, const char *sensor)
 	pub_flush_forgotten(p);
 }
 
-void
+static void
 pub_flush_forgotten(struct hz_pub *p)
 {
 	while (p->n_forget > 0 && p->state == P_CONNECTED) {
