@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "base.h"
 #include "log-int.h"
@@ -72,15 +71,6 @@ static int rl_bucket[LOG_RL_BUCKETS];
 static int rl_free, rl_head, rl_tail;
 static uint32_t rl_burst = LOG_RL_BURST;
 static int64_t rl_window = LOG_RL_WINDOW_MS;
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void
 log__limit_reset(int burst, int window_ms)
@@ -211,7 +201,7 @@ rl_check(int prio, const struct log_ctx *x, const char *text, size_t len,
 
 	*have = 0;
 	pthread_mutex_lock(&rl_lock);
-	now = mono_ms();
+	now = now_mono_ms();
 	for (i = rl_bucket[h & (LOG_RL_BUCKETS - 1)]; i >= 0;
 	    i = rl_pool[i].hnext) {
 		e = &rl_pool[i];
@@ -310,7 +300,7 @@ log_tick(void)
 		int64_t now;
 
 		pthread_mutex_lock(&rl_lock);
-		now = mono_ms();
+		now = now_mono_ms();
 		while ((i = rl_head) >= 0 &&
 		    now - rl_pool[i].start >= rl_window) {
 			if (rl_pool[i].dropped > 0) {

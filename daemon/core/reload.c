@@ -252,14 +252,11 @@ void
 reload_free(struct core *k)
 {
 	struct hz_reload *r = k->reload;
-	struct timespec ts;
 
 	if (r == NULL)
 		return;
 	if (r->running) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 2;
-		if (pthread_timedjoin_np(r->th, NULL, &ts) != 0) {
+		if (join_within(r->th, 2000) != 0) {
 			log_msg(HZ_LOG_ERR, "the configuration loader did not finish; "
 			    "exiting without it");
 			return;		/* it still uses r */
