@@ -4,7 +4,8 @@
  *
  *   core.c     the poll loop: readings, batches, publishing, housekeeping
  *   control.c  the hazmonctl socket: clients, limits, deadlines
- *   ctlcmd.c   one control request -> one answer (docs/control.md)
+ *   ctlcmd.c   one control request -> one answer (docs/control.md); it
+ *              sees the core only through ctlcmd.h's struct ctl_env
  *   reload.c   SIGHUP and `hazmonctl reload`: the loader thread
  *   swap.c     a validated new configuration swapped in
  */
@@ -109,12 +110,7 @@ void core__publish_state(struct core *k, unsigned i, int64_t now);
 void core__republish_all(struct core *k);
 void core__drain(struct core *k);
 void core__end_batch(struct core *k, int began);
-int core__action(struct core *k, const struct hz_command *cmd);
 void core__status_line(struct core *k);
-
-/* ctlcmd.c: one control request -> one response (malloc'd JSON line) */
-char *ctlcmd_run(struct core *k, const char *line, const char *actor,
-    int *hangup, const struct ctl_ticket *t);
 
 /* reload.c: the file is read in a loader thread, swapped in on ours */
 struct hz_reload *reload_new(struct core *k);
