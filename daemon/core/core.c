@@ -129,7 +129,7 @@ retry_unrecorded(struct core *k)
 	k->n_unrec = 0;
 }
 
-/* The evaluator's sink (also the fuzz_control harness's). */
+/* The evaluator's sink. */
 void
 core__record(void *arg, struct hz_event *e)
 {
@@ -240,8 +240,9 @@ core__drain(struct core *k)
 }
 
 /*
- * An operator action (acknowledge, shelve, ...), from a command topic:
- * recorded like readings, in its own transaction.  Returns 0 or -errno.
+ * An operator action (acknowledge, shelve, ...), from a command topic or
+ * the control socket: recorded like readings, in its own transaction.
+ * Returns 0 or -errno.
  */
 static int
 action(struct core *k, const struct hz_command *cmd)
