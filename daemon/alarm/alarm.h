@@ -181,6 +181,8 @@ int eval_unshelve(struct hz_eval *ev, const char *sensor, const char *actor,
     int64_t ts);
 int eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
     int64_t ts);
+struct hz_command;
+int eval_command(struct hz_eval *ev, const struct hz_command *cmd, int64_t ts);
 void eval_tick(struct hz_eval *ev, int64_t ts);
 void eval_stale(struct hz_eval *ev, int64_t now_mono,
     void (*changed)(void *arg, unsigned i), void *arg);

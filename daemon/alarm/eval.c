@@ -351,6 +351,29 @@ eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
 	return 0;
 }
 
+/*
+ * An operator action from the control socket or MQTT (command.c has
+ * checked it): acknowledge, shelve, unshelve or out of service.  An
+ * action without an actor is "unknown"'s.  Returns 0 or -errno.
+ */
+int
+eval_command(struct hz_eval *ev, const struct hz_command *cmd, int64_t ts)
+{
+	const char *actor = cmd->actor[0] ? cmd->actor : "unknown";
+
+	if (strcmp(cmd->verb, "ack") == 0)
+		return eval_ack(ev, cmd->sensor, cmd->level[0] ? cmd->level : NULL,
+		    actor, ts);
+	if (strcmp(cmd->verb, "shelve") == 0)
+		return eval_shelve(ev, cmd->sensor, cmd->seconds, cmd->reason, actor,
+		    ts);
+	if (strcmp(cmd->verb, "unshelve") == 0)
+		return eval_unshelve(ev, cmd->sensor, actor, ts);
+	if (strcmp(cmd->verb, "oos") == 0)
+		return eval_oos(ev, cmd->sensor, cmd->on, actor, ts);
+	return -EINVAL;
+}
+
 /* Expired shelves end by themselves. */
 void
 eval_tick(struct hz_eval *ev, int64_t ts)

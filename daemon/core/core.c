@@ -25,6 +25,7 @@
 
 #include "core.h"
 #include "batch.h"
+#include "ctlcmd.h"
 
 #define STATE_REFRESH_MS 60000	/* an unchanged state is republished this often */
 
@@ -167,27 +168,17 @@ drain(struct core *k)
 }
 
 /*
- * An operator action (acknowledge, shelve, ...), from a command topic:
- * recorded like readings, in its own transaction.  Returns 0 or -errno.
+ * An operator action (acknowledge, shelve, ...), from a command topic or
+ * the control socket: recorded like readings, in its own transaction.
+ * Returns 0 or -errno.
  */
-int
-core__action(struct core *k, const struct hz_command *cmd)
+static int
+action(struct core *k, const struct hz_command *cmd)
 {
-	int64_t ts = now_real_ms();
-	int rc = -EINVAL, i;
-	const char *actor = cmd->actor[0] ? cmd->actor : "unknown";
+	int rc, i;
 
 	batch_begin(k->batch);
-	if (strcmp(cmd->verb, "ack") == 0)
-		rc = eval_ack(&k->ev, cmd->sensor, cmd->level[0] ? cmd->level : NULL,
-		    actor, ts);
-	else if (strcmp(cmd->verb, "shelve") == 0)
-		rc = eval_shelve(&k->ev, cmd->sensor, cmd->seconds, cmd->reason,
-		    actor, ts);
-	else if (strcmp(cmd->verb, "unshelve") == 0)
-		rc = eval_unshelve(&k->ev, cmd->sensor, actor, ts);
-	else if (strcmp(cmd->verb, "oos") == 0)
-		rc = eval_oos(&k->ev, cmd->sensor, cmd->on, actor, ts);
+	rc = eval_command(&k->ev, cmd, now_real_ms());
 	batch_end(k->batch);
 	if ((i = eval_find(&k->ev, cmd->sensor)) >= 0)
 		publish_state(k, (unsigned)i, now_mono_ms());
@@ -201,7 +192,7 @@ take_commands(struct core *k, struct hz_pub *p)
 	int rc;
 
 	while (pub_take_command(p, &cmd)) {
-		rc = core__action(k, &cmd);
+		rc = action(k, &cmd);
 		if (rc == 0)
 			log_info("command %s sensor %s by %s: done", cmd.verb,
 			    cmd.sensor, cmd.actor);
@@ -344,11 +335,46 @@ republish_all(struct core *k)
 	}
 }
 
+/* All the control commands may do to the core (ctlcmd.h). */
+static int
+ctl_action(void *arg, const struct hz_command *cmd)
+{
+	return action(arg, cmd);
+}
+
+static void
+ctl_reload(void *arg, const struct ctl_ticket *t)
+{
+	reload_request(arg, t);
+}
+
+static void
+ctl_rebirth(void *arg)
+{
+	struct core *k = arg;
+
+	for (unsigned d = 0; d < k->c->n_dests; d++)
+		pub_rebirth(k->pubs[d]);
+}
+
+/*
+ * The commands' view of the core, made anew for each request: a reload
+ * replaces the configuration, destinations and workers it points to.
+ */
 static char *
 control(void *arg, const char *line, const char *actor, int *hangup,
     const struct ctl_ticket *t)
 {
-	return ctlcmd_run(arg, line, actor, hangup, t);
+	struct core *k = arg;
+	const struct ctl_env env = { .c = k->c, .ev = &k->ev, .l = k->l,
+	    .pubs = (const struct hz_pub *const *)k->pubs,
+	    .workers = (const struct hz_worker *const *)k->workers,
+	    .health = &k->health, .started = k->started,
+	    .reloaded = k->reloaded, .reloads = k->reloads,
+	    .action = ctl_action, .reload = ctl_reload, .rebirth = ctl_rebirth,
+	    .arg = k };
+
+	return ctlcmd_run(&env, line, actor, hangup, t);
 }
 
 static void status_line(struct core *k);

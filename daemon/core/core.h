@@ -4,7 +4,8 @@
  *
  *   core.c     the poll loop: readings, batches, publishing, housekeeping
  *   control.c  the hazmonctl socket: clients, limits, deadlines
- *   ctlcmd.c   one control request -> one answer (docs/control.md)
+ *   ctlcmd.c   one control request -> one answer (docs/control.md); it
+ *              sees the core only through ctlcmd.h's struct ctl_env
  *   reload.c   SIGHUP and `hazmonctl reload`: the loader thread
  *   reloadplan.c  what a reload keeps, restarts and carries (pure;
  *              reloadplan.h)
@@ -98,16 +99,11 @@ struct core {
 
 /* core.c */
 void core__eval_init(struct core *k);
-int core__action(struct core *k, const struct hz_command *cmd);
-
-/* ctlcmd.c: one control request -> one response (malloc'd JSON line) */
-char *ctlcmd_run(struct core *k, const char *line, const char *actor,
-    int *hangup, const struct ctl_ticket *t);
 
 /*
  * What reload.c and swap.c have the loop that owns them (core.c) do,
  * handed to reload_new: they call nothing in core.c, so the core's files
- * call each other in no cycle (core -> ctlcmd -> reload -> swap).
+ * call each other in no cycle (core -> ctlcmd, core -> reload -> swap).
  */
 struct reload_ops {
 	void (*drain)(struct core *k);		/* evaluate the readings queued */

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
-#include "core.h"
+#include "ctlcmd.h"
 
 #define HISTORY_DEFAULT	100
 #define HISTORY_MAX	1000	/* one answer: a few ms of the core's time */
@@ -66,21 +66,21 @@ num_or_null(double v)
 /* ---- status */
 
 static json_t *
-bus_json(struct core *k, unsigned b)
+bus_json(const struct ctl_env *env, unsigned b)
 {
-	const struct hz_bus *bus = &k->c->buses[b];
+	const struct hz_bus *bus = &env->c->buses[b];
 	struct hz_slave_stat sl[256];
 	struct hz_bus_stats st;
 	json_t *o, *slaves = json_array();
 	char ep[300];
 	unsigned n;
 
-	bus_stats(k->workers[b], &st);
+	bus_stats(env->workers[b], &st);
 	if (bus->type == HZ_BUS_TCP)
 		snprintf(ep, sizeof(ep), "%s:%d", bus->host, bus->port);
 	else
 		snprintf(ep, sizeof(ep), "%s", bus->device);
-	n = bus_slaves(k->workers[b], sl, 256);
+	n = bus_slaves(env->workers[b], sl, 256);
 	for (unsigned i = 0; i < n; i++)
 		json_array_append_new(slaves, json_pack("{s:i, s:o, s:b}", "slave",
 		    sl[i].slave, "last_ok", ts_or_null(sl[i].last_ok), "failing",
@@ -96,74 +96,75 @@ bus_json(struct core *k, unsigned b)
 }
 
 static json_t *
-cmd_status(struct core *k)
+cmd_status(const struct ctl_env *env)
 {
 	unsigned n_ok = 0, n_fault = 0, n_oos = 0, n_stale = 0, n_shelved = 0;
 	unsigned act = 0, unack = 0;
 	int64_t now = now_real_ms();
 	json_t *buses = json_array(), *dests = json_array();
 
-	for (unsigned i = 0; i < k->c->n_sensors; i++) {
-		const struct hz_level_state *ls = eval_levels(&k->ev, i);
+	for (unsigned i = 0; i < env->c->n_sensors; i++) {
+		const struct hz_level_state *ls = eval_levels(env->ev, i);
 		struct hz_state_view v;
 		const char *q;
 
-		eval_view(&k->ev, i, &v);
+		eval_view(env->ev, i, &v);
 		q = view_quality(&v);
 		n_oos += strcmp(q, "out_of_service") == 0;
 		n_stale += strcmp(q, "stale") == 0;
 		n_ok += strcmp(q, "ok") == 0;
 		n_fault += strcmp(q, "fault") == 0;
 		n_shelved += v.shelved_until > now;
-		for (unsigned l = 0; l < k->c->sensors[i].n_levels; l++) {
+		for (unsigned l = 0; l < env->c->sensors[i].n_levels; l++) {
 			act += alarm_active(ls[l].state);
 			unack += alarm_unacked(ls[l].state);
 		}
 	}
-	for (unsigned b = 0; b < k->c->n_buses; b++)
-		json_array_append_new(buses, bus_json(k, b));
-	for (unsigned d = 0; d < k->c->n_dests; d++) {
-		const struct hz_dest *dd = &k->c->dests[d];
-		int64_t acked = pub_acked(k->pubs[d]);
+	for (unsigned b = 0; b < env->c->n_buses; b++)
+		json_array_append_new(buses, bus_json(env, b));
+	for (unsigned d = 0; d < env->c->n_dests; d++) {
+		const struct hz_dest *dd = &env->c->dests[d];
+		int64_t acked = pub_acked(env->pubs[d]);
 
 		json_array_append_new(dests, json_pack("{s:s, s:s, s:i, s:b, s:I, s:I}",
 		    "name", dd->name, "host", dd->host, "port", dd->port, "connected",
-		    pub_connected(k->pubs[d]) != 0, "acked_seq", (json_int_t)acked,
-		    "undelivered", (json_int_t)ledger_count_after(k->l, acked)));
+		    pub_connected(env->pubs[d]) != 0, "acked_seq",
+		    (json_int_t)acked, "undelivered",
+		    (json_int_t)ledger_count_after(env->l, acked)));
 	}
 	return json_pack("{s:b, s:s, s:i, s:s, s:{s:s, s:s}, s:o, s:I, s:i, s:o,"
 	    " s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:b, s:i, s:i},"
 	    " s:{s:I}, s:o, s:o}",
 	    "ok", 1, "version", PACKAGE_VERSION, "pid", (int)getpid(),
-	    "config", k->c->path, "site", "id", k->c->site_id, "name",
-	    k->c->site_name, "started", ts_or_null(k->started),
-	    "uptime_s", (json_int_t)((now - k->started) / 1000),
-	    "reloads", (int)k->reloads, "reloaded", ts_or_null(k->reloaded),
-	    "sensors", "total", (int)k->c->n_sensors, "ok", (int)n_ok, "fault",
+	    "config", env->c->path, "site", "id", env->c->site_id, "name",
+	    env->c->site_name, "started", ts_or_null(env->started),
+	    "uptime_s", (json_int_t)((now - env->started) / 1000),
+	    "reloads", (int)env->reloads, "reloaded", ts_or_null(env->reloaded),
+	    "sensors", "total", (int)env->c->n_sensors, "ok", (int)n_ok, "fault",
 	    (int)n_fault, "stale", (int)n_stale, "out_of_service", (int)n_oos,
 	    "shelved", (int)n_shelved,
 	    "alarms", "active", (int)act, "unacknowledged", (int)unack,
-	    "health", "alarms_10min", (int)k->health.alarms_10min, "flood",
-	    k->health.flood, "chattering", (int)k->health.chattering, "stale",
-	    (int)k->health.stale,
-	    "ledger", "last_seq", (json_int_t)ledger_last_seq(k->l),
+	    "health", "alarms_10min", (int)env->health->alarms_10min, "flood",
+	    env->health->flood, "chattering", (int)env->health->chattering,
+	    "stale", (int)env->health->stale,
+	    "ledger", "last_seq", (json_int_t)ledger_last_seq(env->l),
 	    "buses", buses, "destinations", dests);
 }
 
 /* ---- sensors and alarms */
 
 static json_t *
-sensor_json(struct core *k, unsigned i)
+sensor_json(const struct ctl_env *env, unsigned i)
 {
-	const struct hz_sensor *s = &k->c->sensors[i];
+	const struct hz_sensor *s = &env->c->sensors[i];
 	struct hz_state_view v;
 	json_t *o;
 
-	eval_view(&k->ev, i, &v);
+	eval_view(env->ev, i, &v);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:o, s:s, s:s, s:o, s:b, s:o,"
 	    " s:s, s:i, s:o, s:b, s:o, s:o}",
 	    "id", s->id, "name", s->name ? s->name : s->id,
-	    "plugin", s->plugin->name, "bus", k->c->buses[s->bus].name,
+	    "plugin", s->plugin->name, "bus", env->c->buses[s->bus].name,
 	    "slave", s->slave, "value", num_or_null(view_value(&v)),
 	    "unit", v.unit ? v.unit : "", "quality", view_quality(&v),
 	    "fault", view_fault(&v) ? json_string(view_fault(&v)) : json_null(),
@@ -178,12 +179,12 @@ sensor_json(struct core *k, unsigned i)
 }
 
 static json_t *
-cmd_sensors(struct core *k)
+cmd_sensors(const struct ctl_env *env)
 {
 	json_t *arr = json_array();
 
-	for (unsigned i = 0; i < k->c->n_sensors; i++)
-		json_array_append_new(arr, sensor_json(k, i));
+	for (unsigned i = 0; i < env->c->n_sensors; i++)
+		json_array_append_new(arr, sensor_json(env, i));
 	return json_pack("{s:b, s:o}", "ok", 1, "sensors", arr);
 }
 
@@ -204,17 +205,17 @@ by_urgency(const void *a, const void *b)
 }
 
 static json_t *
-cmd_alarms(struct core *k)
+cmd_alarms(const struct ctl_env *env)
 {
 	struct alarm_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	int64_t now = now_real_ms();
 	json_t *arr = json_array();
 
-	for (unsigned i = 0; i < k->c->n_sensors; i++) {
-		const struct hz_level_state *ls = eval_levels(&k->ev, i);
+	for (unsigned i = 0; i < env->c->n_sensors; i++) {
+		const struct hz_level_state *ls = eval_levels(env->ev, i);
 
-		for (unsigned l = 0; l < k->c->sensors[i].n_levels; l++) {
+		for (unsigned l = 0; l < env->c->sensors[i].n_levels; l++) {
 			if (ls[l].state == HZ_A_NORMAL)
 				continue;
 			if (n == cap) {
@@ -223,19 +224,20 @@ cmd_alarms(struct core *k)
 					fatal("realloc");
 			}
 			rows[n++] = (struct alarm_row){ i, l,
-			    alarm_priority_rank(k->c->sensors[i].levels[l].priority),
+			    alarm_priority_rank(env->c->sensors[i].levels[l].priority),
 			    ls[l].active_since };
 		}
 	}
 	if (n)
 		qsort(rows, n, sizeof(*rows), by_urgency);
 	for (size_t r = 0; r < n; r++) {
-		const struct hz_sensor *s = &k->c->sensors[rows[r].sensor];
+		const struct hz_sensor *s = &env->c->sensors[rows[r].sensor];
 		const struct hazmon_level *lv = &s->levels[rows[r].level];
-		const struct hz_level_state *ls = &eval_levels(&k->ev, rows[r].sensor)[rows[r].level];
+		const struct hz_level_state *ls =
+		    &eval_levels(env->ev, rows[r].sensor)[rows[r].level];
 		struct hz_state_view v;
 
-		eval_view(&k->ev, rows[r].sensor, &v);
+		eval_view(env->ev, rows[r].sensor, &v);
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o,"
 		    " s:s, s:o, s:b, s:b, s:b}",
 		    "sensor", s->id, "level", lv->name, "priority", lv->priority,
@@ -274,18 +276,19 @@ action_error(int rc, const struct hz_command *c)
 }
 
 static unsigned
-count_unacked(struct core *k, const char *sensor)
+count_unacked(const struct ctl_env *env, const char *sensor)
 {
-	int i = eval_find(&k->ev, sensor);
+	int i = eval_find(env->ev, sensor);
 	unsigned n = 0;
 
-	for (unsigned l = 0; i >= 0 && l < k->c->sensors[i].n_levels; l++)
-		n += alarm_unacked(eval_levels(&k->ev, (unsigned)i)[l].state);
+	for (unsigned l = 0; i >= 0 && l < env->c->sensors[i].n_levels; l++)
+		n += alarm_unacked(eval_levels(env->ev, (unsigned)i)[l].state);
 	return n;
 }
 
 static json_t *
-cmd_action(struct core *k, const char *verb, json_t *req, const char *actor)
+cmd_action(const struct ctl_env *env, const char *verb, json_t *req,
+    const char *actor)
 {
 	struct hz_command c;
 	struct cmd_refusal r;
@@ -297,19 +300,19 @@ cmd_action(struct core *k, const char *verb, json_t *req, const char *actor)
 	if (cmd_parse(verb, req, actor, &c, &r) != NULL)
 		return err(r.code, "%s: %s", verb, r.why);
 	sensor = c.sensor;
-	before = count_unacked(k, sensor);
-	if ((rc = core__action(k, &c)) != 0)
+	before = count_unacked(env, sensor);
+	if ((rc = env->action(env->arg, &c)) != 0)
 		return action_error(rc, &c);
 	log_cmsg(HZ_LOG_INFO, &(struct log_ctx){ .sensor = sensor, .slave = -1 },
 	    "hazmonctl: %s sensor %s by %s: done", verb, sensor, actor);
 	res = ok();
 	if (!strcmp(verb, "ack"))
 		json_object_set_new(res, "acknowledged",
-		    json_integer(before - count_unacked(k, sensor)));
-	if (!strcmp(verb, "shelve") && (i = eval_find(&k->ev, sensor)) >= 0) {
+		    json_integer(before - count_unacked(env, sensor)));
+	if (!strcmp(verb, "shelve") && (i = eval_find(env->ev, sensor)) >= 0) {
 		struct hz_state_view v;
 
-		eval_view(&k->ev, (unsigned)i, &v);
+		eval_view(env->ev, (unsigned)i, &v);
 		json_object_set_new(res, "until", ts_or_null(v.shelved_until));
 	}
 	return res;
@@ -364,7 +367,7 @@ history_row(void *arg, int64_t seq, const char *sensor, const char *payload)
 }
 
 static json_t *
-cmd_history(struct core *k, json_t *req)
+cmd_history(const struct ctl_env *env, json_t *req)
 {
 	json_t *since = json_object_get(req, "since"), *sensor, *limit, *arr;
 	int64_t from = 0;
@@ -385,15 +388,15 @@ cmd_history(struct core *k, json_t *req)
 	sensor = json_object_get(req, "sensor");
 	if (sensor && !json_is_string(sensor))
 		return err("bad_request", "sensor must be a string");
-	if (sensor && eval_find(&k->ev, json_string_value(sensor)) < 0)
+	if (sensor && eval_find(env->ev, json_string_value(sensor)) < 0)
 		return err("no_sensor", "no sensor \"%s\"", json_string_value(sensor));
 	if ((limit = json_object_get(req, "limit")) != NULL &&
 	    (!json_is_integer(limit) || cmd_number(limit, 1, HISTORY_MAX, &n) != 0))
 		return err("bad_request", "limit must be a whole number from 1 "
 		    "to %d", HISTORY_MAX);
 	arr = json_array();
-	if (ledger_history(k->l, from, sensor ? json_string_value(sensor) : NULL,
-	    (int)n, history_row, arr) < 0) {
+	if (ledger_history(env->l, from, sensor ? json_string_value(sensor) :
+	    NULL, (int)n, history_row, arr) < 0) {
 		json_decref(arr);
 		return err("internal", "cannot read the ledger (see the daemon's log)");
 	}
@@ -404,7 +407,7 @@ cmd_history(struct core *k, json_t *req)
 
 /* Returns NULL for a deferred answer (reload). */
 static json_t *
-dispatch(struct core *k, json_t *req, const char *actor,
+dispatch(const struct ctl_env *env, json_t *req, const char *actor,
     const struct ctl_ticket *t)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
@@ -412,25 +415,24 @@ dispatch(struct core *k, json_t *req, const char *actor,
 	if (cmd == NULL)
 		return err("bad_request", "the request needs \"cmd\": a string");
 	if (!strcmp(cmd, "status"))
-		return cmd_status(k);
+		return cmd_status(env);
 	if (!strcmp(cmd, "sensors"))
-		return cmd_sensors(k);
+		return cmd_sensors(env);
 	if (!strcmp(cmd, "alarms"))
-		return cmd_alarms(k);
+		return cmd_alarms(env);
 	if (!strcmp(cmd, "ack") || !strcmp(cmd, "shelve") ||
 	    !strcmp(cmd, "unshelve") || !strcmp(cmd, "oos"))
-		return cmd_action(k, cmd, req, actor);
+		return cmd_action(env, cmd, req, actor);
 	if (!strcmp(cmd, "history"))
-		return cmd_history(k, req);
+		return cmd_history(env, req);
 	if (!strcmp(cmd, "reload")) {
 		log_info("hazmonctl: reload requested by %s", actor);
-		reload_request(k, t);	/* answered when it is done */
+		env->reload(env->arg, t);	/* answered when it is done */
 		return NULL;
 	}
 	if (!strcmp(cmd, "rebirth")) {
 		log_info("hazmonctl: rebirth requested by %s", actor);
-		for (unsigned d = 0; d < k->c->n_dests; d++)
-			pub_rebirth(k->pubs[d]);
+		env->rebirth(env->arg);
 		return ok();
 	}
 	return err("bad_request", "unknown command \"%.64s\" (status, sensors, "
@@ -438,8 +440,8 @@ dispatch(struct core *k, json_t *req, const char *actor,
 }
 
 char *
-ctlcmd_run(struct core *k, const char *line, const char *actor, int *hangup,
-    const struct ctl_ticket *t)
+ctlcmd_run(const struct ctl_env *env, const char *line, const char *actor,
+    int *hangup, const struct ctl_ticket *t)
 {
 	json_error_t je;
 	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &je), *res;
@@ -449,7 +451,7 @@ ctlcmd_run(struct core *k, const char *line, const char *actor, int *hangup,
 		res = err("bad_request", "the request is not a JSON object%s%s",
 		    req ? "" : ": ", req ? "" : je.text);
 		*hangup = 1;
-	} else if ((res = dispatch(k, req, actor, t)) == NULL) {
+	} else if ((res = dispatch(env, req, actor, t)) == NULL) {
 		json_decref(req);
 		return NULL;
 	}
