@@ -72,18 +72,39 @@ static int rl_free, rl_head, rl_tail;
 static uint32_t rl_burst = LOG_RL_BURST;
 static int64_t rl_window = LOG_RL_WINDOW_MS;
 
-void
-log__limit_reset(int burst, int window_ms)
+static pthread_once_t rl_once = PTHREAD_ONCE_INIT;
+
+/* An empty table; rl_lock held (or not yet needed). */
+static void
+rl_clear(void)
 {
-	pthread_mutex_lock(&rl_lock);
-	rl_burst = burst > 0 ? (uint32_t)burst : LOG_RL_BURST;
-	rl_window = window_ms > 0 ? window_ms : LOG_RL_WINDOW_MS;
 	for (int i = 0; i < LOG_RL_BUCKETS; i++)
 		rl_bucket[i] = -1;
 	for (int i = 0; i < LOG_RL_SLOTS; i++)
 		rl_pool[i].hnext = i + 1 < LOG_RL_SLOTS ? i + 1 : -1;
 	rl_free = 0;
 	rl_head = rl_tail = -1;
+}
+
+/*
+ * The zeroed table is not an empty one (bucket 0 would chain to entry 0
+ * for ever): a message logged before log_init(), by a library or an early
+ * error path, must find it ready, not hang the thread that logs.
+ */
+static void
+rl_ready(void)
+{
+	pthread_once(&rl_once, rl_clear);
+}
+
+void
+log__limit_reset(int burst, int window_ms)
+{
+	rl_ready();
+	pthread_mutex_lock(&rl_lock);
+	rl_burst = burst > 0 ? (uint32_t)burst : LOG_RL_BURST;
+	rl_window = window_ms > 0 ? window_ms : LOG_RL_WINDOW_MS;
+	rl_clear();
 	pthread_mutex_unlock(&rl_lock);
 }
 
@@ -200,6 +221,7 @@ rl_check(int prio, const struct log_ctx *x, const char *text, size_t len,
 	int i, ok = 1;
 
 	*have = 0;
+	rl_ready();
 	pthread_mutex_lock(&rl_lock);
 	now = now_mono_ms();
 	for (i = rl_bucket[h & (LOG_RL_BUCKETS - 1)]; i >= 0;
@@ -294,6 +316,7 @@ log_tick(void)
 	struct rl_report r;
 	int err = errno;
 
+	rl_ready();
 	/* Each round reports one ended window; it restarts at the tail. */
 	for (int round = 0; round < LOG_RL_SLOTS; round++) {
 		int i, have = 0;

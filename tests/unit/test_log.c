@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -644,10 +646,44 @@ test_escape_stderr(void **state)
 	free(out);
 }
 
+/*
+ * Messages before log_init() (a library's, an early error path's) are
+ * written, not a hang: the rate limiter's table was a zeroed one, whose
+ * bucket 0 chained to entry 0 for ever.  Runs first, before any test has
+ * called log_init, in a child that the test kills after 5 s.
+ */
+static void
+test_before_init(void **state)
+{
+	pid_t pid;
+	int status = 0, i;
+
+	(void)state;
+	if ((pid = fork()) == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, STDERR_FILENO);
+		log_warnx("a message before log_init");
+		log_warnx("a message before log_init");
+		log_tick();
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	for (i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100 * 1000);
+	if (i == 50) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fail_msg("logging before log_init() still runs after 5 s");
+	}
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_before_init),
 		cmocka_unit_test_setup_teardown(test_journal_fields, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_journal_stream_mismatch,
