@@ -27,7 +27,7 @@ run() {
 	local side=$1 src=$2 build=$3 script=$4 res n
 	res=$src/bench/results/${script%.sh}.md
 	cp "$res" "$T/keep.md" 2>/dev/null || : >"$T/keep.md"
-	n=$(ls "$T" | grep -c "^$side-$script-" || true)
+	n=$(ls "$T" | grep -c "^$side-$script-[0-9]*$" || true)
 	echo "== $side: $script (round $((n + 1)))" >&2
 	bash "$src/bench/$script" "$build" >"$T/$side-$script-$n.log" 2>&1 ||
 	    echo "   $side $script failed: see $T/$side-$script-$n.log" >&2
