@@ -533,79 +533,91 @@ control_path(const struct hz_config *c)
 static struct gen *volatile left_for_stuck_workers;
 
 /* Takes c over: a reload replaces it, and core_run frees what is left. */
-int
-core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
+/* Everything the loop needs, in the order it depends on: then READY=1. */
+static void
+start(struct core *k)
 {
-	struct core k = { .c = c, .sigfd = -1,
-	    .plugin_dir_override = plugin_dir_override, .debug = debug };
-	int64_t status_at = 0;
-	int abandoned = 0;
-	char left[HZ_MAX_DESTS * (HZ_ID_MAX + 24)] = "";
+	const struct hz_config *c = k->c;
+	uint64_t usec = 0;
+	char *path;
 
-	if (setup_signals(&k) != 0)
+	if (setup_signals(k) != 0)
 		fatal("signals");
-	if ((k.l = ledger_open(c->state_dir)) == NULL)
+	if ((k->l = ledger_open(c->state_dir)) == NULL)
 		fatalx("cannot open the event ledger in %s; refusing to run "
 		    "without durable events", c->state_dir);
-	if (queue_init(&k.q) != 0)
+	if (queue_init(&k->q) != 0)
 		fatal("eventfd");
-	k.started = now_real_ms();
-	k.gens = xcalloc(1, sizeof(*k.gens));
-	k.gens->c = c;
-	core__eval_init(&k);
-	k.shown = xcalloc(c->n_sensors, sizeof(*k.shown));
-	k.pubs = xcalloc(c->n_dests, sizeof(*k.pubs));
+	k->started = now_real_ms();
+	k->gens = xcalloc(1, sizeof(*k->gens));
+	k->gens->c = k->c;
+	core__eval_init(k);
+	k->shown = xcalloc(c->n_sensors, sizeof(*k->shown));
+	k->pubs = xcalloc(c->n_dests, sizeof(*k->pubs));
 	for (unsigned d = 0; d < c->n_dests; d++)
-		k.pubs[d] = pub_new(c, d, k.l);
-	batch_begin(k.batch);		/* removed while stopped */
-	eval_orphans(&k.ev, now_real_ms(), 1);
-	batch_end(k.batch);
-	k.workers = xcalloc(c->n_buses, sizeof(*k.workers));
-	k.worker_gen = xcalloc(c->n_buses, sizeof(*k.worker_gen));
+		k->pubs[d] = pub_new(c, d, k->l);
+	batch_begin(k->batch);		/* removed while stopped */
+	eval_orphans(&k->ev, now_real_ms(), 1);
+	batch_end(k->batch);
+	k->workers = xcalloc(c->n_buses, sizeof(*k->workers));
+	k->worker_gen = xcalloc(c->n_buses, sizeof(*k->worker_gen));
 	for (unsigned b = 0; b < c->n_buses; b++)
-		if ((k.workers[b] = bus_start(c, b, &k.q, 0)) != NULL)
-			k.gens->workers++;
-	{
-		char *path = control_path(c);
-
-		k.ctl = ctl_open(path, c->control_group, control, &k);
-		free(path);
-	}
-	k.reload = reload_new(&k, &reload_ops);
+		if ((k->workers[b] = bus_start(c, b, &k->q, 0)) != NULL)
+			k->gens->workers++;
+	path = control_path(c);
+	k->ctl = ctl_open(path, c->control_group, control, k);
+	free(path);
+	k->reload = reload_new(k, &reload_ops);
 	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
-	    c->n_dests, (long long)ledger_last_seq(k.l));
+	    c->n_dests, (long long)ledger_last_seq(k->l));
 	sd_notify(0, "READY=1");
-	{
-		uint64_t usec = 0;
+	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
+		k->wd_every = (int64_t)(usec / 2000);	/* twice per period */
+}
 
-		if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
-			k.wd_every = (int64_t)(usec / 2000);	/* twice per period */
-	}
-	while (!k.stop) {
-		loop_once(&k);
-		housekeeping(&k, now_mono_ms());
+/* Until SIGTERM or SIGINT. */
+static void
+run(struct core *k)
+{
+	int64_t status_at = 0;
+
+	while (!k->stop) {
+		loop_once(k);
+		housekeeping(k, now_mono_ms());
 		if (now_mono_ms() >= status_at) {
-			status_line(&k);
+			status_line(k);
 			status_at = now_mono_ms() + 5000;
 		}
 	}
+}
+
+/*
+ * Workers first, so that what they read last is still recorded; then the
+ * publishers, each saying what it leaves undelivered; then the rest.
+ */
+static void
+shut_down(struct core *k)
+{
+	int abandoned = 0;
+	char left[HZ_MAX_DESTS * (HZ_ID_MAX + 24)] = "";
+
 	sd_notify(0, "STOPPING=1");
-	reload_free(&k);
-	ctl_close(k.ctl);
-	for (unsigned b = 0; b < k.c->n_buses; b++)
-		abandoned += bus_stop(k.workers[b]) != 0;
-	drain(&k);		/* what the workers read last is still recorded */
-	for (unsigned d = 0; d < k.c->n_dests; d++) {
-		pub_shutdown(k.pubs[d]);
-		undelivered(&k, d, left, sizeof(left));
-		pub_free(k.pubs[d]);
+	reload_free(k);
+	ctl_close(k->ctl);
+	for (unsigned b = 0; b < k->c->n_buses; b++)
+		abandoned += bus_stop(k->workers[b]) != 0;
+	drain(k);		/* what the workers read last is still recorded */
+	for (unsigned d = 0; d < k->c->n_dests; d++) {
+		pub_shutdown(k->pubs[d]);
+		undelivered(k, d, left, sizeof(left));
+		pub_free(k->pubs[d]);
 	}
-	eval_free(&k.ev);
-	free(k.shown);
-	free(k.pubs);
-	free(k.workers);
-	free(k.worker_gen);
+	eval_free(&k->ev);
+	free(k->shown);
+	free(k->pubs);
+	free(k->workers);
+	free(k->worker_gen);
 	/*
 	 * A worker stuck in a blocking call may still wake up and read its
 	 * configuration: with one, the models stay (reachable from here) and
@@ -614,23 +626,34 @@ core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
 	if (abandoned) {
 		log_msg(HZ_LOG_ERR, "%d bus worker%s did not stop; exiting anyway",
 		    abandoned, abandoned == 1 ? "" : "s");
-		left_for_stuck_workers = k.gens;
-		k.gens = NULL;
+		left_for_stuck_workers = k->gens;
+		k->gens = NULL;
 	}
-	while (k.gens) {
-		struct gen *g = k.gens;
+	while (k->gens) {
+		struct gen *g = k->gens;
 
-		k.gens = g->next;
+		k->gens = g->next;
 		config_free(g->c);
 		free(g->map);
 		free(g);
 	}
-	batch_free(k.batch);
-	free(k.buf);
-	queue_destroy(&k.q);
-	ledger_close(k.l);
-	close(k.sigfd);
+	batch_free(k->batch);
+	free(k->buf);
+	queue_destroy(&k->q);
+	ledger_close(k->l);
+	close(k->sigfd);
 	log_info("stopped; undelivered events: %s", left[0] ? left :
 	    "no MQTT destinations");
+}
+
+int
+core_run(struct hz_config *c, const char *plugin_dir_override, int debug)
+{
+	struct core k = { .c = c, .sigfd = -1,
+	    .plugin_dir_override = plugin_dir_override, .debug = debug };
+
+	start(&k);
+	run(&k);
+	shut_down(&k);
 	return 0;
 }
