@@ -218,11 +218,7 @@ cmd_alarms(const struct ctl_env *env)
 		for (unsigned l = 0; l < env->c->sensors[i].n_levels; l++) {
 			if (ls[l].state == HZ_A_NORMAL)
 				continue;
-			if (n == cap) {
-				cap = cap ? 2 * cap : 32;
-				if ((rows = realloc(rows, cap * sizeof(*rows))) == NULL)
-					fatal("realloc");
-			}
+			rows = xgrow(rows, &cap, n + 1, sizeof(*rows));
 			rows[n++] = (struct alarm_row){ i, l,
 			    alarm_priority_rank(env->c->sensors[i].levels[l].priority),
 			    ls[l].active_since };
