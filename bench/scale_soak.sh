@@ -95,7 +95,7 @@ next_sample=$SAMPLE next_fault=60 next_reload=300 next_step=$STEP
 n_fault=0 n_reload=0 n_reload_bad=0 n_step=0 fault_unit=0 fault_end=0
 last_unit=0 recent_unit=0 recent_end=0
 kinds=(noreply "delay 800" "exception 4" badcrc disconnect short "truncate 3")
-: >"$T/steps.txt"; : >"$T/reloads.txt"
+: >"$T/steps.txt"; : >"$T/reloads.txt"; : >"$T/touched.txt"
 step_unit=0 step_end=0
 while :; do
 	now=$(($(date +%s) - T0))
@@ -109,12 +109,15 @@ while :; do
 	fi
 	if [ "$now" -ge "$next_fault" ]; then
 		fault_unit=$((1 + RANDOM % DEVICES)) fault_end=$((now + 10)) last_unit=$fault_unit
-		sim "fault $fault_unit ${kinds[RANDOM % ${#kinds[@]}]}"
+		kind=${kinds[RANDOM % ${#kinds[@]}]}
+		sim "fault $fault_unit $kind"
+		echo "$(date +%s.%N) d$fault_unit fault $kind" >>"$T/touched.txt"
 		n_fault=$((n_fault + 1)) next_fault=$((next_fault + 60))
 	fi
 	if [ "$now" -ge "$next_reload" ]; then
 		n_reload=$((n_reload + 1))
 		conf "$n_reload"
+		echo "$(date +%s.%N) d$n_reload reload (setpoint of d$n_reload-r1)" >>"$T/touched.txt"
 		t0=$(date +%s%N)
 		if ctl --json reload >"$T/reload.json" 2>&1; then
 			echo "$(( ($(date +%s%N) - t0) / 1000000 )) $(jq -c '[.changed, .buses_restarted]' "$T/reload.json")" >>"$T/reloads.txt"
@@ -174,6 +177,18 @@ lat_step=$(awk 'NR == FNR { if ($2 == "raised") { k = ++n[$1]; recv[$1, k] = $3;
 	  if (!f) print "lost" }' "$T/alarm_times.txt" "$T/steps.txt")
 echo "$lat_step" >"$T/lat_step.txt"
 n_lost_steps=$(grep -c lost "$T/lat_step.txt")
+# A step without an event: what else touched its device from 15 s before
+# to 15 s after (faults, reloads), and the sensor's events near it.
+paste -d' ' "$T/steps.txt" "$T/lat_step.txt" | awk '$NF == "lost" { print $1, $2 }' |
+    while read -r t s; do
+	d=${s%-r*}
+	echo "# step without an event: $s at $(date -u -d "@$t" +%T.%3N)"
+	awk -v t="$t" -v d="$d" '$2 == d && $1 > t - 15 && $1 < t + 15 { printf "#   %+.1f s: %s\n", $1 - t, substr($0, index($0, $3)) }' \
+	    "$T/touched.txt" 2>/dev/null
+	awk -v s="$s" -v t="$t" '$1 == s && $4 > t - 15 && $4 < t + 15 { printf "#   event %s, reading at %+.1f s\n", $2, $4 - t }' \
+	    "$T/alarm_times.txt"
+done >"$T/lost.txt"
+cat "$T/lost.txt"
 
 # per tenth: RSS, fds, CPU per reading
 awk -v d="$DURATION" '{ b = int(10 * $1 / (d + 1)); print (b > 9 ? 9 : b), $2, $3, $4, $5 }' \
@@ -230,4 +245,10 @@ mkdir -p "$(dirname "$out")"
 	echo "| tenth | RSS min | RSS median | RSS max | fds min | fds max | readings | µs CPU per reading |"
 	echo "|---|---|---|---|---|---|---|---|"
 	cat "$T/curve.txt"
+	if [ -s "$T/lost.txt" ]; then
+		echo
+		echo "Steps without an event, with what touched their device within 15 s:"
+		echo
+		sed 's/^# /    /' "$T/lost.txt"
+	fi
 } | tee -a "$out"
