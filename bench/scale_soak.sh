@@ -138,8 +138,10 @@ while :; do
 			u=$((u % DEVICES + 1))
 		done
 		r=$((2 + RANDOM % (REGS - 2)))
-		sim "set $u holding $r 2000"
+		# the time before the set: a poll may read the new value at once,
+		# and a reading taken after the set must never look earlier
 		echo "$(date +%s.%N) d$u-r$r raised" >>"$T/steps.txt"
+		sim "set $u holding $r 2000"
 		step_unit=$u step_reg=$r step_end=$((now + 4))
 		n_step=$((n_step + 1)) next_step=$((next_step + STEP))
 	fi
