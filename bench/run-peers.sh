@@ -19,8 +19,6 @@ cp -r "$harness/." "$work/"
 chmod -R u+w "$work"
 cp "$top/bench/peers/hazmond.peer.sh" "$work/peers/"
 make -s -C "$work" >/dev/null
-cc -std=c11 -O2 -o "$work/mqtt-relay" "$top/bench/mqtt-relay.c" -ljansson -lmosquitto
-export RELAY_BIN=$work/mqtt-relay
 export RESULTS_DIR=${RESULTS_DIR:-$top/bench/results}
 export PEERS=${PEERS:-"collectd nodered hazmond"}
 mkdir -p "$RESULTS_DIR"

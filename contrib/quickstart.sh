@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 DEPS="build-essential autoconf automake libtool pkg-config
   libmodbus-dev libmosquitto-dev libconfig-dev libsystemd-dev libjansson-dev
   libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps
-  socat openssl systemd sqlite3 python3 python3-pymodbus python3-serial
+  socat openssl strace systemd sqlite3 python3 python3-pymodbus python3-serial
   python3-serial-asyncio python3-jsonschema python3-paho-mqtt clang
   libclang-rt-14-dev"
 

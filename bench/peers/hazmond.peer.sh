@@ -1,16 +1,15 @@
 # Peer: hazmond, for ../shared/bench-peers/run-peers.sh (sourced; contract in
 # its README, "Adding a peer").  bench/run-peers.sh copies the harness and
-# this file side by side and sets HAZMOND_BUILD and RELAY_BIN.
+# this file side by side and sets HAZMOND_BUILD.
 #
 # The scenario (spec.json) becomes a hazmond.conf: one bus per device (one
 # TCP connection each, as the other peers do), one sensor per register
 # (register 0 "gas" with an alarm level; the rest plain values through the
 # generic plugin), so hazmond decodes and evaluates every register the
-# others read.  Events go out as hazmond's JSON at QoS 1 (the other peers
-# publish at QoS 0); mqtt-relay turns them into the harness's
-# "ALARM/CLEAR" messages on bench/daemon/alarm/<device>/gas.  The relay's
-# hop is included in hazmond's measured latency; its CPU is not counted
-# (it handles only the alarm messages, a few per second at most).
+# others read.  Events go out as hazmond's own JSON under the prefix
+# bench/hazmon at QoS 1 (the other peers publish at QoS 0), each committed
+# to the ledger (SQLite, synchronous=FULL) before it is published; the
+# harness reads them directly ("kind":"alarm", "event":"raised"/"cleared").
 PEER_LABEL="hazmond $("$HAZMOND_BUILD/hazmond" --version | awk '{print $2}') (libmodbus + libmosquitto)"
 
 peer_version() {
@@ -25,7 +24,7 @@ s = json.load(open(sys.argv[1])); out = sys.argv[2]
 m, mb, al = s["mqtt"], s["modbus"], s["alarm"]
 print('site = { id = "bench"; };')
 print(f'daemon = {{ state_dir = "{out}/state"; log_level = "warning"; }};')
-print(f'mqtt = ( {{ name = "bench"; host = "{m["host"]}"; port = {m["port"]}; qos = 1; }} );')
+print(f'mqtt = ( {{ name = "bench"; host = "{m["host"]}"; port = {m["port"]}; prefix = "bench/hazmon"; qos = 1; }} );')
 print("buses = (")
 print(",\n".join(f'  {{ name = "{d["name"]}"; type = "tcp"; host = "{mb["host"]}"; port = {mb["port"]}; timeout_ms = 1000; }}'
                  for d in s["devices"]))
@@ -51,9 +50,6 @@ print(");")
 PYEOF
 	"$HAZMOND_BUILD/hazmond" -t -c "$out/hazmond.conf" -P "$HAZMOND_BUILD/plugins/.libs" \
 	    >"$out/configtest.log" 2>&1 || { cat "$out/configtest.log" >&2; return 1; }
-	timeout "$max" "$RELAY_BIN" 127.0.0.1 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["mqtt"]["port"])' "$cfg/spec.json")" \
-	    >"$out/relay.log" 2>&1 &
-	BG_PIDS+=("$!")
 	start_bounded "$max" "$HAZMOND_BUILD/hazmond" -c "$out/hazmond.conf" \
 	    -P "$HAZMOND_BUILD/plugins/.libs" >"$out/stdout.log" 2>&1
 }

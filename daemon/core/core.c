@@ -546,6 +546,7 @@ start(struct core *k)
 	if ((k->l = ledger_open(c->state_dir)) == NULL)
 		fatalx("cannot open the event ledger in %s; refusing to run "
 		    "without durable events", c->state_dir);
+	(void)ledger_start_checkpoints(k->l);	/* it says why not */
 	if (queue_init(&k->q) != 0)
 		fatal("eventfd");
 	k->started = now_real_ms();

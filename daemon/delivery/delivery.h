@@ -2,6 +2,7 @@
  * delivery.h - durable events and MQTT.
  *
  *   ledger.c   the event ledger and saved alarm states (SQLite, WAL)
+ *   checkpoint.c  the ledger's WAL checkpoints, in a thread of their own
  *   event.c    the JSON documents of the MQTT contract (docs/mqtt.md)
  *   batch.c    durability policy: each step of the core is one ledger
  *              transaction, committed before anything of it is published;
@@ -46,6 +47,15 @@ int ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
     int limit, ledger_fn fn, void *arg);
 int64_t ledger_count_after(struct hz_ledger *l, int64_t seq);	/* -1: failed */
 int ledger_forget(struct hz_ledger *l, const char *sensor, const char *level);
+int ledger_start_checkpoints(struct hz_ledger *l);
+unsigned ledger_checkpoints(struct hz_ledger *l);	/* complete ones so far */
+
+/* checkpoint.c: for ledger.c only */
+struct hz_ckpt;
+struct hz_ckpt *ckpt_start(const char *path);
+void ckpt_note(struct hz_ckpt *k, int pages);
+unsigned ckpt_done(struct hz_ckpt *k);
+void ckpt_stop(struct hz_ckpt *k);
 
 /* event.c: JSON documents of the MQTT contract */
 char *event_json(const char *site, const struct hz_event *e);

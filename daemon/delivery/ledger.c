@@ -29,6 +29,7 @@ struct hz_ledger {
 	sqlite3_stmt *ins, *ins_retry, *scan, *cur_get, *cur_set;
 	int64_t next_seq;
 	int broken;		/* SQLite rolled the open transaction back */
+	struct hz_ckpt *ckpt;	/* checkpoint.c; NULL: not started */
 	char *fail_file;	/* test hook: commits fail while it exists */
 	char path[4096];
 };
@@ -171,6 +172,18 @@ private_files(const char *dir, const char *db)
 	return 0;
 }
 
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct hz_ledger *l = arg;
+
+	(void)db;
+	(void)name;
+	if (l->ckpt)
+		ckpt_note(l->ckpt, pages);
+	return SQLITE_OK;
+}
+
 struct hz_ledger *
 ledger_open(const char *dir)
 {
@@ -202,9 +215,13 @@ ledger_open(const char *dir)
 	 */
 	if (test_hooks()->ledger_fail)
 		l->fail_file = xstrdup(test_hooks()->ledger_fail);
-	/* WAL + FULL: a committed event survives power loss. */
+	/*
+	 * WAL + FULL: a committed event survives power loss.  A WAL that
+	 * grew while checkpoints fell behind shrinks back once they catch up.
+	 */
 	if (exec(l, "PRAGMA journal_mode = WAL") ||
-	    exec(l, "PRAGMA synchronous = FULL") || migrate(l))
+	    exec(l, "PRAGMA synchronous = FULL") ||
+	    exec(l, "PRAGMA journal_size_limit = 4194304") || migrate(l))
 		goto fail;
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO events(seq, ts, sensor, kind, "
 	    "event, level, payload) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &l->ins,
@@ -229,11 +246,43 @@ fail:
 	return NULL;
 }
 
+/*
+ * Hands the WAL's checkpoints to a thread of their own, so that no commit
+ * (no alarm) ever waits for one: from now on this connection never
+ * checkpoints, the hook (which replaces SQLite's auto-checkpoint) only
+ * tells the thread how long the WAL is.  Until then, and if the thread
+ * cannot start, the commits checkpoint as SQLite does by default.
+ * Returns 0 or -errno.
+ */
+int
+ledger_start_checkpoints(struct hz_ledger *l)
+{
+	if (l->ckpt)
+		return 0;
+	if ((l->ckpt = ckpt_start(l->path)) == NULL) {
+		log_warnx("ledger %s: checkpoints run in the commits (on the "
+		    "alarm path)", l->path);
+		return -EAGAIN;
+	}
+	sqlite3_wal_hook(l->db, wal_hook, l);
+	return 0;
+}
+
+unsigned
+ledger_checkpoints(struct hz_ledger *l)
+{
+	return l->ckpt ? ckpt_done(l->ckpt) : 0;
+}
+
 void
 ledger_close(struct hz_ledger *l)
 {
 	if (l == NULL)
 		return;
+	if (l->ckpt) {
+		sqlite3_wal_hook(l->db, NULL, NULL);
+		ckpt_stop(l->ckpt);
+	}
 	sqlite3_finalize(l->ins);
 	sqlite3_finalize(l->ins_retry);
 	sqlite3_finalize(l->scan);
