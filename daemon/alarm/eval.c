@@ -25,6 +25,11 @@
 #define CHATTER_RAISES		3
 #define STALE_MS		(24LL * 3600 * 1000)
 
+/* Who shelved a sensor and why, who took it out of service: rarely set. */
+struct who {
+	char shelve_reason[128], shelve_actor[64], oos_actor[64];
+};
+
 struct srt {
 	struct hz_level_state *ls;
 	struct hz_transition *tr;	/* scratch, 2 per level */
@@ -33,7 +38,7 @@ struct srt {
 	int fault_active;
 	uint32_t fault_flags;
 	int fault_err;
-	char shelve_reason[128], shelve_actor[64], oos_actor[64];
+	struct who *who;		/* NULL until shelved or taken out of service */
 	struct hz_sensor_alarm sa;
 	double last_value;		/* frozen-value detection */
 	int64_t last_change;
@@ -57,14 +62,22 @@ emit(struct hz_eval *ev, unsigned i, const struct hz_event *tmpl)
 	ev->sink.event(ev->sink.arg, &e);
 }
 
+static struct who *
+who(struct srt *rt)
+{
+	if (rt->who == NULL)
+		rt->who = xcalloc(1, sizeof(*rt->who));
+	return rt->who;
+}
+
 static void
 save_sensor(struct hz_eval *ev, unsigned i)
 {
 	struct srt *rt = &ev->rt[i];
 
-	rt->sa.shelve_reason = rt->shelve_reason;
-	rt->sa.shelve_actor = rt->shelve_actor;
-	rt->sa.oos_actor = rt->oos_actor;
+	rt->sa.shelve_reason = rt->who ? rt->who->shelve_reason : "";
+	rt->sa.shelve_actor = rt->who ? rt->who->shelve_actor : "";
+	rt->sa.oos_actor = rt->who ? rt->who->oos_actor : "";
 	rt->sa.fault = rt->fault_active;
 	rt->sa.fault_flags = rt->fault_active ? rt->fault_flags : 0;
 	rt->sa.fault_err = rt->fault_active ? rt->fault_err : 0;
@@ -301,8 +314,10 @@ eval_shelve(struct hz_eval *ev, const char *sensor, double seconds,
 		return -EINVAL;	/* shelving is bounded and always explained */
 	rt = &ev->rt[i];
 	rt->sa.shelved_until = ts + (int64_t)(seconds * 1000.0);
-	snprintf(rt->shelve_reason, sizeof(rt->shelve_reason), "%s", reason);
-	snprintf(rt->shelve_actor, sizeof(rt->shelve_actor), "%s", actor);
+	snprintf(who(rt)->shelve_reason, sizeof(rt->who->shelve_reason), "%s",
+	    reason);
+	snprintf(rt->who->shelve_actor, sizeof(rt->who->shelve_actor), "%s",
+	    actor);
 	save_sensor(ev, (unsigned)i);
 	action_event(ev, (unsigned)i, "shelved", actor, reason,
 	    rt->sa.shelved_until, ts);
@@ -340,7 +355,8 @@ eval_oos(struct hz_eval *ev, const char *sensor, int on, const char *actor,
 	if (!!rt->sa.oos == !!on)
 		return -EALREADY;
 	rt->sa.oos = !!on;
-	snprintf(rt->oos_actor, sizeof(rt->oos_actor), "%s", on ? actor : "");
+	snprintf(who(rt)->oos_actor, sizeof(rt->who->oos_actor), "%s",
+	    on ? actor : "");
 	save_sensor(ev, (unsigned)i);
 	action_event(ev, (unsigned)i, on ? "out_of_service" : "in_service", actor,
 	    NULL, 0, ts);
@@ -555,12 +571,16 @@ load_sensor(void *arg, const char *sensor, const struct hz_sensor_alarm *sa)
 		    event_fault_reason(rt->fault_flags));
 	rt->sa.shelved_until = sa->shelved_until;
 	rt->sa.oos = sa->oos;
-	snprintf(rt->shelve_reason, sizeof(rt->shelve_reason), "%s",
-	    sa->shelve_reason ? sa->shelve_reason : "");
-	snprintf(rt->shelve_actor, sizeof(rt->shelve_actor), "%s",
-	    sa->shelve_actor ? sa->shelve_actor : "");
-	snprintf(rt->oos_actor, sizeof(rt->oos_actor), "%s",
-	    sa->oos_actor ? sa->oos_actor : "");
+	if ((sa->shelve_reason && *sa->shelve_reason) ||
+	    (sa->shelve_actor && *sa->shelve_actor) ||
+	    (sa->oos_actor && *sa->oos_actor)) {
+		snprintf(who(rt)->shelve_reason, sizeof(rt->who->shelve_reason),
+		    "%s", sa->shelve_reason ? sa->shelve_reason : "");
+		snprintf(rt->who->shelve_actor, sizeof(rt->who->shelve_actor),
+		    "%s", sa->shelve_actor ? sa->shelve_actor : "");
+		snprintf(rt->who->oos_actor, sizeof(rt->who->oos_actor), "%s",
+		    sa->oos_actor ? sa->oos_actor : "");
+	}
 }
 
 /* The sink is copied; the saved states come from its load. */
@@ -577,9 +597,11 @@ eval_init(struct hz_eval *ev, const struct hz_config *c,
 	for (unsigned i = 0; i < c->n_sensors; i++) {
 		unsigned n = c->sensors[i].n_levels;
 
-		ev->rt[i].ls = xcalloc(n, sizeof(*ev->rt[i].ls));
-		ev->rt[i].tr = xcalloc(2 * n, sizeof(*ev->rt[i].tr));
-		ev->rt[i].raised = xcalloc(n, sizeof(*ev->rt[i].raised));
+		if (n > 0) {		/* a sensor without levels needs none */
+			ev->rt[i].ls = xcalloc(n, sizeof(*ev->rt[i].ls));
+			ev->rt[i].tr = xcalloc(2 * n, sizeof(*ev->rt[i].tr));
+			ev->rt[i].raised = xcalloc(n, sizeof(*ev->rt[i].raised));
+		}
 		ev->rt[i].r.value = NAN;
 		ev->rt[i].seen = now_mono_ms();	/* stale if nothing comes */
 	}
@@ -595,6 +617,7 @@ eval_free(struct hz_eval *ev)
 		free(ev->rt[i].ls);
 		free(ev->rt[i].tr);
 		free(ev->rt[i].raised);
+		free(ev->rt[i].who);
 	}
 	free(ev->rt);
 	free(ev->by_id);
@@ -667,9 +690,8 @@ eval_carry(struct hz_eval *ev, const struct hz_eval *old, const int *from)
 		rt->last_ok = o->last_ok;
 		rt->seen = o->seen;
 		rt->stale = o->stale;
-		memcpy(rt->shelve_reason, o->shelve_reason, sizeof(rt->shelve_reason));
-		memcpy(rt->shelve_actor, o->shelve_actor, sizeof(rt->shelve_actor));
-		memcpy(rt->oos_actor, o->oos_actor, sizeof(rt->oos_actor));
+		if (o->who)
+			*who(rt) = *o->who;
 		rt->sa.shelved_until = o->sa.shelved_until;
 		rt->sa.oos = o->sa.oos;
 		rt->last_value = o->last_value;

@@ -373,7 +373,7 @@ plan_group(const struct hz_worker *w, struct group *g)
 	g->blocks = xcalloc(n, sizeof(*g->blocks));
 	n = 0;
 	for (unsigned i = 0; i < g->n_m; i++) {
-		const struct hazmon_sensor_setup *su = &w->c->sensors[g->m[i].sensor].setup;
+		const struct hz_setup *su = &w->c->sensors[g->m[i].sensor].setup;
 
 		for (unsigned k = 0; k < su->n_needs; k++) {
 			g->m[i].ref[k] = n;

@@ -356,7 +356,7 @@ load_levels(struct loader *ld, struct hazmon_cfg *sg, config_setting_t *ss,
 static void
 check_needs(struct hazmon_cfg *g, const struct hz_sensor *s, const struct hz_bus *b)
 {
-	const struct hazmon_sensor_setup *su = &s->setup;
+	const struct hz_setup *su = &s->setup;
 
 	if (su->n_needs == 0 || su->n_needs > HAZMON_MAX_NEEDS) {
 		hz_host.error(g, "plugin", "plugin \"%s\" declared %u register blocks "
@@ -387,10 +387,10 @@ check_needs(struct hazmon_cfg *g, const struct hz_sensor *s, const struct hz_bus
  * stale (the set point was fixed, or the plugin checks no standard).
  */
 static void
-apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s)
+apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s,
+    const struct hazmon_sensor_setup *su)
 {
 	const struct hazmon_plugin *d = s->plugin->desc;
-	const struct hazmon_sensor_setup *su = &s->setup;
 
 	if (s->n_levels == 0 && su->n_defaults > 0 &&
 	    su->n_defaults <= HAZMON_MAX_DEFAULT_LEVELS) {
@@ -448,14 +448,26 @@ load_slave(struct hazmon_cfg *g, struct hz_sensor *s, const struct hz_bus *b)
 		s->slave = (int)v;
 }
 
+/* What the sensor keeps of what its plugin's configure() filled in. */
+static void
+keep_setup(struct hz_sensor *s, const struct hazmon_sensor_setup *su)
+{
+	memcpy(s->setup.needs, su->needs, sizeof(s->setup.needs));
+	s->setup.n_needs = su->n_needs;
+	memcpy(s->setup.unit, su->unit, sizeof(s->setup.unit));
+	s->setup.unit[sizeof(s->setup.unit) - 1] = '\0';
+	s->setup.ctx = su->ctx;
+}
+
 static void
 load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
     struct hz_sensor *s)
 {
 	struct hz_config *c = ld->c;
+	struct hazmon_sensor_setup su;
 	const char *plugin = NULL, *bus = NULL;
 	char err[1024];
-	int errs0 = ld->errors, errs;
+	int errs0 = ld->errors, errs, rc;
 
 	cfg__req_id(g, "id", s->id, 1, "a sensor");
 	s->name = cfg__opt_string(g, "name", s->id[0] ? s->id : "");
@@ -483,17 +495,18 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 	/* Without its plugin, nobody knows the sensor's keys: none is "unknown". */
 	if (s->plugin == NULL)
 		return;
-	s->setup.id = s->id;
-	s->setup.n_config_levels = s->n_levels;
+	su = (struct hazmon_sensor_setup){ .id = s->id,
+	    .n_config_levels = s->n_levels };
 	errs = ld->errors;
-	if (s->plugin->desc->configure(&hz_host, g, &s->setup) != 0 &&
-	    ld->errors == errs)
+	rc = s->plugin->desc->configure(&hz_host, g, &su);
+	keep_setup(s, &su);		/* ctx too: config_free frees it */
+	if (rc != 0 && ld->errors == errs)
 		hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
 		    "without saying why", plugin);
 	if (ld->errors == errs)
 		check_needs(g, s, s->bus < c->n_buses ? &c->buses[s->bus] : NULL);
 	if (ld->errors == errs)
-		apply_plugin_levels(g, s);
+		apply_plugin_levels(g, s, &su);
 	hostapi_check_unknown(g);
 	if (s->n_levels == 0 && ld->errors == errs0)
 		hz_host.warn(g, NULL, "sensor \"%s\" has no alarm levels: it reports "

@@ -53,6 +53,18 @@ struct hz_bus {
 	char *fp;			/* config-fp.c: unchanged across a reload? */
 };
 
+/*
+ * What a sensor keeps of its plugin's struct hazmon_sensor_setup: the
+ * plugin's default levels are copied into levels at load, and 10,000
+ * sensors need not carry four unused copies each (500 bytes a sensor).
+ */
+struct hz_setup {
+	struct hazmon_need needs[HAZMON_MAX_NEEDS];
+	unsigned n_needs;
+	char unit[sizeof(((struct hazmon_sensor_setup *)0)->unit)];
+	void *ctx;			/* the plugin's, for decode() */
+};
+
 struct hz_sensor {
 	char id[HZ_ID_MAX];
 	char *name;
@@ -61,7 +73,7 @@ struct hz_sensor {
 	int slave;
 	double interval;		/* seconds */
 	double frozen_after;		/* seconds; 0 = no frozen-value check */
-	struct hazmon_sensor_setup setup;
+	struct hz_setup setup;
 	struct hazmon_level *levels;
 	unsigned n_levels;
 	char *fp;
