@@ -17,16 +17,7 @@ DEVICES=${DEVICES:-200} REGS=${REGS:-50} WINDOW=${SECONDS_:-60} WARMUP=${WARMUP:
 CLK=$(getconf CLK_TCK)
 
 start_broker
-{
-	for u in $(seq "$DEVICES"); do
-		for r in $(seq 0 $((REGS - 1))); do echo "set $u holding $r $((r * 10 + u % 7))"; done
-	done
-} >"$T/plant.sim"
-rm -f "$T/sim.port"
-spawn sim "$HAZMON_SIM" -p 0 -P "$T/sim.port" -c "$T/sim.fifo" -S "$T/sim.stats" -f "$T/plant.sim"
-SIM_PID=$LAST_PID SIM_FIFO=$T/sim.fifo
-wait_for 20 test -s "$T/sim.port" || bail "simulator did not start"
-SIM_PORT=$(cat "$T/sim.port")
+bench_sim "$DEVICES" "$REGS"
 
 conf() {	# conf FILE COALESCE
 	bench_conf "$1" "$DEVICES" "$REGS" "$2" "$T/state-$2"

@@ -26,3 +26,18 @@ bench_conf() {
 		echo ");"
 	} >"$f"
 }
+
+# bench_sim DEVICES REGS [STEP]: the simulator with unit ids 1..DEVICES,
+# holding registers 0..REGS-1 each set to r * STEP + u % 7 (STEP 10);
+# sets SIM_PID, SIM_FIFO and SIM_PORT (its counters go to $T/sim.stats).
+bench_sim() {
+	local devices=$1 regs=$2 step=${3:-10} u r
+	for u in $(seq "$devices"); do
+		for r in $(seq 0 $((regs - 1))); do echo "set $u holding $r $((r * step + u % 7))"; done
+	done >"$T/plant.sim"
+	rm -f "$T/sim.port"
+	spawn sim "$HAZMON_SIM" -p 0 -P "$T/sim.port" -c "$T/sim.fifo" -S "$T/sim.stats" -f "$T/plant.sim"
+	SIM_PID=$LAST_PID SIM_FIFO=$T/sim.fifo
+	wait_for 20 test -s "$T/sim.port" || bail "simulator did not start"
+	SIM_PORT=$(cat "$T/sim.port")
+}

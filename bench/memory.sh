@@ -9,6 +9,8 @@
 #   DEVICES=200 REGS=50 WARMUP=20              (environment knobs; 10,000 channels)
 #   DEVICES=50 REGS=10                          (the peer run's S1 load)
 #   HAZMOND_ENV="MALLOC_ARENA_MAX=1"            (environment for hazmond)
+#   LABEL="of bf1d573"                          (the build's commit, when BUILD_DIR
+#                                               is not this tree's)
 #   HAZMOND_WRAP="valgrind --tool=massif --massif-out-file=/tmp/m.out"
 #                                               (who allocates the heap; the
 #                                               figures are then valgrind's)
@@ -21,15 +23,7 @@ export top_srcdir=$top top_builddir=$(cd "${1:-$top/_build}" && pwd)
 DEVICES=${DEVICES:-200} REGS=${REGS:-50} WARMUP=${WARMUP:-20}
 
 start_broker
-{
-	for u in $(seq "$DEVICES"); do
-		for r in $(seq 0 $((REGS - 1))); do echo "set $u holding $r $((r * 10 + u % 7))"; done
-	done
-} >"$T/plant.sim"
-rm -f "$T/sim.port"
-spawn sim "$HAZMON_SIM" -p 0 -P "$T/sim.port" -c "$T/sim.fifo" -S "$T/sim.stats" -f "$T/plant.sim"
-wait_for 20 test -s "$T/sim.port" || bail "simulator did not start"
-SIM_PORT=$(cat "$T/sim.port")
+bench_sim "$DEVICES" "$REGS"
 bench_conf "$T/h.conf" "$DEVICES" "$REGS" true "$T/state"
 # The real binary, not libtool's wrapper script: its pid is the one measured.
 bin=$top_builddir/.libs/hazmond
@@ -75,7 +69,7 @@ mkdir -p "$top/bench/results"
 	echo
 	echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ) $DEVICES devices x $REGS registers, 1 s, after ${WARMUP} s${HAZMOND_ENV:+ ($HAZMOND_ENV)}"
 	echo
-	echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); hazmond $("$HAZMOND" --version | cut -d' ' -f2) ($(git -C "$top" rev-parse --short HEAD))"
+	echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); hazmond $("$HAZMOND" --version | cut -d' ' -f2), build ${LABEL:-of $(git -C "$top" rev-parse --short HEAD)} ($top_builddir)"
 	echo
 	echo "| peak RSS MiB | RSS MiB | PSS MiB | private MiB | threads |"
 	echo "|---|---|---|---|---|"

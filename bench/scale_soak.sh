@@ -19,6 +19,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export top_srcdir=$top
 top_builddir=$(cd "${1:-$top/_build}" && pwd); export top_builddir
 . "$top/tests/lib.sh"
+. "$top/bench/lib.sh"
 DURATION=${DURATION:-3600} DEVICES=${DEVICES:-200} REGS=${REGS:-50}
 STEP=${STEP:-10} SAMPLE=${SAMPLE:-5} SEED=${SEED:-$RANDOM}
 CTL=$top_builddir/hazmonctl
@@ -34,16 +35,7 @@ SOAK_SUB_TOPICS='hazmon/+/events/#' spawn scalesub $PY "$top/bench/soak-sub.py" 
     127.0.0.1 "$BROKER_PORT" scale-duty-room "$T/sub.tsv" "$T/sub.ready"
 SUBPID=$LAST_PID
 wait_for 10 test -s "$T/sub.ready" || bail "the subscriber did not subscribe"
-{
-	for u in $(seq "$DEVICES"); do
-		for r in $(seq 0 $((REGS - 1))); do echo "set $u holding $r $((r + u % 7))"; done
-	done
-} >"$T/plant.sim"
-rm -f "$T/sim.port"
-spawn sim "$HAZMON_SIM" -p 0 -P "$T/sim.port" -c "$T/sim.fifo" -S "$T/sim.stats" -f "$T/plant.sim"
-SIM_PID=$LAST_PID SIM_FIFO=$T/sim.fifo
-wait_for 20 test -s "$T/sim.port" || bail "simulator did not start"
-SIM_PORT=$(cat "$T/sim.port")
+bench_sim "$DEVICES" "$REGS" 1
 
 conf() {	# conf N: the N-th configuration (sensor dN-r1 gets setpoint 999)
 	{
