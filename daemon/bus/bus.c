@@ -70,6 +70,9 @@ struct hz_worker {
 	int64_t poll_limit_ms;		/* longest a healthy poll can take */
 	int test_hang;			/* HAZMOND_TEST_HANG_BUS names this bus */
 	unsigned requests_per_cycle;
+	struct hz_msg *out;		/* a poll's readings, queued together */
+	unsigned n_out;
+	int64_t out_ts;			/* realtime ms the poll's reads ended */
 };
 
 /* ---- scheduling: a binary min-heap of groups by due time */
@@ -111,20 +114,29 @@ heap_sift_down(struct hz_worker *w)
 
 /* ---- polling */
 
+/* A reading of this poll; w->out holds one per member of the largest group. */
 static void
 push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *r,
     int err)
 {
-	struct hz_msg m = { .sensor = sensor, .gen = w->gen, .r = *r,
-	    .ts_ms = now_real_ms(), .err = err };
+	w->out[w->n_out++] = (struct hz_msg){ .sensor = sensor, .gen = w->gen,
+	    .r = *r, .ts_ms = w->out_ts, .err = err };
+}
 
-	if (atomic_load(&w->stop))
+/* The poll's readings go to the core at once: one batch, one commit. */
+static void
+flush_readings(struct hz_worker *w)
+{
+	unsigned n = w->n_out;
+
+	w->n_out = 0;
+	if (n == 0 || atomic_load(&w->stop))
 		return;		/* abandoned or stopping: its sensors are not ours */
-	if (queue_push(w->q, &m) != 0)
-		log_warnx("bus %s: reading of sensor %s dropped: out of memory",
-		    w->bus->name, w->c->sensors[sensor].id);
+	if (queue_push(w->q, w->out, n) != 0)
+		log_warnx("bus %s: %u readings (sensor %s ...) dropped: out of memory",
+		    w->bus->name, n, w->c->sensors[w->out[0].sensor].id);
 	else
-		atomic_fetch_add(&w->readings, 1);
+		atomic_fetch_add(&w->readings, n);
 }
 
 /*
@@ -254,8 +266,9 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	else
 		memset(g->ok, 0, g->n_blocks);	/* backed off: g->err stays */
 	atomic_store(&w->connected, w->link.connected);
+	w->out_ts = now_real_ms();
 	if (n_ok > 0)
-		atomic_store(&g->last_ok, now_real_ms());
+		atomic_store(&g->last_ok, w->out_ts);
 	atomic_store(&g->failing, n_ok < (int)g->n_blocks);
 	for (unsigned i = 0; i < g->n_m; i++) {
 		struct member *mb = &g->m[i];
@@ -274,6 +287,7 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 		else
 			member_decode(w, g, mb);
 	}
+	flush_readings(w);
 	/* A slave that answers nothing is polled less often, but never hidden. */
 	if (n_ok == 0 && now >= g->skip_until && w->link.connected) {
 		g->backoff_ms = g->backoff_ms ? g->backoff_ms * 2 : g->interval_ms;
@@ -423,7 +437,7 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	int64_t now = now_mono_ms();
-	unsigned *gi, max_blocks = 0;
+	unsigned *gi, max_blocks = 0, max_m = 0;
 	int rc;
 
 	w->c = c;
@@ -468,6 +482,8 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 		w->requests_per_cycle += w->g[i].n_blocks;
 		if (w->g[i].n_blocks > max_blocks)
 			max_blocks = w->g[i].n_blocks;
+		if (w->g[i].n_m > max_m)
+			max_m = w->g[i].n_m;
 		/* Spread the first polls over the interval: no start-up burst. */
 		w->g[i].due = now + (int64_t)i * w->g[i].interval_ms / w->n_g;
 		w->heap[i] = i;		/* ascending due: already a heap */
@@ -477,6 +493,7 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 	 * transaction has a deadline, link.c), plus a connect and a second
 	 * of slack: a poll taking longer than that is a stuck worker.
 	 */
+	w->out = xcalloc(max_m, sizeof(*w->out));
 	w->poll_limit_ms = (int64_t)(max_blocks + 1) * link_worst_ms(w->bus) +
 	    w->bus->timeout_ms + w->bus->connect_pause_ms + 1000;
 	log_info("bus %s: %u poll groups, %u requests per cycle", w->bus->name,
@@ -527,6 +544,7 @@ bus_stop(struct hz_worker *w)
 		free_group(&w->g[i]);
 	free(w->g);
 	free(w->heap);
+	free(w->out);
 	free(w);
 	return 0;
 }

@@ -37,7 +37,7 @@ struct hz_queue {
 };
 int queue_init(struct hz_queue *q);
 void queue_destroy(struct hz_queue *q);
-int queue_push(struct hz_queue *q, const struct hz_msg *m);
+int queue_push(struct hz_queue *q, const struct hz_msg *m, size_t n);
 size_t queue_take(struct hz_queue *q, struct hz_msg **buf, size_t *cap);
 
 /* bus.c: one worker thread per bus */

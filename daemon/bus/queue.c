@@ -34,31 +34,41 @@ queue_destroy(struct hz_queue *q)
 	free(q->items);
 }
 
+/*
+ * Queues n readings at once: a poll's readings reach the core together,
+ * in one batch (one commit), with one wake-up.
+ */
 int
-queue_push(struct hz_queue *q, const struct hz_msg *m)
+queue_push(struct hz_queue *q, const struct hz_msg *m, size_t n)
 {
 	uint64_t one = 1;
 	int was_empty;
 
+	if (n == 0)
+		return 0;
 	pthread_mutex_lock(&q->lock);
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct hz_msg *n = realloc(q->items, cap * sizeof(*n));
+	if (q->len + n > q->cap) {
+		size_t cap = q->cap ? q->cap : 64;
+		struct hz_msg *t;
 
-		if (n == NULL) {
+		while (cap < q->len + n)
+			cap *= 2;
+		if ((t = realloc(q->items, cap * sizeof(*t))) == NULL) {
 			pthread_mutex_unlock(&q->lock);
 			return -ENOMEM;
 		}
-		q->items = n;
+		q->items = t;
 		q->cap = cap;
 	}
-	q->items[q->len++] = *m;
-	was_empty = q->len == 1;
+	memcpy(q->items + q->len, m, n * sizeof(*m));
+	was_empty = q->len == 0;
+	q->len += n;
 	pthread_mutex_unlock(&q->lock);
 	if (was_empty)
 		(void)!write(q->efd, &one, sizeof(one));
 	return 0;
 }
+
 
 /*
  * Takes everything queued.  The caller's buffer is swapped with the
