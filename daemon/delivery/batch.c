@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,16 +27,31 @@
 struct pending {
 	struct hz_event e;
 	char sensor[HZ_ID_MAX], level[HAZMON_LEVEL_NAME_MAX];
-	char *payload;
+	struct json_t *doc;		/* until it is numbered (number()) */
+	char *payload;			/* once it is */
 	int appended;
+	int urgency;			/* urgency(): the batch's order */
+};
+
+/* A pending event's place in its batch (order()). */
+struct place {
+	int urgency;			/* of its sensor's most urgent event */
+	unsigned first;			/* its sensor's first event */
+	unsigned i;
 };
 
 struct hz_batch {
 	struct hz_ledger *l;
 	struct hz_batch_out out;
+	int open;			/* between batch_begin and batch_end */
+	int tried;			/* this batch sent its BEGIN */
 	int began;			/* the ledger took this batch's BEGIN */
 	struct pending *cur, *unrec;	/* this batch; not yet in the ledger */
 	size_t n_cur, cap_cur, n_unrec, cap_unrec;
+	struct place *pl;		/* order()'s scratch, kept */
+	struct pending *tmp;
+	unsigned *slot;
+	size_t cap_pl, cap_tmp, cap_slot;
 	int resave;			/* a refused batch took alarm states along */
 	int64_t retry_at;		/* monotonic ms */
 	unsigned n_events;		/* since start */
@@ -65,6 +81,9 @@ batch_free(struct hz_batch *b)
 		free(b->unrec[i].payload);
 	free(b->unrec);
 	free(b->cur);
+	free(b->pl);
+	free(b->tmp);
+	free(b->slot);
 	free(b);
 }
 
@@ -74,27 +93,116 @@ batch_events(const struct hz_batch *b)
 	return b->n_events;
 }
 
-/* Records one event in the open ledger transaction of this batch. */
+/*
+ * The batch's transaction begins with its first write: most batches (a
+ * poll's readings that change nothing) write nothing, and then cost the
+ * ledger nothing either.
+ */
 static void
-record(struct hz_batch *b, struct hz_event *e)
+tx(struct hz_batch *b)
 {
-	struct pending *p;
-	char val[32] = "null";		/* as in the MQTT payload */
+	if (b->open && !b->tried) {
+		b->tried = 1;
+		b->began = ledger_begin(b->l) == 0;
+	}
+}
 
-	b->cur = xgrow(b->cur, &b->cap_cur, b->n_cur + 1, sizeof(*b->cur));
-	p = &b->cur[b->n_cur++];
+/*
+ * Within a batch (a poll's readings, a burst of a thousand sensors), alarms
+ * go out most urgent first: raised alarms by priority, then raised faults,
+ * then the rest (clears, acknowledgements, ...).  A sensor's events keep
+ * their order and stay together, placed by its most urgent one, so no
+ * consumer ever sees a level cleared before it was raised.
+ */
+static int
+urgency(const struct hz_event *e)
+{
+	int raised = strcmp(e->event, "raised") == 0;
+
+	if (raised && strcmp(e->kind, "alarm") == 0)
+		return 8 + alarm_priority_rank(e->priority);	/* 7 .. 11 */
+	return raised ? 4 : 0;
+}
+
+static int
+by_place(const void *a, const void *b)
+{
+	const struct place *x = a, *y = b;
+
+	if (x->urgency != y->urgency)
+		return y->urgency - x->urgency;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static unsigned
+name_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+/* Puts cur[from..n_cur) in urgency order (see urgency()); O(n log n). */
+static void
+order(struct hz_batch *b, size_t from)
+{
+	size_t n = b->n_cur - from, mask = 1, i, h;
+	struct pending *c = b->cur + from;
+	int mixed = 0;
+
+	if (n < 2)
+		return;
+	while (mask < 2 * n)
+		mask <<= 1;
+	b->slot = xgrow(b->slot, &b->cap_slot, mask, sizeof(*b->slot));
+	b->pl = xgrow(b->pl, &b->cap_pl, n, sizeof(*b->pl));
+	memset(b->slot, 0xff, mask * sizeof(*b->slot));
+	mask--;
+	/* Each event's sensor's first event, by an open-addressing table. */
+	for (i = 0; i < n; i++) {
+		for (h = name_hash(c[i].sensor) & mask; b->slot[h] != UINT_MAX &&
+		    strcmp(c[b->slot[h]].sensor, c[i].sensor) != 0; h = (h + 1) & mask)
+			;
+		if (b->slot[h] == UINT_MAX)
+			b->slot[h] = (unsigned)i;
+		b->pl[i] = (struct place){ c[i].urgency, b->slot[h], (unsigned)i };
+		if (c[i].urgency > b->pl[b->slot[h]].urgency)
+			b->pl[b->slot[h]].urgency = c[i].urgency;
+		mixed |= c[i].urgency != c[0].urgency;
+	}
+	if (!mixed)
+		return;			/* all alike: the order stays as it came */
+	for (i = 0; i < n; i++)
+		b->pl[i].urgency = b->pl[b->pl[i].first].urgency;
+	qsort(b->pl, n, sizeof(*b->pl), by_place);
+	b->tmp = xgrow(b->tmp, &b->cap_tmp, n, sizeof(*b->tmp));
+	for (i = 0; i < n; i++)
+		b->tmp[i] = c[b->pl[i].i];
+	memcpy(c, b->tmp, n * sizeof(*c));
+}
+
+/*
+ * An event gets its seq and its payload, and goes into the open ledger
+ * transaction.  Its pointers are set afresh: cur may have moved.
+ */
+static void
+number(struct hz_batch *b, struct pending *p)
+{
+	char val[32] = "null";		/* as in the MQTT payload */
+	struct hz_event *e = &p->e;
+
+	e->sensor = p->sensor;
+	e->level = p->level[0] ? p->level : NULL;
 	e->seq = ledger_reserve_seq(b->l);
-	p->e = *e;
-	/* Own copies: an unrecorded event may outlive this batch. */
-	snprintf(p->sensor, sizeof(p->sensor), "%s", e->sensor);
-	snprintf(p->level, sizeof(p->level), "%s", e->level ? e->level : "");
-	p->e.sensor = p->sensor;
-	p->e.level = e->level ? p->level : NULL;
-	p->e.priority = NULL;		/* only the payload needs it */
-	p->payload = event_json(b->out.site(b->out.arg), e);
+	p->payload = event_seal(p->doc, b->out.site(b->out.arg), e->seq);
+	p->doc = NULL;
 	if (p->payload == NULL)
 		fatalx("out of memory building event seq %lld", (long long)e->seq);
-	p->appended = ledger_append(b->l, &p->e, p->payload) == 0;
+	p->appended = ledger_append(b->l, e, p->payload) == 0;
 	if (isfinite(e->value))
 		snprintf(val, sizeof(val), "%.10g", e->value);
 	log_cmsg(HZ_LOG_NOTICE, &(struct log_ctx){ .sensor = e->sensor,
@@ -102,6 +210,33 @@ record(struct hz_batch *b, struct hz_event *e)
 	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
 	    e->event, val);
 	b->n_events++;
+}
+
+/*
+ * Takes one event into this batch; it is numbered and written when the
+ * batch ends (batch_end), in urgency order.  Outside a batch at once.
+ */
+static void
+record(struct hz_batch *b, struct hz_event *e)
+{
+	struct pending *p;
+
+	tx(b);
+	b->cur = xgrow(b->cur, &b->cap_cur, b->n_cur + 1, sizeof(*b->cur));
+	p = &b->cur[b->n_cur++];
+	p->e = *e;
+	/* Own copies: an unrecorded event may outlive this batch. */
+	snprintf(p->sensor, sizeof(p->sensor), "%s", e->sensor);
+	snprintf(p->level, sizeof(p->level), "%s", e->level ? e->level : "");
+	p->e.priority = NULL;		/* only the payload needs it */
+	p->e.actor = p->e.reason = NULL;	/* nor these */
+	p->urgency = urgency(e);
+	p->payload = NULL;
+	p->appended = 0;
+	if ((p->doc = event_obj(b->out.site(b->out.arg), e)) == NULL)
+		fatalx("out of memory building an event of sensor %s", p->sensor);
+	if (!b->open)
+		number(b, p);
 }
 
 /* ---- the evaluator's sink: events into the batch, states beside them */
@@ -118,6 +253,7 @@ sink_save_level(void *arg, const char *sensor, const char *level,
 {
 	struct hz_batch *b = arg;
 
+	tx(b);
 	return ledger_save_level(b->l, sensor, level, ls) == 0 ? 0 : -EIO;
 }
 
@@ -127,6 +263,7 @@ sink_save_sensor(void *arg, const char *sensor,
 {
 	struct hz_batch *b = arg;
 
+	tx(b);
 	return ledger_save_sensor(b->l, sensor, sa) == 0 ? 0 : -EIO;
 }
 
@@ -135,6 +272,7 @@ sink_forget(void *arg, const char *sensor, const char *level)
 {
 	struct hz_batch *b = arg;
 
+	tx(b);
 	return ledger_forget(b->l, sensor, level) == 0 ? 0 : -EIO;
 }
 
@@ -189,13 +327,16 @@ settle(struct hz_batch *b, int committed)
 }
 
 /*
- * Opens a batch.  A ledger that refuses even the BEGIN still gets the
- * batch's writes (they fail): its events end as unrecorded ones.
+ * Opens a batch; its transaction begins at its first write (tx).  A
+ * ledger that refuses even the BEGIN still gets the batch's writes (they
+ * fail): its events end as unrecorded ones.
  */
 void
 batch_begin(struct hz_batch *b)
 {
-	b->began = ledger_begin(b->l) == 0;
+	b->open = 1;
+	b->tried = 0;
+	b->began = 0;
 }
 
 /* Ends a batch: commit, then hand what was recorded to the publishers. */
@@ -203,14 +344,21 @@ void
 batch_end(struct hz_batch *b)
 {
 	int committed = b->began;
+	size_t first = 0;
 
 	if (b->n_cur > 0) {
+		while (first < b->n_cur && b->cur[first].payload)
+			first++;	/* numbered outside a batch, before it */
+		order(b, first);
+		for (size_t i = first; i < b->n_cur; i++)
+			number(b, &b->cur[i]);
+		committed = b->began;
 		if (committed)
 			committed = ledger_commit(b->l) == 0;
 		settle(b, committed);
 	} else if (b->began)
 		(void)ledger_commit(b->l);
-	b->began = 0;
+	b->open = b->tried = b->began = 0;
 	b->out.pump(b->out.arg);
 }
 

@@ -58,9 +58,11 @@ unsigned ckpt_done(struct hz_ckpt *k);
 void ckpt_stop(struct hz_ckpt *k);
 
 /* event.c: JSON documents of the MQTT contract */
-char *event_json(const char *site, const struct hz_event *e);
-char *state_json(const char *site, const struct hz_state_view *v);
 struct json_t;
+char *event_json(const char *site, const struct hz_event *e);
+struct json_t *event_obj(const char *site, const struct hz_event *e);
+char *event_seal(struct json_t *o, const char *site, int64_t seq);
+char *state_json(const char *site, const struct hz_state_view *v);
 void event_set_error(struct json_t *o, int err, const char *reason);
 
 /* publish.c: MQTT destinations, driven from the core's poll loop */

@@ -68,14 +68,24 @@ event_set_error(json_t *o, int err, const char *reason)
 char *
 event_json(const char *site, const struct hz_event *e)
 {
+	return event_seal(event_obj(site, e), site, e->seq);
+}
+
+/*
+ * An event's document before its seq is known (batch.c numbers a batch's
+ * events only once it has put them in order); event_seal numbers it,
+ * turns it into text and frees it.
+ */
+struct json_t *
+event_obj(const char *site, const struct hz_event *e)
+{
 	json_t *o = json_object();
-	char ts[32], id[HZ_ID_MAX + 24];
-	char *s;
+	char ts[32];
 
 	format_ts(e->ts_ms, ts, sizeof(ts));
-	snprintf(id, sizeof(id), "%s-%lld", site, (long long)e->seq);
-	json_object_set_new(o, "seq", json_integer(e->seq));
-	json_object_set_new(o, "id", json_string(id));
+	/* Their place comes first; event_seal fills them in. */
+	json_object_set_new(o, "seq", json_integer(0));
+	json_object_set_new(o, "id", json_string(""));
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "site", json_string(site));
 	json_object_set_new(o, "sensor", json_string(e->sensor));
@@ -97,6 +107,20 @@ event_json(const char *site, const struct hz_event *e)
 	if (strcmp(e->kind, "fault") == 0)
 		event_set_error(o, e->err, e->level);
 	json_object_set_new(o, "replayed", json_false());
+	return o;
+}
+
+char *
+event_seal(struct json_t *o, const char *site, int64_t seq)
+{
+	char id[HZ_ID_MAX + 24];
+	char *s;
+
+	if (o == NULL)
+		return NULL;
+	snprintf(id, sizeof(id), "%s-%lld", site, (long long)seq);
+	json_object_set_new(o, "seq", json_integer(seq));
+	json_object_set_new(o, "id", json_string(id));
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
 	json_decref(o);
 	return s;
