@@ -27,6 +27,7 @@
 struct hz_ledger {
 	sqlite3 *db;
 	sqlite3_stmt *ins, *ins_retry, *scan, *cur_get, *cur_set;
+	sqlite3_stmt *save_lv, *save_sn;	/* alarm states, with every event */
 	int64_t next_seq;
 	int broken;		/* SQLite rolled the open transaction back */
 	struct hz_ckpt *ckpt;	/* checkpoint.c; NULL: not started */
@@ -235,7 +236,14 @@ ledger_open(const char *dir)
 	    -1, &l->cur_get, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(l->db, "INSERT INTO cursors(dest, acked) VALUES "
 	    "(?, ?) ON CONFLICT(dest) DO UPDATE SET acked = excluded.acked",
-	    -1, &l->cur_set, NULL) != SQLITE_OK) {
+	    -1, &l->cur_set, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_levels(sensor, "
+	    "level, state, cond, active_since) VALUES (?, ?, ?, ?, ?)", -1,
+	    &l->save_lv, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_sensors(sensor, "
+	    "shelved_until, shelve_reason, shelve_actor, oos, oos_actor, fault, "
+	    "fault_flags, fault_err, frozen_value, frozen_since) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &l->save_sn, NULL) != SQLITE_OK) {
 		log_warnx("ledger %s: %s", l->path, sqlite3_errmsg(l->db));
 		goto fail;
 	}
@@ -288,6 +296,8 @@ ledger_close(struct hz_ledger *l)
 	sqlite3_finalize(l->scan);
 	sqlite3_finalize(l->cur_get);
 	sqlite3_finalize(l->cur_set);
+	sqlite3_finalize(l->save_lv);
+	sqlite3_finalize(l->save_sn);
 	sqlite3_close(l->db);
 	free(l->fail_file);
 	free(l);
@@ -514,36 +524,43 @@ step_done(struct hz_ledger *l, sqlite3_stmt *st, const char *what)
 	return 0;
 }
 
+/* step_done for a statement prepared once (ledger_open), kept for reuse. */
+static int
+step_kept(struct hz_ledger *l, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc != SQLITE_DONE) {
+		log_msg(HZ_LOG_ERR, "ledger %s: cannot save %s: %s", l->path, what,
+		    sqlite3_errmsg(l->db));
+		return -EIO;
+	}
+	return 0;
+}
+
 /* Saves one level's alarm state, in the open transaction. */
 int
 ledger_save_level(struct hz_ledger *l, const char *sensor, const char *level,
     const struct hz_level_state *ls)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = l->save_lv;
 
-	if (sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_levels(sensor, "
-	    "level, state, cond, active_since) VALUES (?, ?, ?, ?, ?)", -1, &st,
-	    NULL) != SQLITE_OK)
-		return -EIO;
 	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, level, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, ls->state);
 	sqlite3_bind_int(st, 4, ls->cond);
 	sqlite3_bind_int64(st, 5, ls->active_since);
-	return step_done(l, st, "an alarm state");
+	return step_kept(l, st, "an alarm state");
 }
 
 int
 ledger_save_sensor(struct hz_ledger *l, const char *sensor,
     const struct hz_sensor_alarm *sa)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = l->save_sn;
 
-	if (sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO alarm_sensors(sensor, "
-	    "shelved_until, shelve_reason, shelve_actor, oos, oos_actor, fault, "
-	    "fault_flags, fault_err, frozen_value, frozen_since) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
-		return -EIO;
 	sqlite3_bind_text(st, 1, sensor, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, sa->shelved_until);
 	sqlite3_bind_text(st, 3, sa->shelve_reason, -1, SQLITE_STATIC);
@@ -556,7 +573,7 @@ ledger_save_sensor(struct hz_ledger *l, const char *sensor,
 	if (isfinite(sa->frozen_value))
 		sqlite3_bind_double(st, 10, sa->frozen_value);
 	sqlite3_bind_int64(st, 11, sa->frozen_since);
-	return step_done(l, st, "a sensor's shelving/service/fault state");
+	return step_kept(l, st, "a sensor's shelving/service/fault state");
 }
 
 /* A load that stopped on an error (a damaged page) says so: -1. */
