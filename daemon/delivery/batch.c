@@ -27,7 +27,7 @@
 struct pending {
 	struct hz_event e;
 	char sensor[HZ_ID_MAX], level[HAZMON_LEVEL_NAME_MAX];
-	struct json_t *doc;		/* until it is numbered (number()) */
+	char *doc;			/* until it is numbered (number()) */
 	char *payload;			/* once it is */
 	int appended;
 	int urgency;			/* urgency(): the batch's order */

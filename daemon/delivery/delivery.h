@@ -60,8 +60,8 @@ void ckpt_stop(struct hz_ckpt *k);
 /* event.c: JSON documents of the MQTT contract */
 struct json_t;
 char *event_json(const char *site, const struct hz_event *e);
-struct json_t *event_obj(const char *site, const struct hz_event *e);
-char *event_seal(struct json_t *o, const char *site, int64_t seq);
+char *event_obj(const char *site, const struct hz_event *e);
+char *event_seal(char *rest, const char *site, int64_t seq);
 char *state_json(const char *site, const struct hz_state_view *v);
 void event_set_error(struct json_t *o, int err, const char *reason);
 

@@ -13,18 +13,6 @@
 
 #include "delivery.h"
 
-static json_t *
-number_or_null(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
-static json_t *
-string_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
 /*
  * What a failed read met (docs/mqtt.md, "error"): the text of a Modbus
  * exception with its code (returned), or of another error (returns 0).
@@ -65,6 +53,152 @@ event_set_error(json_t *o, int err, const char *reason)
 	    json_null());
 }
 
+/*
+ * The documents are written straight into a buffer, the way jansson's
+ * json_dumps(JSON_COMPACT | JSON_REAL_PRECISION(10)) would write them
+ * (tests/unit/test_event.c holds the two byte for byte to each other):
+ * building a jansson tree and dumping it cost most of an event's CPU.
+ */
+struct jw {
+	char *buf;
+	size_t len, cap;
+	int items;		/* members written so far */
+};
+
+static void
+jw_put(struct jw *w, const char *s, size_t n)
+{
+	w->buf = xgrow(w->buf, &w->cap, w->len + n + 1, 1);
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void
+jw_key(struct jw *w, const char *key)
+{
+	if (w->items++)
+		jw_put(w, ",", 1);
+	jw_put(w, "\"", 1);
+	jw_put(w, key, strlen(key));
+	jw_put(w, "\":", 2);
+}
+
+/* A string value, escaped as JSON wants: quote, backslash, controls. */
+static void
+jw_strval(struct jw *w, const char *s)
+{
+	const char *run = s;
+	char esc[8];
+
+	jw_put(w, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *e = NULL;
+
+		if (c == '"')
+			e = "\\\"";
+		else if (c == '\\')
+			e = "\\\\";
+		else if (c < 0x20) {
+			switch (c) {
+			case '\b': e = "\\b"; break;
+			case '\f': e = "\\f"; break;
+			case '\n': e = "\\n"; break;
+			case '\r': e = "\\r"; break;
+			case '\t': e = "\\t"; break;
+			default:
+				snprintf(esc, sizeof(esc), "\\u%04X", c);
+				e = esc;
+			}
+		} else
+			continue;
+		jw_put(w, run, (size_t)(s - run));
+		jw_put(w, e, strlen(e));
+		run = s + 1;
+	}
+	jw_put(w, run, (size_t)(s - run));
+	jw_put(w, "\"", 1);
+}
+
+static void
+jw_str(struct jw *w, const char *key, const char *s)
+{
+	jw_key(w, key);
+	if (s)
+		jw_strval(w, s);
+	else
+		jw_put(w, "null", 4);
+}
+
+static void
+jw_raw(struct jw *w, const char *key, const char *text)
+{
+	jw_key(w, key);
+	jw_put(w, text, strlen(text));
+}
+
+static void
+jw_int(struct jw *w, const char *key, long long v)
+{
+	char n[24];
+
+	snprintf(n, sizeof(n), "%lld", v);
+	jw_raw(w, key, n);
+}
+
+/* A real as jansson writes it: %.10g, always with '.' or 'e', no "e+0". */
+static void
+jw_num(struct jw *w, const char *key, double v)
+{
+	char n[40], *e, *from;
+
+	if (!isfinite(v)) {
+		jw_raw(w, key, "null");
+		return;
+	}
+	snprintf(n, sizeof(n), "%.10g", v);
+	if (strchr(n, '.') == NULL && strchr(n, 'e') == NULL)
+		strcat(n, ".0");
+	if ((e = strchr(n, 'e')) != NULL) {
+		e++;
+		if (*e == '+')
+			memmove(e, e + 1, strlen(e));
+		else if (*e == '-')
+			e++;
+		for (from = e; *from == '0' && from[1]; from++)
+			;
+		memmove(e, from, strlen(from) + 1);
+	}
+	jw_raw(w, key, n);
+}
+
+static void
+jw_ts(struct jw *w, const char *key, int64_t ms)
+{
+	char ts[32];
+
+	if (ms == 0) {
+		jw_raw(w, key, "null");
+		return;
+	}
+	format_ts(ms, ts, sizeof(ts));
+	jw_str(w, key, ts);
+}
+
+static void
+jw_error(struct jw *w, int err, const char *reason)
+{
+	char text[128];
+	int code = event_error(err, reason, text, sizeof(text));
+
+	jw_str(w, "error", text[0] ? text : NULL);
+	if (code)
+		jw_int(w, "exception", code);
+	else
+		jw_raw(w, "exception", "null");
+}
+
 char *
 event_json(const char *site, const struct hz_event *e)
 {
@@ -72,90 +206,78 @@ event_json(const char *site, const struct hz_event *e)
 }
 
 /*
- * An event's document before its seq is known (batch.c numbers a batch's
- * events only once it has put them in order); event_seal numbers it,
- * turns it into text and frees it.
+ * An event's document without its seq and id (batch.c numbers a batch's
+ * events only once it has put them in order): the members after them,
+ * without the braces.  event_seal puts it together and frees it.
  */
-struct json_t *
+char *
 event_obj(const char *site, const struct hz_event *e)
 {
-	json_t *o = json_object();
+	struct jw w = { 0 };
 	char ts[32];
 
+	w.items = 1;		/* seq and id come first */
 	format_ts(e->ts_ms, ts, sizeof(ts));
-	/* Their place comes first; event_seal fills them in. */
-	json_object_set_new(o, "seq", json_integer(0));
-	json_object_set_new(o, "id", json_string(""));
-	json_object_set_new(o, "ts", json_string(ts));
-	json_object_set_new(o, "site", json_string(site));
-	json_object_set_new(o, "sensor", json_string(e->sensor));
-	json_object_set_new(o, "kind", json_string(e->kind));
-	json_object_set_new(o, "event", json_string(e->event));
-	json_object_set_new(o, "level", string_or_null(e->level));
-	json_object_set_new(o, "priority", string_or_null(e->priority));
-	json_object_set_new(o, "value", number_or_null(e->value));
-	json_object_set_new(o, "unit", json_string(e->unit));
-	json_object_set_new(o, "setpoint", number_or_null(e->setpoint));
+	jw_str(&w, "ts", ts);
+	jw_str(&w, "site", site);
+	jw_str(&w, "sensor", e->sensor);
+	jw_str(&w, "kind", e->kind);
+	jw_str(&w, "event", e->event);
+	jw_str(&w, "level", e->level);
+	jw_str(&w, "priority", e->priority);
+	jw_num(&w, "value", e->value);
+	jw_str(&w, "unit", e->unit);
+	jw_num(&w, "setpoint", e->setpoint);
 	if (e->actor)
-		json_object_set_new(o, "actor", json_string(e->actor));
+		jw_str(&w, "actor", e->actor);
 	if (e->reason)
-		json_object_set_new(o, "reason", json_string(e->reason));
-	if (e->until_ms) {
-		format_ts(e->until_ms, ts, sizeof(ts));
-		json_object_set_new(o, "until", json_string(ts));
-	}
+		jw_str(&w, "reason", e->reason);
+	if (e->until_ms)
+		jw_ts(&w, "until", e->until_ms);
 	if (strcmp(e->kind, "fault") == 0)
-		event_set_error(o, e->err, e->level);
-	json_object_set_new(o, "replayed", json_false());
-	return o;
+		jw_error(&w, e->err, e->level);
+	jw_raw(&w, "replayed", "false");
+	return w.buf;
 }
 
 char *
-event_seal(struct json_t *o, const char *site, int64_t seq)
+event_seal(char *rest, const char *site, int64_t seq)
 {
+	struct jw w = { 0 };
 	char id[HZ_ID_MAX + 24];
-	char *s;
 
-	if (o == NULL)
+	if (rest == NULL)
 		return NULL;
 	snprintf(id, sizeof(id), "%s-%lld", site, (long long)seq);
-	json_object_set_new(o, "seq", json_integer(seq));
-	json_object_set_new(o, "id", json_string(id));
-	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	json_decref(o);
-	return s;
+	jw_put(&w, "{", 1);
+	jw_int(&w, "seq", seq);
+	jw_str(&w, "id", id);
+	jw_put(&w, rest, strlen(rest));
+	jw_put(&w, "}", 1);
+	free(rest);
+	return w.buf;
 }
 
 char *
 state_json(const char *site, const struct hz_state_view *v)
 {
-	json_t *o = json_object();
-	char ts[32];
-	char *s;
+	struct jw w = { 0 };
 
-	json_object_set_new(o, "site", json_string(site));
-	json_object_set_new(o, "sensor", json_string(v->sensor));
-	json_object_set_new(o, "value", number_or_null(view_value(v)));
-	json_object_set_new(o, "unit", json_string(v->unit));
-	json_object_set_new(o, "quality", json_string(view_quality(v)));
-	json_object_set_new(o, "fault", string_or_null(view_fault(v)));
-	event_set_error(o, v->err, view_fault(v));
-	json_object_set_new(o, "device_alarm", json_boolean(v->ts_ms &&
-	    (v->r->flags & HAZMON_F_DEVICE_ALARM)));
-	json_object_set_new(o, "alarm", string_or_null(v->alarm));
-	json_object_set_new(o, "alarm_state", json_string(v->alarm_state));
-	json_object_set_new(o, "unacknowledged", json_integer(v->unacknowledged));
-	if (v->shelved_until) {
-		format_ts(v->shelved_until, ts, sizeof(ts));
-		json_object_set_new(o, "shelved_until", json_string(ts));
-	} else
-		json_object_set_new(o, "shelved_until", json_null());
-	if (v->ts_ms) {
-		format_ts(v->ts_ms, ts, sizeof(ts));
-		json_object_set_new(o, "ts", json_string(ts));
-	} else
-		json_object_set_new(o, "ts", json_null());	/* stale, never read */
-	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
-	json_decref(o);
-	return s;
+	jw_put(&w, "{", 1);
+	jw_str(&w, "site", site);
+	jw_str(&w, "sensor", v->sensor);
+	jw_num(&w, "value", view_value(v));
+	jw_str(&w, "unit", v->unit);
+	jw_str(&w, "quality", view_quality(v));
+	jw_str(&w, "fault", view_fault(v));
+	jw_error(&w, v->err, view_fault(v));
+	jw_raw(&w, "device_alarm", v->ts_ms && (v->r->flags &
+	    HAZMON_F_DEVICE_ALARM) ? "true" : "false");
+	jw_str(&w, "alarm", v->alarm);
+	jw_str(&w, "alarm_state", v->alarm_state);
+	jw_int(&w, "unacknowledged", v->unacknowledged);
+	jw_ts(&w, "shelved_until", v->shelved_until);
+	jw_ts(&w, "ts", v->ts_ms);	/* null: stale, never read */
+	jw_put(&w, "}", 1);
+	return w.buf;
 }
