@@ -64,6 +64,12 @@ void pause_ms(int ms);			/* sleeps, EINTR or not */
  * doubling (from 4); exits on failure, as xcalloc.  Returns the array.
  */
 void *xgrow(void *p, size_t *cap, size_t need, size_t size);
+/* A growing string: s is always NUL-terminated once anything was put. */
+struct hz_str {
+	char *s;
+	size_t len, cap;
+};
+void str_put(struct hz_str *b, const char *s, size_t n);
 /* Joins th within ms; ETIMEDOUT: it still runs (and still owns its data). */
 int join_within(pthread_t th, int64_t ms);
 

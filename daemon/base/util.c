@@ -81,6 +81,15 @@ xgrow(void *p, size_t *cap, size_t need, size_t size)
 	return p;
 }
 
+void
+str_put(struct hz_str *b, const char *s, size_t n)
+{
+	b->s = xgrow(b->s, &b->cap, b->len + n + 1, 1);
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
 int
 join_within(pthread_t th, int64_t ms)
 {

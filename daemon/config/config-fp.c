@@ -15,25 +15,11 @@
 
 #include "confload.h"
 
-struct fpbuf {
-	char *s;
-	size_t len, cap;
-};
+static void
+putf(struct hz_str *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void
-put(struct fpbuf *b, const char *s, size_t n)
-{
-	b->s = xgrow(b->s, &b->cap, b->len + n + 1, 1);
-	memcpy(b->s + b->len, s, n);
-	b->len += n;
-	b->s[b->len] = '\0';
-}
-
-static void
-putf(struct fpbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-putf(struct fpbuf *b, const char *fmt, ...)
+putf(struct hz_str *b, const char *fmt, ...)
 {
 	char tmp[64];
 	va_list ap;
@@ -42,16 +28,19 @@ putf(struct fpbuf *b, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	put(b, tmp, n > 0 ? (size_t)n : 0);
+	str_put(b, tmp, n > 0 ? (size_t)n : 0);
 }
 
 static void
-walk(struct fpbuf *b, const config_setting_t *s)
+walk(struct hz_str *b, const config_setting_t *s)
 {
 	const char *name = config_setting_name(s), *str;
 
-	if (name)
-		putf(b, "%zu:", strlen(name)), put(b, name, strlen(name)), put(b, "=", 1);
+	if (name) {
+		putf(b, "%zu:", strlen(name));
+		str_put(b, name, strlen(name));
+		str_put(b, "=", 1);
+	}
 	switch (config_setting_type(s)) {
 	case CONFIG_TYPE_INT:
 		putf(b, "i%d;", config_setting_get_int(s));
@@ -69,19 +58,19 @@ walk(struct fpbuf *b, const config_setting_t *s)
 		str = config_setting_get_string(s);
 		/* Length-prefixed: no quoting, no ambiguity. */
 		putf(b, "s%zu:", strlen(str));
-		put(b, str, strlen(str));
-		put(b, ";", 1);
+		str_put(b, str, strlen(str));
+		str_put(b, ";", 1);
 		break;
 	case CONFIG_TYPE_GROUP:
 	case CONFIG_TYPE_LIST:
 	case CONFIG_TYPE_ARRAY:
-		put(b, config_setting_type(s) == CONFIG_TYPE_GROUP ? "{" : "(", 1);
+		str_put(b, config_setting_type(s) == CONFIG_TYPE_GROUP ? "{" : "(", 1);
 		for (int i = 0; i < config_setting_length(s); i++)
 			walk(b, config_setting_get_elem(s, (unsigned)i));
-		put(b, config_setting_type(s) == CONFIG_TYPE_GROUP ? "}" : ")", 1);
+		str_put(b, config_setting_type(s) == CONFIG_TYPE_GROUP ? "}" : ")", 1);
 		break;
 	default:
-		put(b, "?;", 2);
+		str_put(b, "?;", 2);
 	}
 }
 
@@ -89,7 +78,7 @@ walk(struct fpbuf *b, const config_setting_t *s)
 char *
 cfg__fingerprint(const config_setting_t *s)
 {
-	struct fpbuf b = { 0 };
+	struct hz_str b = { 0 };
 
 	if (s == NULL)
 		return xstrdup("");

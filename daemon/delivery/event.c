@@ -60,18 +60,14 @@ event_set_error(json_t *o, int err, const char *reason)
  * building a jansson tree and dumping it cost most of an event's CPU.
  */
 struct jw {
-	char *buf;
-	size_t len, cap;
+	struct hz_str b;
 	int items;		/* members written so far */
 };
 
 static void
 jw_put(struct jw *w, const char *s, size_t n)
 {
-	w->buf = xgrow(w->buf, &w->cap, w->len + n + 1, 1);
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-	w->buf[w->len] = '\0';
+	str_put(&w->b, s, n);
 }
 
 static void
@@ -237,7 +233,7 @@ event_obj(const char *site, const struct hz_event *e)
 	if (strcmp(e->kind, "fault") == 0)
 		jw_error(&w, e->err, e->level);
 	jw_raw(&w, "replayed", "false");
-	return w.buf;
+	return w.b.s;
 }
 
 char *
@@ -255,7 +251,7 @@ event_seal(char *rest, const char *site, int64_t seq)
 	jw_put(&w, rest, strlen(rest));
 	jw_put(&w, "}", 1);
 	free(rest);
-	return w.buf;
+	return w.b.s;
 }
 
 char *
@@ -279,5 +275,5 @@ state_json(const char *site, const struct hz_state_view *v)
 	jw_ts(&w, "shelved_until", v->shelved_until);
 	jw_ts(&w, "ts", v->ts_ms);	/* null: stale, never read */
 	jw_put(&w, "}", 1);
-	return w.buf;
+	return w.b.s;
 }
