@@ -36,6 +36,7 @@
 #define RETRY_MIN_MS	500
 #define RETRY_MAX_MS	10000
 #define CMDS		64	/* received commands the core has not taken yet */
+#define CURSOR_SAVE_MS	500	/* a cursor moving in a burst is saved this often */
 
 enum pstate { P_IDLE, P_DIALING, P_CONNECTING, P_CONNECTED };
 
@@ -57,6 +58,7 @@ struct hz_pub {
 	int64_t replay_upto;	/* events <= this are sent as replayed */
 	int64_t bdseq;
 	int cursor_dirty;
+	int64_t cursor_at;	/* monotonic ms: the cursor may be saved again */
 	int just_connected;
 	int stopping;		/* pub_shutdown: the disconnect is ours */
 	struct hz_health health;
@@ -532,11 +534,27 @@ pub_connected(const struct hz_pub *p)
 	return p->state == P_CONNECTED;
 }
 
+/*
+ * Saving the cursor costs a sync of the ledger, on the core thread, and a
+ * burst's PUBACKs come in many small reads: while events are in flight it
+ * is saved at most every CURSOR_SAVE_MS, else (and at a stop) at once.  A
+ * cursor older than the truth after a crash only means events sent again
+ * (replayed), never one lost.
+ */
 static void
-flush_cursor(struct hz_pub *p)
+flush_cursor(struct hz_pub *p, int now_anyway)
 {
-	if (p->cursor_dirty && ledger_set_cursor(p->l, p->d->name, p->acked) == 0)
+	int64_t now;
+
+	if (!p->cursor_dirty)
+		return;
+	now = now_mono_ms();
+	if (!now_anyway && p->fl_len > 0 && now < p->cursor_at)
+		return;
+	if (ledger_set_cursor(p->l, p->d->name, p->acked) == 0) {
 		p->cursor_dirty = 0;
+		p->cursor_at = now + CURSOR_SAVE_MS;
+	}
 }
 
 void
@@ -552,7 +570,7 @@ pub_io(struct hz_pub *p, int readable, int writable)
 	if (writable && p->state != P_IDLE)
 		mosquitto_loop_write(p->m, 1);
 	pub_pump(p);
-	flush_cursor(p);
+	flush_cursor(p, 0);
 }
 
 int64_t
@@ -581,7 +599,7 @@ pub_tick(struct hz_pub *p, int64_t now)
 	}
 	if (p->n_forget)
 		pub_flush_forgotten(p);
-	flush_cursor(p);
+	flush_cursor(p, 0);
 	if (p->state == P_IDLE)
 		return p->retry_at;
 	if (p->state == P_DIALING)
@@ -700,6 +718,7 @@ pub_shutdown(struct hz_pub *p)
 	int64_t end = now_mono_ms() + 1000;
 
 	p->stopping = 1;
+	flush_cursor(p, 1);
 	if (p->state != P_CONNECTED)
 		return;
 	publish_status(p, "offline");
@@ -708,7 +727,7 @@ pub_shutdown(struct hz_pub *p)
 			break;
 	mosquitto_disconnect(p->m);
 	mosquitto_loop_write(p->m, 1);
-	flush_cursor(p);
+	flush_cursor(p, 1);
 }
 
 /* A reload kept this destination: it now reads the new configuration. */
