@@ -67,6 +67,7 @@ struct hz_worker {
 	_Atomic uint64_t polls, requests, failed, readings;
 	_Atomic int connected;
 	_Atomic int64_t busy_since;	/* monotonic ms a poll began; 0 = waiting */
+	_Atomic int64_t late_max;	/* ms: the latest a poll ever began */
 	int64_t poll_limit_ms;		/* longest a healthy poll can take */
 	int test_hang;			/* HAZMOND_TEST_HANG_BUS names this bus */
 	unsigned requests_per_cycle;
@@ -343,6 +344,8 @@ worker_main(void *arg)
 		int64_t now = now_mono_ms();
 
 		atomic_store(&w->busy_since, now);
+		if (now - g->due > atomic_load(&w->late_max))
+			atomic_store(&w->late_max, now - g->due);
 		test_hang(w);
 		poll_group(w, g, now);
 		atomic_store(&w->busy_since, 0);
@@ -581,6 +584,7 @@ bus_stats(const struct hz_worker *w, struct hz_bus_stats *out)
 	out->readings = atomic_load(&x->readings);
 	out->connected = atomic_load(&x->connected);
 	out->requests_per_cycle = w->requests_per_cycle;
+	out->late_max_ms = atomic_load(&x->late_max);
 }
 
 /* Per slave: the last good read and whether its last poll failed. */

@@ -48,6 +48,7 @@ struct hz_bus_stats {
 	uint64_t failed;		/* requests that failed */
 	uint64_t readings;		/* readings queued */
 	unsigned requests_per_cycle;	/* sum over groups of blocks per poll */
+	int64_t late_max_ms;		/* worst start of a poll after its due time */
 	int connected;
 };
 struct hz_worker *bus_start(const struct hz_config *c, unsigned bus,

@@ -85,13 +85,13 @@ bus_json(const struct ctl_env *env, unsigned b)
 		json_array_append_new(slaves, json_pack("{s:i, s:o, s:b}", "slave",
 		    sl[i].slave, "last_ok", ts_or_null(sl[i].last_ok), "failing",
 		    sl[i].failing));
-	o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:b, s:i, s:I, s:I, s:I, s:I, s:I, s:o}",
 	    "name", bus->name, "type", bus->type == HZ_BUS_TCP ? "tcp" : "rtu",
 	    "endpoint", ep, "connected", st.connected,
 	    "requests_per_cycle", (int)st.requests_per_cycle,
 	    "polls", (json_int_t)st.polls, "requests", (json_int_t)st.requests,
 	    "failed", (json_int_t)st.failed, "readings", (json_int_t)st.readings,
-	    "slaves", slaves);
+	    "worst_lateness_ms", (json_int_t)st.late_max_ms, "slaves", slaves);
 	return o;
 }
 
