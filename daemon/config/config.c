@@ -552,9 +552,11 @@ fingerprints(struct loader *ld)
 	struct hz_config *c = ld->c;
 	char *site = cfg__fingerprint(config_setting_get_member(root, "site"));
 	size_t n = strlen(site) + strlen(c->plugin_dir) + 2;
+	char *both = xcalloc(1, n);
 
-	c->fp = xcalloc(1, n);
-	snprintf(c->fp, n, "%s\n%s", site, c->plugin_dir);
+	snprintf(both, n, "%s\n%s", site, c->plugin_dir);
+	c->fp = cfg__digest(both, strlen(both));
+	free(both);
 	free(site);
 	l = config_setting_get_member(root, "mqtt");
 	for (unsigned i = 0; i < c->n_dests; i++)
