@@ -11,6 +11,8 @@
 #   PER=reading DEVICES=200 REGS=50                    (instructions per reading,
 #                                                      coalescing on: the whole
 #                                                      path of a reading)
+#   CG_KEEP=DIR                                        (keep callgrind's files there,
+#                                                      for callgrind_annotate)
 # Appends a table to bench/results/link.md (PER=reading: reading.md).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,6 +59,7 @@ measure() {	# measure BUILD: sets IR (instructions) and REQ (requests served)
 	stop_pid "$pid"
 	sim_stat requests >/dev/null
 	r1=$(requests)
+	[ -z "${CG_KEEP:-}" ] || cp "$out" "$CG_KEEP/callgrind.$(basename "$b").out"
 	IR=$(callgrind_annotate "$out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 	REQ=$((r1 - r0))
 }
