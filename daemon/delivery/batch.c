@@ -168,10 +168,8 @@ settle(struct hz_batch *b, int committed)
 	for (size_t i = 0; i < b->n_cur; i++) {
 		struct pending *p = &b->cur[i];
 
-		if (committed && p->appended) {
-			free(p->payload);
-			continue;
-		}
+		if (committed && p->appended)
+			continue;	/* freed by batch_end, after the watchers */
 		log_cmsg(HZ_LOG_ERR, &(struct log_ctx){ .sensor = p->sensor,
 		    .slave = -1, .seq = p->e.seq }, "LEDGER WRITE FAILED: event "
 		    "seq %lld (sensor %s) is published live without a durable "
@@ -185,7 +183,6 @@ settle(struct hz_batch *b, int committed)
 	}
 	if (!committed && b->n_cur > 0)
 		b->resave = 1;
-	b->n_cur = 0;
 }
 
 /*
@@ -212,6 +209,16 @@ batch_end(struct hz_batch *b)
 		(void)ledger_commit(b->l);
 	b->began = 0;
 	b->out.pump(b->out.arg);
+	/* MQTT first; a refused event's payload now belongs to unrec. */
+	for (size_t i = 0; i < b->n_cur; i++) {
+		struct pending *p = &b->cur[i];
+
+		if (b->out.watch)
+			b->out.watch(b->out.arg, p->payload);
+		if (committed && p->appended)
+			free(p->payload);
+	}
+	b->n_cur = 0;
 }
 
 /* Tries again to write what the ledger refused earlier. */

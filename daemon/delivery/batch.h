@@ -35,6 +35,12 @@ struct hz_batch_out {
 	 * open transaction (eval_save_all).
 	 */
 	void (*resave)(void *arg);
+	/*
+	 * Every event of a batch, in seq order, once the publishers had it
+	 * (recorded or refused and sent live): the control socket's watch
+	 * streams.  May be NULL.
+	 */
+	void (*watch)(void *arg, const char *payload);
 };
 
 struct hz_batch;
