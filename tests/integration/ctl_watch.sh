@@ -52,12 +52,12 @@ n_synced() { grep -c '^{"type":"synced"}$' "$W"; }
 wait_for 10 sh -c "[ \$(grep -c '^{\"type\":\"synced\"}\$' '$W') -ge 1 ]" ||
     bail "no synced line"
 check "the answer comes first" test "$(head -n 1 "$W")" = '{"ok":true,"watch":true}'
-check "then a state line per sensor, in order, then synced" test \
-    "$(sed -n 2,5p "$W" | jq -r '.type + ":" + (.sensor // "")' | tr '\n' ' ')" = \
-    "state:ch4 state:h2s state:co synced: "
+check "then snapshot, a state line per sensor, in order, then synced" test \
+    "$(sed -n 2,6p "$W" | jq -r '.type + ":" + (.sensor // "")' | tr '\n' ' ')" = \
+    "snapshot: state:ch4 state:h2s state:co synced: "
 # The snapshot's lines are the sensors answer's entries, field for field.
 ctl --json sensors | jq -c '.sensors[] | del(.ts, .last_ok)' >"$T/sensors.want"
-sed -n 2,4p "$W" | jq -c 'del(.type, .sensor, .ts, .last_ok)' >"$T/sensors.got"
+sed -n 3,5p "$W" | jq -c 'del(.type, .sensor, .ts, .last_ok)' >"$T/sensors.got"
 check "state lines carry exactly the sensors entries' fields" \
     cmp -s "$T/sensors.want" "$T/sensors.got"
 
@@ -102,9 +102,11 @@ n1=$(lines)
 ctl reload >/dev/null || not_ok "reload"
 wait_for 10 sh -c "[ \$(grep -c '^{\"type\":\"synced\"}\$' '$W') -ge 2 ]"
 check "a reload gives a second snapshot" test "$(n_synced)" = 2
-# Live state lines may come between a snapshot's lines: all three are there.
-check "... with a state line of each new sensor before synced" test "$(tail -n +$((n1 + 1)) "$W" |
-    sed -n '1,/"type":"synced"/p' | jq -r 'select(.type == "state") | .sensor' | sort -u | tr '\n' ' ')" = \
+# Live state lines may come between a snapshot's lines, but only of the
+# new configuration: exactly its sensors between snapshot and synced.
+snap2() { tail -n +$((n1 + 1)) "$W" | sed -n '/"type":"snapshot"/,/"type":"synced"/p'; }
+check "... of exactly the new sensors, between snapshot and synced" test \
+    "$(snap2 | jq -r 'select(.type == "state") | .sensor' | sort -u | tr '\n' ' ')" = \
     "ch4 co nh3 "
 after_synced() { tail -n +$((n1 + 1)) "$W" | sed -n '/"type":"synced"/,$p'; }
 check "... and no line of the sensor removed after it" \
