@@ -113,8 +113,10 @@ check "... and no line of the sensor removed after it" \
     test "$(after_synced | grep -c '"sensor":"h2s"')" = 0
 
 # ---- at most 8 streams
+EXTRA=""
 for i in 2 3 4 5 6 7 8; do
 	spawn "watch$i" $WATCH read "$RSOCK" "$T/watch$i.out" 60
+	EXTRA="$EXTRA $LAST_PID"
 done
 all_watching() { for i in 2 3 4 5 6 7 8; do grep -q '"watch":true' "$T/watch$i.out" 2>/dev/null || return 1; done; }
 wait_for 10 all_watching
@@ -122,4 +124,35 @@ check "8 streams at once" all_watching
 echo '{"cmd":"watch"}' | timeout 5 socat -t 2 - "UNIX-CONNECT:$RSOCK" >"$T/ninth.out"
 check "the 9th is refused with busy" jq -e '.ok == false and .code == "busy"' "$T/ninth.out"
 
+
+# ---- hazmonctl watch, for people and --json, on the read-only socket
+for pid in $EXTRA; do stop_pid "$pid"; forget_pid "$pid"; done
+spawn hzwatch env TZ=UTC "$HAZMONCTL" -s "$RSOCK" watch
+HZW=$LAST_PID
+spawn hzwatchjson "$HAZMONCTL" -s "$RSOCK" watch --json
+HZWJ=$LAST_PID
+HL=$T/hzwatch.log
+JL=$T/hzwatchjson.log
+wait_for 10 grep -q 'watching 3 sensors' "$HL"
+check "hazmonctl watch: a summary of the snapshot" \
+    grep -q -E '^[0-9-]{10} [0-9:]{8}  watching 3 sensors, 1 not ok or in alarm:$' "$HL"
+check "... naming the sensor in alarm" grep -q -E '^  ch4  ok, alarm high active_acknowledged$' "$HL"
+check "--json: the raw lines, one per line" sh -c "head -n 3 '$JL' | jq -e -s \
+    '.[0] == {\"ok\":true,\"watch\":true} and .[1] == {\"type\":\"snapshot\"} and .[2].type == \"state\"' >/dev/null"
+sim set 1 holding 0 5
+cleared_h() { grep -q -E '^[0-9-]{10} [0-9:]{8}  ch4  alarm high cleared  value 5 ppm  seq [0-9]+$' "$HL"; }
+wait_for 10 cleared_h
+check "an event: one line, local time, sensor, level, event, value, seq" cleared_h
+state_h() { grep -q -E '^[0-9-]{10} [0-9:]{8}  ch4  ok$' "$HL"; }
+wait_for 5 state_h
+check "the state change: one line" state_h
+ts_utc=$(events "$S" ch4 | jq -r 'select(.event == "cleared") | .ts' | cut -c1-19 | tr T ' ')
+check "the time is the event's, in local time (TZ=UTC here)" grep -q "^$ts_utc  ch4  alarm high cleared" "$HL"
+check "a value change alone prints nothing" test "$(grep -c '  ch4  ok$' "$HL")" = 1
+check "--json has the event line as hazmond sent it" sh -c "grep '\"type\":\"event\"' '$JL' | jq -e -s 'map(select(.event.event == \"cleared\")) | length == 1' >/dev/null"
+stop_pid "$HAZMOND_PID"; forget_pid "$HAZMOND_PID"
+wait_exit "$HZW" 10
+wait "$HZW"; rc=$?
+check "a stopped hazmond ends hazmonctl watch with status 3 ($rc)" test "$rc" = 3
+check "... saying so" grep -q 'hazmond ended the watch stream' "$HL"
 done_testing
