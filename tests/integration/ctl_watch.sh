@@ -36,6 +36,9 @@ conf() {	# conf ID:ADDRESS...
 	echo ");"
 }
 conf ch4:0 h2s:1 co:2 >"$T/hazmond.conf"
+# While this file exists every ledger commit fails (a test hook).
+FAIL=$T/ledger-fails
+export HAZMOND_TEST_LEDGER_FAIL=$FAIL
 start_hazmond "$T/hazmond.conf"
 LOG=$T/hazmond.log
 wait_for 10 test -S "$RSOCK" || bail "no read-only control socket"
@@ -85,6 +88,21 @@ ctl -q ack ch4 || not_ok "ack ch4"
 acked() { grep '"type":"event"' "$W" | jq -e -s 'map(select(.event.event == "acknowledged" and .event.sensor == "ch4")) | length == 1' >/dev/null; }
 wait_for 5 acked
 check "an ack on the main socket gives its event line" acked
+
+# ---- an event the ledger refuses goes out live, and here too, once
+touch "$FAIL"
+sim set 1 holding 1 30
+h2s_live() { has_event "$S" h2s '.event == "raised"'; }
+wait_for 10 h2s_live || not_ok "the refused event went out live on MQTT"
+h2s_line() { grep '"type":"event"' "$W" | jq -e -s 'map(select(.event.sensor == "h2s" and .event.event == "raised")) | length >= 1' >/dev/null; }
+wait_for 5 h2s_line
+check "an event the ledger refused gives its event line" h2s_line
+rm -f "$FAIL"
+wait_for 15 grep -q 'events written late' "$LOG" || not_ok "the ledger did not recover"
+sleep 0.5	# a second line would follow the late write at once
+check "... with the MQTT event's seq, once, also after the late write" test \
+    "$(grep '"type":"event"' "$W" | jq -c 'select(.event.sensor == "h2s" and .event.event == "raised") | .event.seq')" = \
+    "$(events "$S" h2s | jq -c 'select(.event == "raised") | .seq' | head -n 1)"
 
 # ---- ticks
 tick_ok() { grep '"type":"tick"' "$W" | tail -n 1 | jq -e '.time | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$")' >/dev/null; }
