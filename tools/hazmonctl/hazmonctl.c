@@ -638,9 +638,10 @@ stream_line(char *line, size_t len)
 
 /*
  * The stream after the answer, until hazmond ends it: nothing for
- * SILENCE_MS, not even a tick, is a hung daemon, said as such.
+ * SILENCE_MS, not even a tick, is a hung daemon, said as such.  Returns
+ * the exit status (ES_NODAEMON: the stream ended).
  */
-static void __attribute__((noreturn))
+static int
 watch(int fd, char *buf, size_t have)
 {
 	size_t cap = have + 65536, used;
@@ -662,9 +663,11 @@ watch(int fd, char *buf, size_t have)
 		if (have == cap)
 			buf = grow(buf, &cap, STREAM_LINE_MAX,
 			    "a line of hazmond's watch stream");
-		if ((rc = poll(&pfd, 1, SILENCE_MS)) == 0)
-			die(ES_NODAEMON, "hazmond sent nothing for %d s, not even "
-			    "a tick: it may hang", SILENCE_MS / 1000);
+		if ((rc = poll(&pfd, 1, SILENCE_MS)) == 0) {
+			complain("hazmond sent nothing for %d s, not even a tick: "
+			    "it may hang", SILENCE_MS / 1000);
+			break;
+		}
 		if (rc < 0 && errno != EINTR)
 			die(ES_NODAEMON, "poll: %s", strerror(errno));
 		if (rc < 0)
@@ -672,12 +675,16 @@ watch(int fd, char *buf, size_t have)
 		n = read(fd, buf + have, cap - have);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
-		if (n <= 0)
-			die(ES_NODAEMON, "hazmond ended the watch stream%s%s (its "
-			    "log says why)", n < 0 ? ": " : "", n < 0 ?
-			    strerror(errno) : "");
+		if (n <= 0) {
+			complain("hazmond ended the watch stream%s%s (its log says "
+			    "why)", n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			break;
+		}
 		have += (size_t)n;
 	}
+	free(buf);
+	close(fd);
+	return ES_NODAEMON;
 }
 
 /* ---- main */
@@ -875,14 +882,18 @@ main(int argc, char *argv[])
 	if (json_is_false(json_object_get(resp, "ok"))) {
 		show_error(resp);
 		status = ES_REFUSED;
-	} else if (fd >= 0)
-		watch(fd, rest, n_rest);
-	else if (!json_out)
+	} else if (fd >= 0) {
+		status = watch(fd, rest, n_rest);
+		rest = NULL;
+	} else if (!json_out)
 		c->show(resp, req);
 
 	json_decref(resp);
 	json_decref(req);
 	free(line);
+	if (rest != NULL)
+		close(fd);	/* a watch refused: watch() did not take it */
+	free(rest);
 	free(sock);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		die(ES_REFUSED, "cannot write the output: %s", strerror(errno));
