@@ -74,6 +74,7 @@ struct hz_worker {
 	struct hz_msg *out;		/* a poll's readings, queued together */
 	unsigned n_out;
 	int64_t out_ts;			/* realtime ms the poll's reads ended */
+	int64_t out_mono_us;		/* the same, monotonic µs */
 };
 
 /* ---- scheduling: a binary min-heap of groups by due time */
@@ -121,7 +122,7 @@ push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *
     int err)
 {
 	w->out[w->n_out++] = (struct hz_msg){ .sensor = sensor, .gen = w->gen,
-	    .r = *r, .ts_ms = w->out_ts, .err = err };
+	    .r = *r, .ts_ms = w->out_ts, .mono_us = w->out_mono_us, .err = err };
 }
 
 /* The poll's readings go to the core at once: one batch, one commit. */
@@ -268,6 +269,7 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 		memset(g->ok, 0, g->n_blocks);	/* backed off: g->err stays */
 	atomic_store(&w->connected, w->link.connected);
 	w->out_ts = now_real_ms();
+	w->out_mono_us = now_mono_us();
 	if (n_ok > 0)
 		atomic_store(&g->last_ok, w->out_ts);
 	atomic_store(&g->failing, n_ok < (int)g->n_blocks);

@@ -104,6 +104,10 @@ config_dump(const struct hz_config *c)
 	printf("control_socket %s\ncontrol_group %s\n", c->control_socket[0] ?
 	    c->control_socket : "(none)", c->control_group ? c->control_group :
 	    "(the daemon's)");
+	printf("control_read_socket %s\ncontrol_read_group %s\n",
+	    c->control_read_socket == NULL ? "(beside control_socket)" :
+	    c->control_read_socket[0] ? c->control_read_socket : "(none)",
+	    c->control_read_group ? c->control_read_group : "(none: mode 0666)");
 	for (unsigned i = 0; i < c->n_dests; i++) {
 		const struct hz_dest *d = &c->dests[i];
 

@@ -186,25 +186,47 @@ default_control_socket(void)
 	return xstrdup(buf);
 }
 
-/* control_socket = "" turns the socket off; the group must exist. */
+/* A socket path: absolute, or "" for none; it must fit in sun_path. */
+static char *
+socket_path(struct hazmon_cfg *g, const char *key)
+{
+	struct sockaddr_un sun;
+	char *path = cfg__opt_string(g, key, NULL);
+
+	if (path == NULL)
+		return NULL;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		hz_host.error(g, key, "longer than %zu characters",
+		    sizeof(sun.sun_path) - 1);
+	else if (path[0] != '/' && path[0] != '\0')
+		hz_host.error(g, key, "must be an absolute path (or \"\" for no "
+		    "socket)");
+	return path;
+}
+
+static char *
+socket_group(struct hazmon_cfg *g, const char *key)
+{
+	char *group = cfg__opt_string(g, key, NULL);
+
+	if (group && getgrnam(group) == NULL)
+		hz_host.error(g, key, "no such group \"%s\"", group);
+	return group;
+}
+
+/*
+ * control_socket = "" turns the socket off; the group must exist.  The
+ * read-only socket left unset goes beside the main one (core.c: where
+ * that one really is).
+ */
 static void
 load_control(struct hazmon_cfg *g, struct hz_config *c)
 {
-	struct sockaddr_un sun;
-
-	c->control_socket = cfg__opt_string(g, "control_socket", NULL);
-	if (c->control_socket == NULL)
+	if ((c->control_socket = socket_path(g, "control_socket")) == NULL)
 		c->control_socket = default_control_socket();
-	else if (strlen(c->control_socket) >= sizeof(sun.sun_path))
-		hz_host.error(g, "control_socket", "longer than %zu characters",
-		    sizeof(sun.sun_path) - 1);
-	else if (c->control_socket[0] != '/' && c->control_socket[0] != '\0')
-		hz_host.error(g, "control_socket", "must be an absolute path (or \"\" "
-		    "for no control socket)");
-	c->control_group = cfg__opt_string(g, "control_group", NULL);
-	if (c->control_group && getgrnam(c->control_group) == NULL)
-		hz_host.error(g, "control_group", "no such group \"%s\"",
-		    c->control_group);
+	c->control_group = socket_group(g, "control_group");
+	c->control_read_socket = socket_path(g, "control_read_socket");
+	c->control_read_group = socket_group(g, "control_read_group");
 }
 
 static void
@@ -655,6 +677,8 @@ config_free(struct hz_config *c)
 	free(c->state_dir);
 	free(c->control_socket);
 	free(c->control_group);
+	free(c->control_read_socket);
+	free(c->control_read_group);
 	free(c->fp);
 	free(c);
 }

@@ -106,6 +106,8 @@ struct hz_config {
 	int log_level;
 	char *control_socket;		/* the hazmonctl socket, or NULL: none */
 	char *control_group;		/* its group, or NULL: ours */
+	char *control_read_socket;	/* read-only; NULL: beside control_socket */
+	char *control_read_group;	/* its group (mode 0660), or NULL: 0666 */
 	char *fp;			/* site and daemon groups */
 	int retention_days;		/* delivered events kept this long */
 	struct hz_dest *dests;

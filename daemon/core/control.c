@@ -1,6 +1,9 @@
 /*
- * control.c - the hazmonctl socket: a UNIX stream socket speaking one JSON
- * object per line each way (docs/control.md).
+ * control.c - the hazmonctl sockets: UNIX stream sockets speaking one JSON
+ * object per line each way (docs/control.md).  The main one serves every
+ * command; the read-only one (daemon.control_read_socket) only those that
+ * change nothing, which ctlcmd.c tells apart.  A client that asked to
+ * watch gets a stream of lines from then on (ctl_watch_line).
  *
  * Runs on the core thread, from its poll() loop: every socket is
  * non-blocking, a slow or silent client costs a buffer and nothing else,
@@ -23,6 +26,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "ctlcmd.h"
 
 /*
  * What one client may cost the core thread (docs/control.md, "Limits"):
@@ -38,7 +42,15 @@
 #define CTL_DRAIN_MS	10000
 #define CTL_OUT_HIGH	(256 * 1024)
 #define CTL_TURN_MS	5
-#define CTL_ACCEPTS	CTL_CLIENTS	/* per turn */
+#define CTL_ACCEPTS	CTL_CLIENTS	/* per turn and listener */
+/*
+ * A watch stream: at most CTL_WATCH_MAX bytes wait for its reader, and a
+ * snapshot is built only while less than CTL_SNAP_LOW wait, so 10,000
+ * sensors never sit in memory at once.  Ticks every CTL_TICK_MS.
+ */
+#define CTL_WATCH_MAX	(1024 * 1024)
+#define CTL_SNAP_LOW	(64 * 1024)
+#define CTL_TICK_MS	5000
 
 struct client {
 	int fd;
@@ -51,19 +63,32 @@ struct client {
 	int closing;			/* close once out is written */
 	int eof;			/* the client sent all it will send */
 	int waiting;			/* for a deferred answer (ctl_answer) */
+	int read_only;			/* came on the read-only socket */
+	int warned;			/* a refusal there was logged */
+	int watch;			/* a watch stream: input is discarded */
+	int snapping;			/* its snapshot is under way */
+	unsigned snap_next;		/* the next sensor of the snapshot */
+	int snap_begun;			/* its "snapshot" line went out */
 	uint64_t serial;		/* tells this client from a later one */
 	int64_t last;			/* monotonic ms of the last activity */
 	int64_t partial_since;		/* first byte of an incomplete request; 0 none */
 	int64_t out_since;		/* last write progress while out was not empty */
 };
 
-struct hz_ctl {
-	int fd;
+struct listener {
+	int fd;				/* -1: none */
+	int read_only;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+struct hz_ctl {
+	struct listener ls[2];		/* the main socket, the read-only one */
 	ctl_handler fn;
+	ctl_snapshot snap;
 	void *arg;
 	uint64_t serial;
 	unsigned next;			/* who is served first next turn */
+	int64_t tick_at;		/* monotonic ms of the next watch tick */
 	struct client cl[CTL_CLIENTS];
 };
 
@@ -94,52 +119,72 @@ stale_socket(const struct sockaddr_un *sun)
 	return unlink(sun->sun_path);
 }
 
-struct hz_ctl *
-ctl_open(const char *path, const char *group, ctl_handler fn, void *arg)
+/* Returns 0, or -1 with the listener closed (logged). */
+static int
+listen_on(struct listener *l, const struct ctl_socket *cs)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct hz_ctl *x;
+	const char *what = cs->read_only ? "read-only control socket" :
+	    "control socket";
+	mode_t old, mode = cs->read_only && cs->group == NULL ? 0666 : 0660;
 	struct group *gr;
-	mode_t old;
 
-	if (path == NULL || path[0] == '\0')
-		return NULL;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	x = xcalloc(1, sizeof(*x));
-	snprintf(x->path, sizeof(x->path), "%s", path);
+	l->fd = -1;
+	l->read_only = cs->read_only;
+	if (cs->path == NULL || cs->path[0] == '\0')
+		return -1;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", cs->path);
+	snprintf(l->path, sizeof(l->path), "%s", cs->path);
+	if (stale_socket(&sun) != 0) {
+		log_msg(HZ_LOG_ERR, "%s %s: %s; hazmonctl will not work there "
+		    "(alarms are monitored and published as usual)", what,
+		    cs->path, errno == EADDRINUSE ? "another hazmond answers there" :
+		    strerror(errno));
+		return -1;
+	}
+	l->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	old = umask(0117);		/* born 0660: never briefly open to all */
+	if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
+	    listen(l->fd, CTL_CLIENTS) != 0) {
+		umask(old);
+		log_msg(HZ_LOG_ERR, "%s %s: %s; hazmonctl will not work there "
+		    "(alarms are monitored and published as usual)", what,
+		    cs->path, strerror(errno));
+		if (l->fd >= 0)
+			close(l->fd);
+		l->fd = -1;
+		return -1;
+	}
+	umask(old);
+	if (cs->group && ((gr = getgrnam(cs->group)) == NULL ||
+	    chown(cs->path, (uid_t)-1, gr->gr_gid) != 0))
+		log_msg(HZ_LOG_ERR, "%s %s: cannot give it to group %s: %s", what,
+		    cs->path, cs->group, gr ? strerror(errno) : "no such group");
+	if (chmod(cs->path, mode) != 0)
+		log_warn("%s %s: chmod", what, cs->path);
+	log_info("%s %s ready", what, cs->path);
+	return 0;
+}
+
+/* socks[0] is the main socket, socks[1] (n 2) the read-only one. */
+struct hz_ctl *
+ctl_open(const struct ctl_socket *socks, unsigned n, ctl_handler fn,
+    ctl_snapshot snap, void *arg)
+{
+	struct hz_ctl *x = xcalloc(1, sizeof(*x));
+	int up = 0;
+
 	x->fn = fn;
+	x->snap = snap;
 	x->arg = arg;
 	for (unsigned i = 0; i < CTL_CLIENTS; i++)
 		x->cl[i].fd = -1;
-	if (stale_socket(&sun) != 0) {
-		log_msg(HZ_LOG_ERR, "control socket %s: %s; hazmonctl will not work "
-		    "(alarms are monitored and published as usual)", path,
-		    errno == EADDRINUSE ? "another hazmond answers there" :
-		    strerror(errno));
+	for (unsigned i = 0; i < 2; i++)
+		up += i < n && listen_on(&x->ls[i], &socks[i]) == 0;
+	if (!up) {
 		free(x);
 		return NULL;
 	}
-	x->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	old = umask(0117);		/* born 0660: never briefly open to all */
-	if (x->fd < 0 || bind(x->fd, (struct sockaddr *)&sun, sizeof(sun)) != 0 ||
-	    listen(x->fd, CTL_CLIENTS) != 0) {
-		umask(old);
-		log_msg(HZ_LOG_ERR, "control socket %s: %s; hazmonctl will not work "
-		    "(alarms are monitored and published as usual)", path,
-		    strerror(errno));
-		if (x->fd >= 0)
-			close(x->fd);
-		free(x);
-		return NULL;
-	}
-	umask(old);
-	if (group && ((gr = getgrnam(group)) == NULL ||
-	    chown(path, (uid_t)-1, gr->gr_gid) != 0))
-		log_msg(HZ_LOG_ERR, "control socket %s: cannot give it to group %s: %s",
-		    path, group, gr ? strerror(errno) : "no such group");
-	if (chmod(path, 0660) != 0)
-		log_warn("control socket %s: chmod", path);
-	log_info("control socket %s ready", path);
 	return x;
 }
 
@@ -160,18 +205,34 @@ ctl_close(struct hz_ctl *x)
 	for (unsigned i = 0; i < CTL_CLIENTS; i++)
 		if (x->cl[i].fd >= 0)
 			drop(&x->cl[i]);
-	close(x->fd);
-	unlink(x->path);
+	for (unsigned i = 0; i < 2; i++)
+		if (x->ls[i].fd >= 0) {
+			close(x->ls[i].fd);
+			unlink(x->ls[i].path);
+		}
 	free(x);
 }
 
 
+/* What waits for the client to read it. */
+static size_t
+pending(const struct client *c)
+{
+	return c->n_out - c->off_out;
+}
+
+/*
+ * What was written is moved out of the way only once it is half the
+ * buffer (or the buffer would grow): a watch stream read as it is
+ * written must not cost a move of its whole backlog per line.
+ */
 static void
 queue_out(struct client *c, const char *s, size_t n)
 {
 	if (c->n_out == 0)
 		c->out_since = now_mono_ms();
-	if (c->off_out > 0) {		/* a client that reads as we write */
+	if (c->off_out > 0 && (c->off_out >= c->n_out / 2 ||
+	    c->n_out + n > c->cap_out)) {
 		memmove(c->out, c->out + c->off_out, c->n_out - c->off_out);
 		c->n_out -= c->off_out;
 		c->off_out = 0;
@@ -211,12 +272,56 @@ evict(struct client *c, const char *why)
 }
 
 /*
+ * What waits goes to the socket now, as far as it takes it: a burst of
+ * events in one turn (a bus of 10,000 sensors lost at once) would
+ * otherwise fill a stream that its reader empties as fast as it can.
+ * Also the write of a writable socket.  Returns -1 when the client is
+ * gone.
+ */
+static int
+write_some(struct client *c, int64_t now)
+{
+	ssize_t n = write(c->fd, c->out + c->off_out, pending(c));
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		drop(c);
+		return -1;
+	}
+	if (n > 0) {
+		c->off_out += (size_t)n;
+		c->last = c->out_since = now;
+	}
+	if (c->off_out == c->n_out)
+		c->off_out = c->n_out = 0;
+	return 0;
+}
+
+/* One line of a watch stream; 0, or -1 when it cost the client its place. */
+static int
+watch_out(struct client *c, const char *line, size_t len)
+{
+	if (pending(c) + len + 1 > CTL_WATCH_MAX &&
+	    write_some(c, now_mono_ms()) != 0)
+		return -1;
+	if (pending(c) + len + 1 > CTL_WATCH_MAX) {
+		evict(c, "does not keep up with its watch stream (1 MiB waits "
+		    "for it)");
+		return -1;
+	}
+	queue_out(c, line, len);
+	queue_out(c, "\n", 1);
+	return 0;
+}
+
+/*
  * With every slot taken, the client that has been quiet longest makes
  * room (one that waits for a reload is left alone), so an operator always
- * gets in: a crowd of silent connections cannot lock hazmonctl out.
+ * gets in: a crowd of silent connections cannot lock hazmonctl out.  A
+ * client of the read-only socket makes room only among its own kind,
+ * other watch streams last: a crowd there cannot push operators out.
  */
 static struct client *
-free_slot(struct hz_ctl *x)
+free_slot(struct hz_ctl *x, int read_only)
 {
 	struct client *c = NULL;
 
@@ -225,25 +330,30 @@ free_slot(struct hz_ctl *x)
 
 		if (o->fd < 0)
 			return o;
-		if (!o->waiting && (c == NULL || o->last < c->last))
+		if (o->waiting || (read_only && !o->read_only))
+			continue;
+		if (c == NULL || (read_only && c->watch && !o->watch) ||
+		    ((!read_only || c->watch == o->watch) && o->last < c->last))
 			c = o;
 	}
 	if (c != NULL)
-		evict(c, "quiet longest while all 16 connections were taken; "
+		evict(c, read_only ? "quiet longest of the read-only socket's "
+		    "connections while all 16 were taken; making room for a new "
+		    "one" : "quiet longest while all 16 connections were taken; "
 		    "making room for a new one");
 	return c;
 }
 
 static void
-accept_clients(struct hz_ctl *x, int64_t now)
+accept_clients(struct hz_ctl *x, const struct listener *l, int64_t now)
 {
 	static const char busy[] = "{\"ok\":false,\"code\":\"internal\","
 	    "\"error\":\"too many control connections\"}\n";
 	int fd;
 
-	for (unsigned k = 0; k < CTL_ACCEPTS && (fd = accept4(x->fd, NULL, NULL,
+	for (unsigned k = 0; k < CTL_ACCEPTS && (fd = accept4(l->fd, NULL, NULL,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0; k++) {
-		struct client *c = free_slot(x);
+		struct client *c = free_slot(x, l->read_only);
 
 		if (c == NULL) {
 			(void)!write(fd, busy, sizeof(busy) - 1);
@@ -251,7 +361,8 @@ accept_clients(struct hz_ctl *x, int64_t now)
 			continue;
 		}
 		*c = (struct client){ .fd = fd, .last = now,
-		    .in = malloc(CTL_LINE_MAX + 1), .serial = ++x->serial };
+		    .in = malloc(CTL_LINE_MAX + 1), .serial = ++x->serial,
+		    .read_only = l->read_only };
 		if (c->in == NULL)
 			fatal("malloc");
 		peer_actor(c);
@@ -262,8 +373,18 @@ accept_clients(struct hz_ctl *x, int64_t now)
 static int
 has_request(const struct client *c)
 {
-	return !c->closing && !c->waiting && c->n_out - c->off_out < CTL_OUT_HIGH &&
-	    memchr(c->in, '\n', c->n_in) != NULL;
+	return !c->closing && !c->waiting && !c->watch &&
+	    pending(c) < CTL_OUT_HIGH && memchr(c->in, '\n', c->n_in) != NULL;
+}
+
+unsigned
+ctl_watchers(const struct hz_ctl *x)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; x && i < CTL_CLIENTS; i++)
+		n += x->cl[i].fd >= 0 && x->cl[i].watch;
+	return n;
 }
 
 /* Answers the first whole line in the input buffer, if any. */
@@ -271,14 +392,19 @@ static void
 serve_line(struct hz_ctl *x, struct client *c, int64_t now)
 {
 	struct ctl_ticket t = { (unsigned)(c - x->cl), c->serial };
+	struct ctl_peer peer = { c->actor, c->who, c->read_only, c->warned,
+	    ctl_watchers(x) >= CTL_WATCHERS };
 	char *nl, *resp;
 	size_t used;
+	int then = 0;
 
 	if (has_request(c)) {
 		nl = memchr(c->in, '\n', c->n_in);
 		*nl = '\0';
 		/* A request that is not a JSON object ends the conversation. */
-		resp = x->fn(x->arg, c->in, c->actor, &c->closing, &t);
+		resp = x->fn(x->arg, c->in, &peer, &then, &t);
+		c->closing = (then & CTL_HANGUP) != 0;
+		c->warned |= (then & CTL_WARNED) != 0;
 		if (resp == NULL)
 			c->waiting = 1;		/* answered by ctl_answer */
 		else {
@@ -290,6 +416,14 @@ serve_line(struct hz_ctl *x, struct client *c, int64_t now)
 		memmove(c->in, nl + 1, c->n_in - used);
 		c->n_in -= used;
 		c->partial_since = c->n_in ? now : 0;
+		if (then & CTL_WATCH) {
+			/* From now on the client listens; what it sends is dropped. */
+			c->watch = c->snapping = 1;
+			c->snap_next = 0;
+			c->n_in = 0;
+			c->partial_since = 0;
+			return;
+		}
 	}
 	if (!c->closing && !c->waiting && c->n_in >= CTL_LINE_MAX &&
 	    memchr(c->in, '\n', c->n_in) == NULL) {
@@ -299,9 +433,39 @@ serve_line(struct hz_ctl *x, struct client *c, int64_t now)
 		queue_out(c, big, sizeof(big) - 1);
 		c->closing = 1;
 	}
-	if (c->eof && !c->waiting && !has_request(c) &&
-	    c->n_out - c->off_out < CTL_OUT_HIGH)
+	if (c->eof && !c->waiting && !has_request(c) && pending(c) < CTL_OUT_HIGH)
 		c->closing = 1;		/* all it asked is answered */
+}
+
+/*
+ * The next lines of a watch snapshot, while little waits for the client
+ * and the turn's time lasts; "synced" after the last sensor.
+ */
+static void
+snapshot(struct hz_ctl *x, struct client *c, int64_t end)
+{
+	static const char start[] = "{\"type\":\"snapshot\"}";
+	static const char synced[] = "{\"type\":\"synced\"}";
+	char *line;
+
+	if (c->snap_next == 0 && !c->snap_begun) {
+		if (watch_out(c, start, sizeof(start) - 1) != 0)
+			return;
+		c->snap_begun = 1;
+	}
+	while (c->snapping && pending(c) < CTL_SNAP_LOW && now_mono_ms() < end) {
+		if ((line = x->snap(x->arg, c->snap_next)) == NULL) {
+			c->snapping = c->snap_begun = 0;
+			(void)watch_out(c, synced, sizeof(synced) - 1);
+			return;
+		}
+		c->snap_next++;
+		if (watch_out(c, line, strlen(line)) != 0) {
+			free(line);
+			return;
+		}
+		free(line);
+	}
 }
 
 static void
@@ -310,24 +474,16 @@ client_io(struct client *c, short revents, int64_t now)
 	ssize_t n;
 
 	if ((revents & POLLOUT) && c->n_out) {
-		n = write(c->fd, c->out + c->off_out, c->n_out - c->off_out);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			drop(c);
+		if (write_some(c, now) != 0)
 			return;
-		}
-		if (n > 0) {
-			c->off_out += (size_t)n;
-			c->last = c->out_since = now;
-		}
-		if (c->off_out == c->n_out)
-			c->off_out = c->n_out = 0;
 		if (c->closing && c->n_out == 0) {
 			drop(c);
 			return;
 		}
 	}
+	/* A watch stream's input is read and dropped: it never has to wait. */
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->closing && !c->eof &&
-	    c->n_in < CTL_LINE_MAX && c->n_out - c->off_out < CTL_OUT_HIGH) {
+	    (c->watch || (c->n_in < CTL_LINE_MAX && pending(c) < CTL_OUT_HIGH))) {
 		n = read(c->fd, c->in + c->n_in, CTL_LINE_MAX - c->n_in);
 		if (n < 0 && errno != EAGAIN && errno != EINTR) {
 			drop(c);	/* the client went away; nothing to finish */
@@ -335,7 +491,9 @@ client_io(struct client *c, short revents, int64_t now)
 		}
 		if (n == 0)
 			c->eof = 1;	/* answer what came, then close */
-		if (n > 0) {
+		if (n > 0 && c->watch)
+			c->n_in = 0;
+		else if (n > 0) {
 			if (c->n_in == 0)
 				c->partial_since = now;
 			c->n_in += (size_t)n;
@@ -343,12 +501,12 @@ client_io(struct client *c, short revents, int64_t now)
 		}
 	}
 	/*
-	 * Gone both ways while it waits for a reload or while we do not read
-	 * it: no answer can reach it, and poll() would report the hang-up at
-	 * every turn.
+	 * Gone both ways while it waits for a reload, watches, or while we do
+	 * not read it: no answer can reach it, and poll() would report the
+	 * hang-up at every turn.
 	 */
-	if ((revents & (POLLHUP | POLLERR)) && (c->waiting ||
-	    c->n_out - c->off_out >= CTL_OUT_HIGH))
+	if ((revents & (POLLHUP | POLLERR)) && (c->waiting || c->watch ||
+	    pending(c) >= CTL_OUT_HIGH))
 		drop(c);
 }
 
@@ -357,9 +515,12 @@ static int
 overdue(struct client *c, int64_t now)
 {
 	if (c->n_out && now - c->out_since > CTL_DRAIN_MS) {
-		evict(c, "does not read its answers");
+		evict(c, c->watch ? "does not keep up with its watch stream "
+		    "(read nothing for 10 s)" : "does not read its answers");
 		return 1;
 	}
+	if (c->watch)
+		return 0;	/* no request to finish, never idle */
 	if (c->partial_since && !c->waiting && !c->closing &&
 	    memchr(c->in, '\n', c->n_in) == NULL &&
 	    now - c->partial_since > CTL_REQUEST_MS) {
@@ -374,10 +535,11 @@ overdue(struct client *c, int64_t now)
 }
 
 /*
- * The descriptors to poll: the listening socket, then each client, for
- * reading while its answers are read (a client that does not read them
- * gets no more) and for writing while some wait.  A client with a whole
- * request still buffered is polled for writing too: its socket is
+ * The descriptors to poll: the two listening sockets (-1 when not
+ * open), then each client, for reading while its answers are read (a
+ * client that does not read them gets no more) and for writing while
+ * some wait.  A client with a whole request still buffered, or a
+ * snapshot to go on with, is polled for writing too: its socket is
  * writable at once, so the loop comes back for it without sleeping.
  */
 unsigned
@@ -385,24 +547,42 @@ ctl_pollfds(struct hz_ctl *x, struct pollfd *pfd, unsigned max)
 {
 	unsigned n = 0;
 
-	if (x == NULL || max == 0)
+	if (x == NULL || max < 2)
 		return 0;
-	pfd[n++] = (struct pollfd){ .fd = x->fd, .events = POLLIN };
+	for (unsigned i = 0; i < 2; i++)
+		pfd[n++] = (struct pollfd){ .fd = x->ls[i].fd, .events = POLLIN };
 	for (unsigned i = 0; i < CTL_CLIENTS && n < max; i++) {
 		struct client *c = &x->cl[i];
 		short ev = 0;
 
 		if (c->fd >= 0) {
-			if (c->n_out || has_request(c))
+			if (c->n_out || has_request(c) ||
+			    (c->snapping && pending(c) < CTL_SNAP_LOW))
 				ev |= POLLOUT;
-			if (!c->closing && !c->waiting && !c->eof &&
-			    c->n_in < CTL_LINE_MAX &&
-			    c->n_out - c->off_out < CTL_OUT_HIGH)
+			if (!c->closing && !c->waiting && !c->eof && (c->watch ||
+			    (c->n_in < CTL_LINE_MAX && pending(c) < CTL_OUT_HIGH)))
 				ev |= POLLIN;
 		}
 		pfd[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
 	}
 	return n;
+}
+
+/* Every CTL_TICK_MS: a consumer tells a hung daemon from a quiet plant. */
+static void
+watch_tick(struct hz_ctl *x, int64_t now)
+{
+	char line[64], ts[32];
+	int n;
+
+	if (now < x->tick_at)
+		return;
+	x->tick_at = now + CTL_TICK_MS;
+	if (ctl_watchers(x) == 0)
+		return;
+	format_ts(now_real_ms(), ts, sizeof(ts));
+	n = snprintf(line, sizeof(line), "{\"type\":\"tick\",\"time\":\"%s\"}", ts);
+	ctl_watch_line(x, line, (size_t)n);
 }
 
 void
@@ -411,18 +591,18 @@ ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now)
 	int64_t end = now + CTL_TURN_MS;
 	unsigned first;
 
-	if (x == NULL || n == 0)
+	if (x == NULL || n < 2)
 		return;
-	for (unsigned i = 0; i + 1 < n && i < CTL_CLIENTS; i++) {
+	for (unsigned i = 0; i + 2 < n && i < CTL_CLIENTS; i++) {
 		struct client *c = &x->cl[i];
 
-		if (c->fd >= 0 && pfd[i + 1].fd == c->fd && pfd[i + 1].revents)
-			client_io(c, pfd[i + 1].revents, now);
+		if (c->fd >= 0 && pfd[i + 2].fd == c->fd && pfd[i + 2].revents)
+			client_io(c, pfd[i + 2].revents, now);
 	}
 	/*
-	 * One request per client, in turns that start with another client
-	 * each time, until the turn's time is used up: the rest wait for the
-	 * next turn, after the alarms.
+	 * One request (or a few snapshot lines) per client, in turns that
+	 * start with another client each time, until the turn's time is used
+	 * up: the rest wait for the next turn, after the alarms.
 	 */
 	first = x->next;
 	x->next = (x->next + 1) % CTL_CLIENTS;
@@ -431,14 +611,23 @@ ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now)
 
 		if (c->fd < 0 || overdue(c, now))
 			continue;
+		if (c->watch) {
+			/* One that shut its sending side still listens. */
+			if (c->snapping)
+				snapshot(x, c, end);
+			continue;
+		}
 		if (has_request(c) && now_mono_ms() >= end)
 			continue;	/* next turn */
 		serve_line(x, c, now);
 		if (c->closing && c->n_out == 0)
 			drop(c);
 	}
-	if (pfd[0].revents & POLLIN)
-		accept_clients(x, now);
+	watch_tick(x, now);
+	for (unsigned i = 0; i < 2; i++)
+		if (x->ls[i].fd >= 0 && pfd[i].fd == x->ls[i].fd &&
+		    (pfd[i].revents & POLLIN))
+			accept_clients(x, &x->ls[i], now);
 }
 
 /* A deferred answer; dropped when the client has gone in the meantime. */
@@ -457,4 +646,29 @@ ctl_answer(struct hz_ctl *x, const struct ctl_ticket *t, const char *resp)
 	c->waiting = 0;
 	c->last = now_mono_ms();
 	/* What it sent meanwhile is served from the next turn on. */
+}
+
+/*
+ * One line (without its newline) to every watch stream, also to one in
+ * the middle of its snapshot: lines are whole states and events in order,
+ * so the picture is complete at "synced" either way.
+ */
+void
+ctl_watch_line(struct hz_ctl *x, const char *line, size_t len)
+{
+	for (unsigned i = 0; x && i < CTL_CLIENTS; i++)
+		if (x->cl[i].fd >= 0 && x->cl[i].watch)
+			(void)watch_out(&x->cl[i], line, len);
+}
+
+/* A reload was swapped in: every stream gets the new sensors' snapshot. */
+void
+ctl_watch_again(struct hz_ctl *x)
+{
+	for (unsigned i = 0; x && i < CTL_CLIENTS; i++)
+		if (x->cl[i].fd >= 0 && x->cl[i].watch) {
+			x->cl[i].snapping = 1;
+			x->cl[i].snap_next = 0;
+			x->cl[i].snap_begun = 0;	/* a new one begins */
+		}
 }

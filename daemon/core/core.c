@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 #include <jansson.h>
@@ -65,6 +66,25 @@ out_resave(void *arg)
 	eval_save_all(&k->ev);
 }
 
+/* An event, after MQTT had it: {"type":"event","event":PAYLOAD}. */
+static void
+out_watch(void *arg, const char *payload)
+{
+	static const char head[] = "{\"type\":\"event\",\"event\":";
+	struct core *k = arg;
+	size_t n = strlen(payload);
+	char *line;
+
+	if (ctl_watchers(k->ctl) == 0)
+		return;
+	line = xcalloc(1, sizeof(head) + n + 1);
+	memcpy(line, head, sizeof(head) - 1);
+	memcpy(line + sizeof(head) - 1, payload, n);
+	line[sizeof(head) - 1 + n] = '}';
+	ctl_watch_line(k->ctl, line, sizeof(head) + n);
+	free(line);
+}
+
 /*
  * The batch, and the evaluator of k->c reporting into it (also the
  * fuzz_control harness's).  k->l is open.
@@ -73,7 +93,7 @@ void
 core__eval_init(struct core *k)
 {
 	struct hz_batch_out out = { k, out_site, out_live, out_pump,
-	    out_resave };
+	    out_resave, out_watch };
 	struct hz_sink sink;
 
 	k->batch = batch_new(k->l, &out);
@@ -86,6 +106,54 @@ same_reading(const struct hazmon_reading *a, const struct hazmon_reading *b)
 {
 	return a->quality == b->quality && a->flags == b->flags &&
 	    (a->value == b->value || (isnan(a->value) && isnan(b->value)));
+}
+
+/* Whether what sh saw is what v shows, and recently enough. */
+static int
+seen(const struct shown *sh, const struct hz_state_view *v, int64_t now)
+{
+	return sh->published && now - sh->at < STATE_REFRESH_MS &&
+	    same_reading(&sh->r, v->r) && sh->stale == v->stale &&
+	    sh->alarm == v->alarm &&
+	    sh->alarm_state == v->alarm_state && sh->unack == v->unacknowledged &&
+	    sh->shelved_until == v->shelved_until && sh->oos == v->out_of_service;
+}
+
+static void
+see(struct shown *sh, int sent, const struct hz_state_view *v, int64_t now)
+{
+	*sh = (struct shown){ sent, *v->r, v->alarm, v->alarm_state,
+	    v->unacknowledged, v->shelved_until, v->out_of_service, now, v->stale };
+}
+
+static char *watch_state_line(void *arg, unsigned i);
+
+/*
+ * Watch streams get a state line whenever the state topic would be
+ * published, whether a broker takes it or not: they keep their own
+ * record, made anew for each configuration (its alarm names are
+ * compared by pointer).
+ */
+static void
+watch_state(struct core *k, unsigned i, const struct hz_state_view *v,
+    int64_t now)
+{
+	char *line;
+
+	if (ctl_watchers(k->ctl) == 0)
+		return;
+	if (k->watched_gen != k->gens->id || k->n_watched != k->c->n_sensors) {
+		free(k->watched);
+		k->watched = xcalloc(k->c->n_sensors, sizeof(*k->watched));
+		k->n_watched = k->c->n_sensors;
+		k->watched_gen = k->gens->id;
+	}
+	if (seen(&k->watched[i], v, now))
+		return;
+	line = watch_state_line(k, i);
+	ctl_watch_line(k->ctl, line, strlen(line));
+	free(line);
+	see(&k->watched[i], 1, v, now);
 }
 
 /*
@@ -105,22 +173,19 @@ publish_state(struct core *k, unsigned i, int64_t now)
 	eval_view(&k->ev, i, &v);
 	if (v.ts_ms == 0 && !v.stale)
 		return;			/* never read yet */
-	if (sh->published && now - sh->at < STATE_REFRESH_MS &&
-	    same_reading(&sh->r, v.r) && sh->stale == v.stale &&
-	    sh->alarm == v.alarm &&
-	    sh->alarm_state == v.alarm_state && sh->unack == v.unacknowledged &&
-	    sh->shelved_until == v.shelved_until && sh->oos == v.out_of_service)
-		return;
+	if (seen(sh, &v, now))
+		goto watch;
 	for (d = 0; d < k->c->n_dests && !pub_takes_state(k->pubs[d]); d++)
 		;
 	if (d == k->c->n_dests)
-		return;		/* nobody can take it now: a reconnect sends all */
+		goto watch;	/* nobody can take it now: a reconnect sends all */
 	js = state_json(k->c->site_id, &v);
 	for (d = 0; js && d < k->c->n_dests; d++)
 		sent &= pub_state(k->pubs[d], v.sensor, js);
 	free(js);
-	*sh = (struct shown){ sent, *v.r, v.alarm, v.alarm_state,
-	    v.unacknowledged, v.shelved_until, v.out_of_service, now, v.stale };
+	see(sh, sent, &v, now);
+watch:
+	watch_state(k, i, &v, now);
 }
 
 /*
@@ -157,9 +222,12 @@ drain(struct core *k)
 
 		if (m->gen != k->gens->id && map_reading(k, m) != 0)
 			m->sensor = UINT_MAX;
-		else
+		else {
+			batch_origin(k->batch, m->mono_us);
 			eval_reading(&k->ev, m);
+		}
 	}
+	batch_origin(k->batch, 0);	/* others begin when recorded */
 	batch_end(k->batch);
 	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
@@ -361,20 +429,42 @@ ctl_rebirth(void *arg)
  * The commands' view of the core, made anew for each request: a reload
  * replaces the configuration, destinations and workers it points to.
  */
-static char *
-control(void *arg, const char *line, const char *actor, int *hangup,
-    const struct ctl_ticket *t)
+static void
+ctl_env_of(struct core *k, const struct ctl_peer *peer, struct ctl_env *env)
 {
-	struct core *k = arg;
-	const struct ctl_env env = { .c = k->c, .ev = &k->ev, .l = k->l,
+	*env = (struct ctl_env){ .c = k->c, .ev = &k->ev, .l = k->l,
 	    .pubs = (const struct hz_pub *const *)k->pubs,
 	    .workers = (const struct hz_worker *const *)k->workers,
 	    .health = &k->health, .started = k->started,
 	    .reloaded = k->reloaded, .reloads = k->reloads,
 	    .action = ctl_action, .reload = ctl_reload, .rebirth = ctl_rebirth,
 	    .arg = k };
+	if (peer) {
+		env->who = peer->who;
+		env->read_only = peer->read_only;
+		env->warned = peer->warned;
+		env->watch_full = peer->watch_full;
+	}
+}
 
-	return ctlcmd_run(&env, line, actor, hangup, t);
+static char *
+control(void *arg, const char *line, const struct ctl_peer *peer, int *then,
+    const struct ctl_ticket *t)
+{
+	struct ctl_env env;
+
+	ctl_env_of(arg, peer, &env);
+	return ctlcmd_run(&env, line, peer->actor, then, t);
+}
+
+/* A snapshot's line, and a live state's: the `sensors` entry of sensor i. */
+static char *
+watch_state_line(void *arg, unsigned i)
+{
+	struct ctl_env env;
+
+	ctl_env_of(arg, NULL, &env);
+	return ctlcmd_state_line(&env, i);
 }
 
 static void status_line(struct core *k);
@@ -427,8 +517,13 @@ loop_once(struct core *k)
 	if (pfd[0].revents)
 		handle_signal(k);
 	/* Last: the swap of a reload replaces buses and pubs. */
-	if (pfd[2].revents)
+	if (pfd[2].revents) {
+		unsigned gen = k->gens->id;
+
 		reload_done(k);
+		if (k->gens->id != gen)
+			ctl_watch_again(k->ctl);	/* the new sensors, afresh */
+	}
 }
 
 static void
@@ -529,6 +624,32 @@ control_path(const struct hz_config *c)
 	return xstrdup(path);
 }
 
+/*
+ * The read-only socket: daemon.control_read_socket, or hazmond-read.sock
+ * beside the main socket where that one really is (none when the main one
+ * is off and no path is given).  Returns a malloc'd path, "" for none.
+ */
+static char *
+read_path(const struct hz_config *c, const char *main_path)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *slash = strrchr(main_path, '/');
+	int n;
+
+	if (c->control_read_socket)
+		return xstrdup(c->control_read_socket);
+	if (slash == NULL)
+		return xstrdup("");
+	n = snprintf(path, sizeof(path), "%.*s/hazmond-read.sock",
+	    (int)(slash - main_path), main_path);
+	if (n < 0 || (size_t)n >= sizeof(path)) {
+		log_msg(HZ_LOG_ERR, "read-only control socket beside %s: the path "
+		    "is too long; set daemon.control_read_socket", main_path);
+		return xstrdup("");
+	}
+	return xstrdup(path);
+}
+
 /* volatile: written only, yet it must keep them reachable */
 static struct gen *volatile left_for_stuck_workers;
 
@@ -539,7 +660,7 @@ start(struct core *k)
 {
 	const struct hz_config *c = k->c;
 	uint64_t usec = 0;
-	char *path;
+	char *path, *rpath;
 
 	if (setup_signals(k) != 0)
 		fatal("signals");
@@ -555,8 +676,10 @@ start(struct core *k)
 	core__eval_init(k);
 	k->shown = xcalloc(c->n_sensors, sizeof(*k->shown));
 	k->pubs = xcalloc(c->n_dests, sizeof(*k->pubs));
-	for (unsigned d = 0; d < c->n_dests; d++)
+	for (unsigned d = 0; d < c->n_dests; d++) {
 		k->pubs[d] = pub_new(c, d, k->l);
+		pub_set_origins(k->pubs[d], batch_origins(k->batch));
+	}
 	batch_begin(k->batch);		/* removed while stopped */
 	eval_orphans(&k->ev, now_real_ms(), 1);
 	batch_end(k->batch);
@@ -566,8 +689,12 @@ start(struct core *k)
 		if ((k->workers[b] = bus_start(c, b, &k->q, 0)) != NULL)
 			k->gens->workers++;
 	path = control_path(c);
-	k->ctl = ctl_open(path, c->control_group, control, k);
+	rpath = read_path(c, path);
+	k->ctl = ctl_open((const struct ctl_socket[]){
+	    { path, c->control_group, 0 },
+	    { rpath, c->control_read_group, 1 } }, 2, control, watch_state_line, k);
 	free(path);
+	free(rpath);
 	k->reload = reload_new(k, &reload_ops);
 	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
@@ -616,6 +743,7 @@ shut_down(struct core *k)
 	}
 	eval_free(&k->ev);
 	free(k->shown);
+	free(k->watched);
 	free(k->pubs);
 	free(k->workers);
 	free(k->worker_gen);

@@ -16,29 +16,47 @@
 
 #include "delivery.h"
 
-/* control.c: the hazmonctl socket (docs/control.md) */
+/* control.c: the hazmonctl sockets (docs/control.md) */
 struct hz_ctl;
 #define CTL_CLIENTS	16		/* clients at once; see control.c's evict */
-#define CTL_POLLFDS	(1 + CTL_CLIENTS)	/* the listener and each client */
+#define CTL_POLLFDS	(2 + CTL_CLIENTS)	/* two listeners and each client */
 struct pollfd;
 /* Who waits for a deferred answer (a reload): stale once the client left. */
 struct ctl_ticket {
 	unsigned slot;
 	uint64_t serial;
 };
+/* Who asks, and where (ctlcmd.h's struct ctl_env takes these on). */
+struct ctl_peer {
+	const char *actor;		/* the user name, or "uid U" */
+	const char *who;		/* "uid U pid P (name)", for the log */
+	int read_only;			/* on daemon.control_read_socket */
+	int warned;			/* a refusal there was logged already */
+	int watch_full;			/* CTL_WATCHERS streams run already */
+};
 /*
- * Answers one request line; sets *hangup to end the connection after it.
- * Returns NULL to answer later with ctl_answer(t): the client's next
- * requests wait until then.
+ * Answers one request line; sets CTL_HANGUP, CTL_WATCH, CTL_WARNED
+ * (ctlcmd.h) in *then.  Returns NULL to answer later with ctl_answer(t):
+ * the client's next requests wait until then.
  */
-typedef char *(*ctl_handler)(void *arg, const char *line, const char *actor,
-    int *hangup, const struct ctl_ticket *t);
-struct hz_ctl *ctl_open(const char *path, const char *group, ctl_handler fn,
-    void *arg);
+typedef char *(*ctl_handler)(void *arg, const char *line,
+    const struct ctl_peer *peer, int *then, const struct ctl_ticket *t);
+/* A watch snapshot's line for sensor i (malloc'd), NULL past the last. */
+typedef char *(*ctl_snapshot)(void *arg, unsigned i);
+/* The sockets: path NULL or "" for none; a group makes it mode 0660. */
+struct ctl_socket {
+	const char *path, *group;
+	int read_only;			/* mode 0666 without a group */
+};
+struct hz_ctl *ctl_open(const struct ctl_socket *socks, unsigned n,
+    ctl_handler fn, ctl_snapshot snap, void *arg);
 void ctl_close(struct hz_ctl *x);
 unsigned ctl_pollfds(struct hz_ctl *x, struct pollfd *pfd, unsigned max);
 void ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now);
 void ctl_answer(struct hz_ctl *x, const struct ctl_ticket *t, const char *resp);
+unsigned ctl_watchers(const struct hz_ctl *x);
+void ctl_watch_line(struct hz_ctl *x, const char *line, size_t len);
+void ctl_watch_again(struct hz_ctl *x);
 
 /* core.c: the daemon's main loop, until SIGTERM (hazmond.h) */
 int core_run(struct hz_config *c, const char *plugin_dir_override, int debug);
@@ -87,7 +105,9 @@ struct core {
 	size_t bufcap;
 	int sigfd;
 	int stop;
-	struct hz_ctl *ctl;		/* the hazmonctl socket, or NULL */
+	struct hz_ctl *ctl;		/* the hazmonctl sockets, or NULL */
+	struct shown *watched;		/* per sensor: what watch streams saw */
+	unsigned n_watched, watched_gen;	/* of the generation watched_gen */
 	struct hz_reload *reload;	/* reload.c */
 	struct hz_batch *batch;		/* batch.c: events into the ledger, then out */
 	int64_t prune_at, tick_at;	/* monotonic ms */

@@ -95,6 +95,21 @@ bus_json(const struct ctl_env *env, unsigned b)
 	return o;
 }
 
+/* A Prometheus histogram: cumulative buckets, count is +Inf, sum in s. */
+static json_t *
+latency_json(const struct hz_latency *h)
+{
+	json_t *le = json_array(), *buckets = json_array();
+
+	for (unsigned i = 0; i < LATENCY_BUCKETS; i++) {
+		json_array_append_new(le, json_real(latency_le[i]));
+		json_array_append_new(buckets,
+		    json_integer((json_int_t)latency_cumulative(h, i)));
+	}
+	return json_pack("{s:o, s:o, s:I, s:f}", "le", le, "buckets", buckets,
+	    "count", (json_int_t)h->count, "sum", (double)h->sum_us / 1e6);
+}
+
 static json_t *
 cmd_status(const struct ctl_env *env)
 {
@@ -126,11 +141,13 @@ cmd_status(const struct ctl_env *env)
 		const struct hz_dest *dd = &env->c->dests[d];
 		int64_t acked = pub_acked(env->pubs[d]);
 
-		json_array_append_new(dests, json_pack("{s:s, s:s, s:i, s:b, s:I, s:I}",
+		json_array_append_new(dests, json_pack("{s:s, s:s, s:i, s:b, s:I, s:I,"
+		    " s:o}",
 		    "name", dd->name, "host", dd->host, "port", dd->port, "connected",
 		    pub_connected(env->pubs[d]) != 0, "acked_seq",
 		    (json_int_t)acked, "undelivered",
-		    (json_int_t)ledger_count_after(env->l, acked)));
+		    (json_int_t)ledger_count_after(env->l, acked),
+		    "publish_latency", latency_json(pub_latency(env->pubs[d]))));
 	}
 	return json_pack("{s:b, s:s, s:i, s:s, s:{s:s, s:s}, s:o, s:I, s:i, s:o,"
 	    " s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:b, s:i, s:i},"
@@ -399,17 +416,88 @@ cmd_history(const struct ctl_env *env, json_t *req)
 	return json_pack("{s:b, s:o}", "ok", 1, "events", arr);
 }
 
+/* ---- watch */
+
+char *
+ctlcmd_state_line(const struct ctl_env *env, unsigned i)
+{
+	json_t *o, *s;
+	char *line;
+
+	if (i >= env->c->n_sensors)
+		return NULL;
+	o = json_pack("{s:s, s:s}", "type", "state", "sensor",
+	    env->c->sensors[i].id);
+	s = sensor_json(env, i);
+	if (o == NULL || s == NULL || json_object_update(o, s) != 0)
+		fatalx("out of memory building the watch line of sensor %s",
+		    env->c->sensors[i].id);
+	json_decref(s);
+	line = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10));
+	json_decref(o);
+	if (line == NULL)
+		fatalx("out of memory building the watch line of sensor %s",
+		    env->c->sensors[i].id);
+	return line;
+}
+
+static json_t *
+cmd_watch(const struct ctl_env *env, int *then)
+{
+	if (env->watch_full)
+		return err("busy", "%d watch streams run already, the most at once",
+		    CTL_WATCHERS);
+	*then |= CTL_WATCH;
+	return json_pack("{s:b, s:b}", "ok", 1, "watch", 1);
+}
+
 /* ---- dispatch */
+
+/* What the read-only socket serves: nothing here changes a thing. */
+static int
+reads_only(const char *cmd)
+{
+	static const char *const ro[] = { "status", "sensors", "alarms",
+	    "history", "watch" };
+
+	for (size_t i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
+		if (!strcmp(cmd, ro[i]))
+			return 1;
+	return 0;
+}
+
+/* Once per connection, the first refusal is logged with who asked. */
+static json_t *
+refuse_read_only(const struct ctl_env *env, const char *cmd,
+    const char *actor, int *then)
+{
+	char safe[4 * 64 + 1];
+
+	if (!env->warned) {
+		log_escape(cmd, strnlen(cmd, 64), safe, sizeof(safe));
+		log_warnx("control client %s: \"%s\" refused on the read-only "
+		    "socket (further refusals on this connection are not logged)",
+		    env->who ? env->who : actor, safe);
+		*then |= CTL_WARNED;
+	}
+	return err("read_only", "\"%.64s\" is not served on the read-only "
+	    "socket (status, sensors, alarms, history, watch); use the main "
+	    "control socket", cmd);
+}
 
 /* Returns NULL for a deferred answer (reload). */
 static json_t *
 dispatch(const struct ctl_env *env, json_t *req, const char *actor,
-    const struct ctl_ticket *t)
+    int *then, const struct ctl_ticket *t)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 
 	if (cmd == NULL)
 		return err("bad_request", "the request needs \"cmd\": a string");
+	if (env->read_only && !reads_only(cmd))
+		return refuse_read_only(env, cmd, actor, then);
+	if (!strcmp(cmd, "watch"))
+		return cmd_watch(env, then);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(env);
 	if (!strcmp(cmd, "sensors"))
@@ -432,12 +520,13 @@ dispatch(const struct ctl_env *env, json_t *req, const char *actor,
 		return ok();
 	}
 	return err("bad_request", "unknown command \"%.64s\" (status, sensors, "
-	    "alarms, ack, shelve, unshelve, oos, history, reload, rebirth)", cmd);
+	    "alarms, ack, shelve, unshelve, oos, history, reload, rebirth, "
+	    "watch)", cmd);
 }
 
 char *
 ctlcmd_run(const struct ctl_env *env, const char *line, const char *actor,
-    int *hangup, const struct ctl_ticket *t)
+    int *then, const struct ctl_ticket *t)
 {
 	json_error_t je;
 	json_t *req = json_loads(line, JSON_REJECT_DUPLICATES, &je), *res;
@@ -446,8 +535,8 @@ ctlcmd_run(const struct ctl_env *env, const char *line, const char *actor,
 	if (req == NULL || !json_is_object(req)) {
 		res = err("bad_request", "the request is not a JSON object%s%s",
 		    req ? "" : ": ", req ? "" : je.text);
-		*hangup = 1;
-	} else if ((res = dispatch(env, req, actor, t)) == NULL) {
+		*then |= CTL_HANGUP;
+	} else if ((res = dispatch(env, req, actor, then, t)) == NULL) {
 		json_decref(req);
 		return NULL;
 	}

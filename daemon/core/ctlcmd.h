@@ -37,6 +37,12 @@ struct ctl_env {
 	int64_t started, reloaded;		/* realtime ms; reloaded 0: never */
 	unsigned reloads;
 
+	/* Who asks, on which socket (core.h's struct ctl_peer). */
+	const char *who;			/* "uid U pid P (name)"; NULL: actor */
+	int read_only;		/* status, sensors, alarms, history, watch only */
+	int warned;		/* a refusal was logged for this connection */
+	int watch_full;		/* CTL_WATCHERS watch streams run already */
+
 	/* An operator action (ack, shelve, ...): 0 or -errno (hz_command). */
 	int (*action)(void *arg, const struct hz_command *cmd);
 	/* A reload, answered later through the ticket (NULL: nobody waits). */
@@ -46,11 +52,19 @@ struct ctl_env {
 	void *arg;
 };
 
+/* What ctlcmd_run sets in *then, for the connection. */
+#define CTL_HANGUP	1	/* end it after this answer */
+#define CTL_WATCH	2	/* it is a watch stream from now on */
+#define CTL_WARNED	4	/* a refusal was logged: not again on it */
+#define CTL_WATCHERS	8	/* watch streams at once */
+
 /*
- * Answers one request line (malloc'd JSON, one line); sets *hangup to
- * end the connection after it.  NULL: the answer comes later (a reload).
+ * Answers one request line (malloc'd JSON, one line); sets CTL_ flags in
+ * *then.  NULL: the answer comes later (a reload).
  */
 char *ctlcmd_run(const struct ctl_env *env, const char *line,
-    const char *actor, int *hangup, const struct ctl_ticket *t);
+    const char *actor, int *then, const struct ctl_ticket *t);
+/* A watch stream's state line of sensor i: its `sensors` entry, typed. */
+char *ctlcmd_state_line(const struct ctl_env *env, unsigned i);
 
 #endif

@@ -68,6 +68,10 @@ fixed_setting(const struct hz_config *oc, const struct hz_config *nc)
 		return "daemon.control_socket";
 	if (!same_str(oc->control_group, nc->control_group))
 		return "daemon.control_group";
+	if (!same_str(oc->control_read_socket, nc->control_read_socket))
+		return "daemon.control_read_socket";
+	if (!same_str(oc->control_read_group, nc->control_read_group))
+		return "daemon.control_read_group";
 	return NULL;
 }
 

@@ -31,6 +31,7 @@ struct pending {
 	char *payload;			/* once it is */
 	int appended;
 	int urgency;			/* urgency(): the batch's order */
+	int64_t origin_us;		/* monotonic µs its reading was polled */
 };
 
 /* A pending event's place in its batch (order()). */
@@ -55,6 +56,8 @@ struct hz_batch {
 	int resave;			/* a refused batch took alarm states along */
 	int64_t retry_at;		/* monotonic ms */
 	unsigned n_events;		/* since start */
+	int64_t origin_us;		/* batch_origin */
+	struct hz_origins origins;	/* where recent events began, by seq */
 };
 
 struct hz_batch *
@@ -198,6 +201,7 @@ number(struct hz_batch *b, struct pending *p)
 	e->sensor = p->sensor;
 	e->level = p->level[0] ? p->level : NULL;
 	e->seq = ledger_reserve_seq(b->l);
+	origins_note(&b->origins, e->seq, p->origin_us);
 	p->payload = event_seal(p->doc, b->out.site(b->out.arg), e->seq);
 	p->doc = NULL;
 	if (p->payload == NULL)
@@ -231,12 +235,26 @@ record(struct hz_batch *b, struct hz_event *e)
 	p->e.priority = NULL;		/* only the payload needs it */
 	p->e.actor = p->e.reason = NULL;	/* nor these */
 	p->urgency = urgency(e);
+	p->origin_us = b->origin_us ? b->origin_us : now_mono_us();
 	p->payload = NULL;
 	p->appended = 0;
 	if ((p->doc = event_obj(b->out.site(b->out.arg), e)) == NULL)
 		fatalx("out of memory building an event of sensor %s", p->sensor);
 	if (!b->open)
 		number(b, p);
+}
+
+void
+batch_origin(struct hz_batch *b, int64_t mono_us)
+{
+	b->origin_us = mono_us;
+}
+
+/* For the publishers' latency histograms (latency.c). */
+const struct hz_origins *
+batch_origins(const struct hz_batch *b)
+{
+	return &b->origins;
 }
 
 /* ---- the evaluator's sink: events into the batch, states beside them */
@@ -306,10 +324,8 @@ settle(struct hz_batch *b, int committed)
 	for (size_t i = 0; i < b->n_cur; i++) {
 		struct pending *p = &b->cur[i];
 
-		if (committed && p->appended) {
-			free(p->payload);
-			continue;
-		}
+		if (committed && p->appended)
+			continue;	/* freed by batch_end, after the watchers */
 		log_cmsg(HZ_LOG_ERR, &(struct log_ctx){ .sensor = p->sensor,
 		    .slave = -1, .seq = p->e.seq }, "LEDGER WRITE FAILED: event "
 		    "seq %lld (sensor %s) is published live without a durable "
@@ -323,7 +339,6 @@ settle(struct hz_batch *b, int committed)
 	}
 	if (!committed && b->n_cur > 0)
 		b->resave = 1;
-	b->n_cur = 0;
 }
 
 /*
@@ -360,6 +375,16 @@ batch_end(struct hz_batch *b)
 		(void)ledger_commit(b->l);
 	b->open = b->tried = b->began = 0;
 	b->out.pump(b->out.arg);
+	/* MQTT first; a refused event's payload now belongs to unrec. */
+	for (size_t i = 0; i < b->n_cur; i++) {
+		struct pending *p = &b->cur[i];
+
+		if (b->out.watch)
+			b->out.watch(b->out.arg, p->payload);
+		if (committed && p->appended)
+			free(p->payload);
+	}
+	b->n_cur = 0;
 }
 
 /* Tries again to write what the ledger refused earlier. */

@@ -35,6 +35,12 @@ struct hz_batch_out {
 	 * open transaction (eval_save_all).
 	 */
 	void (*resave)(void *arg);
+	/*
+	 * Every event of a batch, in seq order, once the publishers had it
+	 * (recorded or refused and sent live): the control socket's watch
+	 * streams.  May be NULL.
+	 */
+	void (*watch)(void *arg, const char *payload);
 };
 
 struct hz_batch;
@@ -45,5 +51,11 @@ void batch_begin(struct hz_batch *b);
 void batch_end(struct hz_batch *b);
 void batch_retry(struct hz_batch *b, int64_t now_mono);
 unsigned batch_events(const struct hz_batch *b);
+/*
+ * Where the events recorded next began: the monotonic microsecond their
+ * reading's poll completed; 0 (after each reading): when recorded.
+ */
+void batch_origin(struct hz_batch *b, int64_t mono_us);
+const struct hz_origins *batch_origins(const struct hz_batch *b);
 
 #endif

@@ -30,7 +30,7 @@
 #define MAX_EVENTS	64
 #define ACTOR		"alice"
 #define COMMANDS	"(status, sensors, alarms, ack, shelve, unshelve, oos, " \
-			"history, reload, rebirth)"
+			"history, reload, rebirth, watch)"
 
 static char dir[64];
 static struct hz_plugin gas = { .name = "gas" };
@@ -190,6 +190,7 @@ setup(void **state)
 	env.started = now_real_ms();
 	env.reloaded = 0;
 	env.reloads = 0;
+	env.read_only = env.warned = env.watch_full = 0;
 	return 0;
 }
 
@@ -842,6 +843,97 @@ test_history(void **state)
 	assert_int_equal(asked.n_actions, 0);
 }
 
+/* ---- the read-only socket and the watch stream */
+
+/* On the read-only socket: what changes something is refused, once logged. */
+static void
+test_read_only(void **state)
+{
+	static const char *const refused[] = {
+		"{\"cmd\":\"ack\",\"sensor\":\"s0\"}",
+		"{\"cmd\":\"shelve\",\"sensor\":\"s0\",\"seconds\":60,"
+		    "\"reason\":\"x\"}",
+		"{\"cmd\":\"unshelve\",\"sensor\":\"s0\"}",
+		"{\"cmd\":\"oos\",\"sensor\":\"s0\",\"on\":true}",
+		"{\"cmd\":\"reload\"}", "{\"cmd\":\"rebirth\"}",
+		"{\"cmd\":\"frobnicate\"}",
+	};
+	static const char *const served[] = { "status", "sensors", "alarms",
+	    "history" };
+	char line[64], *out;
+	json_t *o;
+	int then;
+
+	(void)state;
+	feed_ok(0, 60.0, now_real_ms());
+	env.read_only = 1;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		then = 0;
+		out = ctlcmd_run(&env, refused[i], ACTOR, &then, NULL);
+		assert_non_null(out);
+		assert_non_null(o = json_loads(out, 0, NULL));
+		assert_true(json_is_false(json_object_get(o, "ok")));
+		assert_str(o, "code", "read_only");
+		/* Logged once per connection: the socket code keeps the flag. */
+		assert_int_equal(then, env.warned ? 0 : CTL_WARNED);
+		env.warned = 1;
+		json_decref(o);
+		free(out);
+	}
+	assert_int_equal(asked.n_actions + asked.n_reloads + asked.n_rebirths, 0);
+	o = ask_json("{\"cmd\":\"alarms\"}");
+	assert_str(json_array_get(get(o, "alarms"), 0), "state",
+	    "active_unacknowledged");
+	json_decref(o);
+	for (size_t i = 0; i < sizeof(served) / sizeof(served[0]); i++) {
+		snprintf(line, sizeof(line), "{\"cmd\":\"%s\"}", served[i]);
+		json_decref(ask_json(line));
+	}
+}
+
+static void
+test_watch(void **state)
+{
+	json_t *o, *all, *s;
+	char *out, *line;
+	int then = 0;
+
+	(void)state;
+	feed_ok(0, 60.0, now_real_ms());
+	for (int ro = 0; ro < 2; ro++) {
+		env.read_only = ro;
+		then = 0;
+		out = ctlcmd_run(&env, "{\"cmd\":\"watch\"}", ACTOR, &then, NULL);
+		assert_string_equal(out, "{\"ok\":true,\"watch\":true}");
+		assert_int_equal(then, CTL_WATCH);
+		free(out);
+	}
+	env.watch_full = 1;
+	then = 0;
+	out = ctlcmd_run(&env, "{\"cmd\":\"watch\"}", ACTOR, &then, NULL);
+	assert_int_equal(then, 0);
+	assert_non_null(o = json_loads(out, 0, NULL));
+	assert_str(o, "code", "busy");
+	json_decref(o);
+	free(out);
+	/* A state line is the sensors entry, with type and sensor first. */
+	all = ask_json("{\"cmd\":\"sensors\"}");
+	for (unsigned i = 0; i < 2; i++) {
+		line = ctlcmd_state_line(&env, i);
+		assert_non_null(o = json_loads(line, 0, NULL));
+		assert_true(strncmp(line, "{\"type\":\"state\",\"sensor\":\"", 26) == 0);
+		assert_str(o, "sensor", i ? "s1" : "s0");
+		assert_int_equal(json_object_del(o, "type"), 0);
+		assert_int_equal(json_object_del(o, "sensor"), 0);
+		s = json_array_get(get(all, "sensors"), i);
+		assert_true(json_equal(o, s));
+		json_decref(o);
+		free(line);
+	}
+	assert_null(ctlcmd_state_line(&env, 2));
+	json_decref(all);
+}
+
 /* ---- reload, rebirth, and requests that are no command */
 
 static void
@@ -942,6 +1034,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rebirth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
 	};
 
 	log_init("test", HZ_LOG_WARNING);
