@@ -93,6 +93,7 @@ struct web_conf {
 	char	*plan_type;	/* its Content-Type */
 	json_t	*plan;		/* {"image":URL,"points":{id:[x,y]}} or NULL */
 	int	 max_clients;	/* SSE clients */
+	size_t	 stream_queue;	/* bytes queued for one, at most */
 };
 int	 conf_load(struct web_conf *, const char *path);
 void	 conf_free(struct web_conf *);

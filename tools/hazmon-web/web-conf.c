@@ -183,7 +183,7 @@ int
 conf_load(struct web_conf *c, const char *path)
 {
 	static const char *const keys[] = { "listen", "port", "socket",
-	    "max_clients", "plan", NULL };
+	    "max_clients", "stream_queue", "plan", NULL };
 	config_t cfg;
 	config_setting_t *root, *s;
 	int v;
@@ -191,6 +191,7 @@ conf_load(struct web_conf *c, const char *path)
 	memset(c, 0, sizeof(*c));
 	c->port = WEB_DEFAULT_PORT;
 	c->max_clients = 32;
+	c->stream_queue = 1024 * 1024;
 	nerrors = 0;
 	if (path == NULL) {
 		c->listen = strdup(WEB_DEFAULT_LISTEN);
@@ -229,6 +230,15 @@ conf_load(struct web_conf *c, const char *path)
 			conf_error(s, "max_clients must be from 1 to 256");
 		else
 			c->max_clients = v;
+	}
+	if ((s = config_setting_get_member(root, "stream_queue")) != NULL) {
+		v = config_setting_type(s) == CONFIG_TYPE_INT ?
+		    config_setting_get_int(s) : -1;
+		if (v < 16384 || v > 64 * 1024 * 1024)
+			conf_error(s, "stream_queue must be from 16384 to "
+			    "67108864 (bytes)");
+		else
+			c->stream_queue = (size_t)v;
 	}
 	if (c->socket != NULL && c->socket[0] != '/')
 		conf_error(config_setting_get_member(root, "socket"),

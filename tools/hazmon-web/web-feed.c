@@ -128,13 +128,17 @@ send_request(int fd, json_t *req, long long deadline)
 	return r;
 }
 
-/* One answer line, within the deadline. */
+/*
+ * One answer line, within the deadline.  Bytes after its newline stay in
+ * the socket (the watch stream follows the watch answer at once), so the
+ * line is peeked at first and only then read up to its newline.
+ */
 static int
 read_answer(int fd, json_t **answer, long long deadline)
 {
 	struct pollfd pf = { .fd = fd, .events = POLLIN };
 	char *buf = NULL, *nl, *p;
-	size_t len = 0, cap = 0;
+	size_t len = 0, cap = 0, take;
 	ssize_t r;
 
 	for (;;) {
@@ -150,12 +154,17 @@ read_answer(int fd, json_t **answer, long long deadline)
 			}
 			buf = p;
 		}
-		r = recv(fd, buf + len, cap - len, 0);
+		r = recv(fd, buf + len, cap - len, MSG_PEEK);
 		if (r > 0) {
-			len += (size_t)r;
-			if ((nl = memchr(buf, '\n', len)) != NULL) {
-				*answer = json_loadb(buf, (size_t)(nl - buf), 0,
-				    NULL);
+			nl = memchr(buf + len, '\n', (size_t)r);
+			take = nl ? (size_t)(nl - (buf + len)) + 1 : (size_t)r;
+			if (recv(fd, buf + len, take, 0) != (ssize_t)take) {
+				free(buf);
+				return -EIO;
+			}
+			len += take;
+			if (nl != NULL) {
+				*answer = json_loadb(buf, len - 1, 0, NULL);
 				free(buf);
 				return *answer ? 0 : -EBADMSG;
 			}

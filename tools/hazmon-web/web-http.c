@@ -28,8 +28,8 @@
 #define CONN_TIMEOUT	30		/* seconds without traffic */
 #define PER_IP		16
 #define SPARE_CONNS	32		/* for other pages than /events */
-#define SSE_QUEUE	(1024 * 1024)
 #define SSE_WAIT_MS	2000		/* an "alive" event at least this often */
+#define SSE_SNDBUF	65536		/* kernel buffer of an event stream */
 
 static struct MHD_Daemon *daemon_;
 static const struct web_conf *conf;
@@ -138,15 +138,26 @@ sse_free(void *cls)
 static enum MHD_Result
 events(struct MHD_Connection *conn, int head)
 {
+	const union MHD_ConnectionInfo *ci;
 	struct MHD_Response *r;
 	struct sse_client *c;
 	enum MHD_Result ret;
 	char peer[64], *pic;
+	int sndbuf = SSE_SNDBUF;
 
 	if (head)
 		return answer(conn, MHD_HTTP_OK, "text/event-stream", "", 0,
 		    MHD_RESPMEM_PERSISTENT);
 	peer_name(conn, peer, sizeof(peer));
+	/*
+	 * A fixed send buffer: the kernel would otherwise grow it to
+	 * megabytes for a client that never reads, before its queue here
+	 * ever fills and it is dropped.
+	 */
+	if ((ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL)
+		setsockopt(ci->connect_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    sizeof(sndbuf));
 	if ((c = sse_open(peer)) == NULL) {
 		log_warnx("event stream client %s refused: %d clients already",
 		    peer, conf->max_clients);
@@ -335,7 +346,7 @@ http_start(const struct web_conf *c)
 	}
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	sse_init(c->max_clients, SSE_QUEUE);
+	sse_init(c->max_clients, c->stream_queue);
 	daemon_ = MHD_start_daemon(flags, (uint16_t)c->port, NULL, NULL,
 	    handle, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,	/* first, to get all */
