@@ -16,7 +16,7 @@ DEPS="build-essential autoconf automake libtool pkg-config
   socat openssl systemd sqlite3 python3 python3-pymodbus python3-serial
   python3-serial-asyncio python3-jsonschema python3-paho-mqtt clang
   libclang-rt-14-dev
-  libmicrohttpd-dev chromium chromium-driver python3-selenium prometheus curl"
+  libmicrohttpd-dev chromium chromium-driver prometheus curl"
 
 install_deps() {
 	local missing=() p

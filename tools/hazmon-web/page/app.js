@@ -93,7 +93,7 @@ function drawAlarms(byId) {
     const s = byId[a.sensor] || {};
     const who = el("span");
     who.appendChild(el("strong", null, a.sensor));
-    if (s.name) who.appendChild(el("div", "dim", s.name));
+    if (s.name && s.name !== s.id) who.appendChild(el("div", "dim", s.name));
     const marks = el("span");
     if (a.shelved) marks.appendChild(el("span", "mark", "SHELVED"));
     if (a.out_of_service) marks.appendChild(el("span", "mark", "OOS"));
@@ -115,7 +115,7 @@ function drawFaults(sensors) {
   for (const s of sensors) {
     if (!(s.fault || s.quality === "fault" || s.quality === "stale")) continue;
     const reason = s.fault || s.quality;
-    const tr = row([s.id + (s.name ? " — " + s.name : ""), reason, s.error || "",
+    const tr = row([s.id + (s.name && s.name !== s.id ? " — " + s.name : ""), reason, s.error || "",
       s.fault_since ? age(s.fault_since) : "since start"], "fault");
     tr.dataset.sensor = s.id; tr.dataset.fault = reason;
     rows.push(tr);
@@ -139,7 +139,7 @@ function drawTiles(sensors) {
     const t = el("div", "tile " + sensorClass(s));
     t.dataset.sensor = s.id;
     t.appendChild(el("div", "id", s.id));
-    t.appendChild(el("div", "name", (s.name || "") + (s.bus ? " · " + s.bus + "/" + s.slave : "")));
+    t.appendChild(el("div", "name", (s.name && s.name !== s.id ? s.name : "") + (s.bus ? " · " + s.bus + "/" + s.slave : "")));
     t.appendChild(el("div", "value", num(s.value) + " " + (s.unit || "")));
     t.appendChild(el("div", "state", stateText(s)));
     tiles.push(t);
