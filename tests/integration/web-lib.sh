@@ -1,5 +1,6 @@
 # web-lib.sh - what the hazmon-web tests share (sourced after lib.sh): a
-# plant of three gas sensors on one simulated bus and one on a dead bus,
+# plant of three gas sensors on two buses of one simulator (co alone on
+# unit 2, so that unit can fall silent),
 # hazmond with its read-only socket, and hazmon-web on a free port.
 HAZMONCTL=$top_builddir/hazmonctl
 HAZMON_WEB=$top_builddir/hazmon-web
@@ -12,7 +13,7 @@ web_plant() {
 	start_broker
 	S=$T/sub.out
 	start_sub "$S"
-	printf 'set 1 holding 0 5\nset 1 holding 1 3\nset 1 holding 2 1\n' >"$T/plant.sim"
+	printf 'set 1 holding 0 5\nset 1 holding 1 3\nset 2 holding 2 1\n' >"$T/plant.sim"
 	start_sim 0 "$T/plant.sim"
 	cat >"$T/hazmond.conf" <<EOC
 site = { id = "web"; name = "Web test plant"; };
@@ -27,7 +28,7 @@ sensors = (
   { id = "h2s"; name = "Pump 3 H2S"; plugin = "gas"; bus = "line1"; slave = 1; interval = 0.2;
     register = { table = "holding"; address = 1; }; unit = "ppm";
     levels = ( { name = "high"; above = 10.0; } ); },
-  { id = "co"; plugin = "gas"; bus = "line2"; slave = 1; interval = 0.2;
+  { id = "co"; plugin = "gas"; bus = "line2"; slave = 2; interval = 0.2;
     register = { table = "holding"; address = 2; }; unit = "ppm";
     levels = ( { name = "high"; above = 30.0; } ); }
 );

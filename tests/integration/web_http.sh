@@ -10,6 +10,21 @@
 . "$top_srcdir/tests/integration/web-lib.sh"
 command -v promtool >/dev/null || bail "promtool missing: apt-get install prometheus"
 
+# ---- the configuration: every error, with file:line
+cat >"$T/bad.conf" <<'EOC'
+listen = "localhost";
+port = 70000;
+plan = { image = "/nonexistent.gif";
+         points = ( { sensor = "a"; x = 2; }, { sensor = "a"; x = 0.1; y = 0.2; typo = 1; } ); };
+EOC
+"$HAZMON_WEB" -t -c "$T/bad.conf" >"$T/bad.out" 2>&1
+check "hazmon-web -t: a bad configuration exits 1" test $? = 1
+for e in ':1: listen: "localhost" is not a numeric' ':2: port must be' \
+    ':3: /nonexistent.gif: the plan image must be' ':4: x must be from 0 to 1' \
+    ':4: a plan point needs y' ':4: unknown setting "typo"' ':4: sensor a is on the plan twice'; do
+	check "... names $e" grep -qF "bad.conf$e" "$T/bad.out"
+done
+
 web_plant
 # A small stream queue, so the client that never reads is over it soon.
 echo 'stream_queue = 16384;' >"$T/web.conf"
@@ -109,7 +124,7 @@ spawn stuck-watch python3 "$top_srcdir/tests/integration/webclient.py" stuck-wat
 wait_for 10 test -s "$T/watch.ready" || bail "stuck watch client did not connect"
 # Changes for the streams to carry: co moves every 50 ms for 10 s; then
 # the simulator says churned (its FIFO runs commands in order).
-for i in $(seq 200); do echo "set 1 holding 2 $((i % 20))"; echo "sleep 0.05"; done >"$SIM_FIFO"
+for i in $(seq 200); do echo "set 2 holding 2 $((i % 20))"; echo "sleep 0.05"; done >"$SIM_FIFO"
 echo "echo churned" >"$SIM_FIFO"
 wait_for 20 grep -q '^churned$' "$T/sim.log" || bail "the simulator never got through its changes"
 t0=$(date +%s.%N)

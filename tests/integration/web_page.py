@@ -12,6 +12,7 @@ text"; the shell turns those into TAP lines.
   alarm S         S is an active unacknowledged alarm (row blinks)
   acked S         S's alarm is active_acknowledged (no longer blinking)
   fault S F       S is in the fault list with fault F
+  dot S CLASS     the plan's dot of S has CLASS (alarm, fault, ok)
   stale           the page says STALE or OFFLINE
   shot NAME W H   a screenshot at W x H in OUTDIR/NAME.png
   quit
@@ -107,6 +108,14 @@ def main():
             return !!r && r.dataset.fault === '%s';""" % (s, f), 10)
         report(t is not None, "%s shows in the fault list as %s (%s)" %
                (s, f, "%.2f s" % t if t is not None else "timeout"))
+    elif step == "dot":
+        s, cls = args
+        t = wait_js(sid, """
+            const d = document.querySelector('#plan .dot[data-sensor="%s"]');
+            return !!d && d.classList.contains('%s')
+                && !document.getElementById('plan-box').hidden;""" % (s, cls), 5)
+        report(t is not None, "the plan shows %s's dot as %s (%s)" %
+               (s, cls, "%.2f s" % t if t is not None else "timeout"))
     elif step == "stale":
         t = wait_js(sid, """
             const l = document.body.dataset.live;

@@ -3,7 +3,8 @@
 # chromedriver, loads the page from hazmon-web + hazmond + simulator +
 # broker; a gas step shows as an active unacknowledged alarm within 2 s,
 # hazmonctl ack changes it within 2 s, a comm loss shows in the fault list,
-# and stopping hazmond makes the page say STALE.  Screenshots at 1920x1080
+# stopping hazmond makes the page say STALE, and the plant plan shows
+# dots in the states' colours.  Screenshots at 1920x1080
 # and phone size are left in the build dir (web_page-*.png).
 . "$top_srcdir/tests/lib.sh"
 . "$top_srcdir/tests/integration/web-lib.sh"
@@ -14,7 +15,13 @@ SHOTS=$top_builddir/tests/integration
 mkdir -p "$SHOTS"
 
 web_plant
-start_web
+# A plan with the three sensors on it.
+cat >"$T/web.conf" <<EOC
+plan = { image = "$top_srcdir/tests/data/web-plan.svg";
+         points = ( { sensor = "ch4"; x = 0.2; y = 0.37; }, { sensor = "h2s"; x = 0.78; y = 0.4; },
+                    { sensor = "co"; x = 0.41; y = 0.37; } ); };
+EOC
+start_web -c "$T/web.conf"
 wait_for 10 web_up || bail "hazmon-web never had a live view"
 for try in $(seq 10); do
 	WEBDRIVER_PORT=$((20000 + (RANDOM * 7 + try) % 40000))
@@ -49,6 +56,8 @@ T0=
 sim "set 1 holding 1 15"	# one more, left unacknowledged for the pictures
 sim "fault 2 noreply"
 page fault co comm_loss
+page dot ch4 alarm
+page dot co fault
 page shot web_page-wall 1920 1080
 page shot web_page-phone 390 844
 cp "$T/web_page-wall.png" "$T/web_page-phone.png" "$SHOTS/" 2>/dev/null

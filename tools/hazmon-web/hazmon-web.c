@@ -175,6 +175,12 @@ main(int argc, char **argv)
 		conf_free(&c);
 		return 1;
 	}
+	if (listen != NULL && !address_ok(listen)) {
+		fprintf(stderr, "hazmon-web: -l %s: not a numeric IPv4 or IPv6 "
+		    "address\n", listen);
+		conf_free(&c);
+		return 2;
+	}
 	if (listen != NULL) {
 		free(c.listen);
 		c.listen = strdup(listen);

@@ -98,6 +98,7 @@ struct web_conf {
 int	 conf_load(struct web_conf *, const char *path);
 void	 conf_free(struct web_conf *);
 const char *conf_default_socket(void);
+int	 address_ok(const char *);
 
 /* web-feed.c */
 int	 feed_start(const char *socket_path);

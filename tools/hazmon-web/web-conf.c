@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -169,6 +170,16 @@ load_plan(struct web_conf *c, const config_setting_t *plan)
 	c->plan = json_pack("{s:s, s:o}", "image", "/plan", "points", points);
 }
 
+int
+address_ok(const char *a)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	return inet_pton(AF_INET, a, &a4) == 1 ||
+	    inet_pton(AF_INET6, a, &a6) == 1;
+}
+
 const char *
 conf_default_socket(void)
 {
@@ -240,6 +251,10 @@ conf_load(struct web_conf *c, const char *path)
 		else
 			c->stream_queue = (size_t)v;
 	}
+	if (c->listen != NULL && !address_ok(c->listen))
+		conf_error(config_setting_get_member(root, "listen"),
+		    "listen: \"%s\" is not a numeric IPv4 or IPv6 address",
+		    c->listen);
 	if (c->socket != NULL && c->socket[0] != '/')
 		conf_error(config_setting_get_member(root, "socket"),
 		    "socket must be an absolute path");
