@@ -395,3 +395,18 @@ analyze_unit() {
 	check "systemd-analyze security: exposure level at most $(awk -v t="$threshold" 'BEGIN { printf "%.1f", t / 10 }')" \
 	    test "$rc" = 0
 }
+
+# alarm_latency VALUE EVENT: seconds from the simulator's change (unit 1,
+# holding $ALARM_ADDR, default 100) to the arrival of EVENT in
+# $T/alarm.out, a subscriber's "-F '%U ...'" lines; 999 if it never came.
+alarm_latency() {
+	local before t0 t1
+	before=$(grep -c "\"event\":\"$2\"" "$T/alarm.out")
+	t0=$(date +%s.%N)
+	sim set 1 holding "${ALARM_ADDR:-100}" "$1"
+	wait_for 30 sh -c "[ \$(grep -c '\"event\":\"$2\"' '$T/alarm.out') -gt $before ]" ||
+	    { echo 999; return; }
+	t1=$(grep "\"event\":\"$2\"" "$T/alarm.out" | tail -n 1 | cut -d' ' -f1)
+	echo "$t1 - $t0" | bc -l
+}
+lt() { [ "$(echo "$1 < $2" | bc -l)" = 1 ]; }

@@ -54,6 +54,7 @@ size_t log_escape(const char *in, size_t n, char *buf, size_t size);
 
 /* util.c */
 int64_t now_mono_ms(void);
+int64_t now_mono_us(void);
 int64_t now_real_ms(void);
 void format_ts(int64_t ms, char *buf, size_t len);	/* ISO 8601 UTC, ms */
 void *xcalloc(size_t n, size_t size);

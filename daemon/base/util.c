@@ -28,6 +28,16 @@ now_mono_ms(void)
 	return clock_ms(CLOCK_MONOTONIC);
 }
 
+/* For durations finer than a millisecond (latency.c). */
+int64_t
+now_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t
 now_real_ms(void)
 {

@@ -116,7 +116,7 @@ push_reading(struct hz_worker *w, unsigned sensor, const struct hazmon_reading *
     int err)
 {
 	struct hz_msg m = { .sensor = sensor, .gen = w->gen, .r = *r,
-	    .ts_ms = now_real_ms(), .err = err };
+	    .ts_ms = now_real_ms(), .mono_us = now_mono_us(), .err = err };
 
 	if (atomic_load(&w->stop))
 		return;		/* abandoned or stopping: its sensors are not ours */

@@ -21,6 +21,7 @@ struct hz_msg {
 	unsigned gen;			/* of that config: reloads change indices */
 	struct hazmon_reading r;
 	int64_t ts_ms;			/* realtime, when read */
+	int64_t mono_us;		/* monotonic, when read (publish latency) */
 	/*
 	 * A failed read (HAZMON_F_COMM or HAZMON_F_DEVICE_ERROR): the errno
 	 * of its last attempt (ETIMEDOUT, ECONNREFUSED, EMBXILADD, ...,

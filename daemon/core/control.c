@@ -68,6 +68,7 @@ struct client {
 	int watch;			/* a watch stream: input is discarded */
 	int snapping;			/* its snapshot is under way */
 	unsigned snap_next;		/* the next sensor of the snapshot */
+	int snap_begun;			/* its "snapshot" line went out */
 	uint64_t serial;		/* tells this client from a later one */
 	int64_t last;			/* monotonic ms of the last activity */
 	int64_t partial_since;		/* first byte of an incomplete request; 0 none */
@@ -415,12 +416,18 @@ serve_line(struct hz_ctl *x, struct client *c, int64_t now)
 static void
 snapshot(struct hz_ctl *x, struct client *c, int64_t end)
 {
+	static const char start[] = "{\"type\":\"snapshot\"}";
 	static const char synced[] = "{\"type\":\"synced\"}";
 	char *line;
 
+	if (c->snap_next == 0 && !c->snap_begun) {
+		if (watch_out(c, start, sizeof(start) - 1) != 0)
+			return;
+		c->snap_begun = 1;
+	}
 	while (c->snapping && pending(c) < CTL_SNAP_LOW && now_mono_ms() < end) {
 		if ((line = x->snap(x->arg, c->snap_next)) == NULL) {
-			c->snapping = 0;
+			c->snapping = c->snap_begun = 0;
 			(void)watch_out(c, synced, sizeof(synced) - 1);
 			return;
 		}
@@ -643,5 +650,6 @@ ctl_watch_again(struct hz_ctl *x)
 		if (x->cl[i].fd >= 0 && x->cl[i].watch) {
 			x->cl[i].snapping = 1;
 			x->cl[i].snap_next = 0;
+			x->cl[i].snap_begun = 0;	/* a new one begins */
 		}
 }

@@ -222,9 +222,12 @@ drain(struct core *k)
 
 		if (m->gen != k->gens->id && map_reading(k, m) != 0)
 			m->sensor = UINT_MAX;
-		else
+		else {
+			batch_origin(k->batch, m->mono_us);
 			eval_reading(&k->ev, m);
+		}
 	}
+	batch_origin(k->batch, 0);	/* others begin when recorded */
 	batch_end(k->batch);
 	now = now_mono_ms();
 	for (size_t i = 0; i < n; i++)
@@ -672,8 +675,10 @@ start(struct core *k)
 	core__eval_init(k);
 	k->shown = xcalloc(c->n_sensors, sizeof(*k->shown));
 	k->pubs = xcalloc(c->n_dests, sizeof(*k->pubs));
-	for (unsigned d = 0; d < c->n_dests; d++)
+	for (unsigned d = 0; d < c->n_dests; d++) {
 		k->pubs[d] = pub_new(c, d, k->l);
+		pub_set_origins(k->pubs[d], batch_origins(k->batch));
+	}
 	batch_begin(k->batch);		/* removed while stopped */
 	eval_orphans(&k->ev, now_real_ms(), 1);
 	batch_end(k->batch);

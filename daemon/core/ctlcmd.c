@@ -95,6 +95,21 @@ bus_json(const struct ctl_env *env, unsigned b)
 	return o;
 }
 
+/* A Prometheus histogram: cumulative buckets, count is +Inf, sum in s. */
+static json_t *
+latency_json(const struct hz_latency *h)
+{
+	json_t *le = json_array(), *buckets = json_array();
+
+	for (unsigned i = 0; i < LATENCY_BUCKETS; i++) {
+		json_array_append_new(le, json_real(latency_le[i]));
+		json_array_append_new(buckets,
+		    json_integer((json_int_t)latency_cumulative(h, i)));
+	}
+	return json_pack("{s:o, s:o, s:I, s:f}", "le", le, "buckets", buckets,
+	    "count", (json_int_t)h->count, "sum", (double)h->sum_us / 1e6);
+}
+
 static json_t *
 cmd_status(const struct ctl_env *env)
 {
@@ -126,11 +141,13 @@ cmd_status(const struct ctl_env *env)
 		const struct hz_dest *dd = &env->c->dests[d];
 		int64_t acked = pub_acked(env->pubs[d]);
 
-		json_array_append_new(dests, json_pack("{s:s, s:s, s:i, s:b, s:I, s:I}",
+		json_array_append_new(dests, json_pack("{s:s, s:s, s:i, s:b, s:I, s:I,"
+		    " s:o}",
 		    "name", dd->name, "host", dd->host, "port", dd->port, "connected",
 		    pub_connected(env->pubs[d]) != 0, "acked_seq",
 		    (json_int_t)acked, "undelivered",
-		    (json_int_t)ledger_count_after(env->l, acked)));
+		    (json_int_t)ledger_count_after(env->l, acked),
+		    "publish_latency", latency_json(pub_latency(env->pubs[d]))));
 	}
 	return json_pack("{s:b, s:s, s:i, s:s, s:{s:s, s:s}, s:o, s:I, s:i, s:o,"
 	    " s:{s:i, s:i, s:i, s:i, s:i, s:i}, s:{s:i, s:i}, s:{s:i, s:b, s:i, s:i},"

@@ -191,8 +191,10 @@ reconnect_destinations(struct swap *s)
 			pub_free(k->pubs[od]);
 		}
 	for (unsigned d = 0; d < s->nc->n_dests; d++)
-		if (s->np[d] == NULL)
+		if (s->np[d] == NULL) {
 			s->np[d] = pub_new(s->nc, d, k->l);
+			pub_set_origins(s->np[d], batch_origins(k->batch));
+		}
 	for (unsigned j = 0; j < s->oc->n_sensors; j++)
 		if (p->to[j] < 0)
 			for (unsigned d = 0; d < s->nc->n_dests; d++)

@@ -39,6 +39,8 @@ struct hz_batch {
 	int resave;			/* a refused batch took alarm states along */
 	int64_t retry_at;		/* monotonic ms */
 	unsigned n_events;		/* since start */
+	int64_t origin_us;		/* batch_origin */
+	struct hz_origins origins;	/* where recent events began, by seq */
 };
 
 struct hz_batch *
@@ -91,6 +93,8 @@ record(struct hz_batch *b, struct hz_event *e)
 	p->e.sensor = p->sensor;
 	p->e.level = e->level ? p->level : NULL;
 	p->e.priority = NULL;		/* only the payload needs it */
+	origins_note(&b->origins, e->seq, b->origin_us ? b->origin_us :
+	    now_mono_us());
 	p->payload = event_json(b->out.site(b->out.arg), e);
 	if (p->payload == NULL)
 		fatalx("out of memory building event seq %lld", (long long)e->seq);
@@ -102,6 +106,19 @@ record(struct hz_batch *b, struct hz_event *e)
 	    (long long)e->seq, e->sensor, e->kind, e->level ? e->level : "",
 	    e->event, val);
 	b->n_events++;
+}
+
+void
+batch_origin(struct hz_batch *b, int64_t mono_us)
+{
+	b->origin_us = mono_us;
+}
+
+/* For the publishers' latency histograms (latency.c). */
+const struct hz_origins *
+batch_origins(const struct hz_batch *b)
+{
+	return &b->origins;
 }
 
 /* ---- the evaluator's sink: events into the batch, states beside them */

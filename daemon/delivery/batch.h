@@ -51,5 +51,11 @@ void batch_begin(struct hz_batch *b);
 void batch_end(struct hz_batch *b);
 void batch_retry(struct hz_batch *b, int64_t now_mono);
 unsigned batch_events(const struct hz_batch *b);
+/*
+ * Where the events recorded next began: the monotonic microsecond their
+ * reading's poll completed; 0 (after each reading): when recorded.
+ */
+void batch_origin(struct hz_batch *b, int64_t mono_us);
+const struct hz_origins *batch_origins(const struct hz_batch *b);
 
 #endif

@@ -7,6 +7,7 @@
  *              transaction, committed before anything of it is published;
  *              events the ledger refused are kept and retried (batch.h)
  *   publish.c  MQTT destinations, driven from the core's poll loop
+ *   latency.c  the publish-latency histogram of a destination (pure)
  */
 #ifndef HAZMON_DELIVERY_H
 #define HAZMON_DELIVERY_H
@@ -53,6 +54,29 @@ char *state_json(const char *site, const struct hz_state_view *v);
 struct json_t;
 void event_set_error(struct json_t *o, int err, const char *reason);
 
+/* latency.c: reading -> publish latency, per destination (pure) */
+#define LATENCY_BUCKETS	13	/* 1 ms .. 10 s, then +Inf */
+#define LATENCY_ORIGINS	4096	/* fresh events remembered, by seq */
+extern const double latency_le[LATENCY_BUCKETS];	/* seconds */
+struct hz_latency {
+	uint64_t n[LATENCY_BUCKETS + 1];	/* per bucket, not cumulative */
+	uint64_t count;
+	uint64_t sum_us;
+};
+struct hz_origin {
+	int64_t seq;
+	int64_t mono_us;		/* when its poll completed, or 0 */
+};
+struct hz_origins {
+	struct hz_origin r[LATENCY_ORIGINS];
+};
+unsigned latency_bucket(int64_t us);
+void latency_add(struct hz_latency *h, int64_t us);
+uint64_t latency_cumulative(const struct hz_latency *h, unsigned i);
+void origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us);
+int64_t latency_of(const struct hz_origins *o, int64_t seq,
+    const char *payload, int64_t now_mono_us, int64_t now_real_ms);
+
 /* publish.c: MQTT destinations, driven from the core's poll loop */
 struct hz_pub;
 struct hz_pub *pub_new(const struct hz_config *c, unsigned dest,
@@ -75,5 +99,7 @@ int pub_connected(const struct hz_pub *p);
 void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
 void pub_rebirth(struct hz_pub *p);
 void pub_forget(struct hz_pub *p, const char *sensor);
+void pub_set_origins(struct hz_pub *p, const struct hz_origins *o);
+const struct hz_latency *pub_latency(const struct hz_pub *p);
 
 #endif

@@ -78,9 +78,39 @@ struct hz_pub {
 	struct inflight fl[WINDOW];
 	unsigned fl_head, fl_len;
 	char topic[512];
+	const struct hz_origins *origins;	/* where events began, or NULL */
+	struct hz_latency lat;		/* reading -> first hand-over */
+	int64_t timed;			/* highest seq counted in lat */
 };
 
 static void pub_flush_forgotten(struct hz_pub *p);
+
+/*
+ * An event handed to libmosquitto: into the histogram the first time
+ * only (a resend after a reconnect is not news).  A few integer
+ * operations while the event is in the ring.
+ */
+static void
+time_event(struct hz_pub *p, int64_t seq, const char *payload)
+{
+	if (seq <= p->timed)
+		return;
+	p->timed = seq;
+	latency_add(&p->lat, latency_of(p->origins, seq, payload, now_mono_us(),
+	    now_real_ms()));
+}
+
+void
+pub_set_origins(struct hz_pub *p, const struct hz_origins *o)
+{
+	p->origins = o;
+}
+
+const struct hz_latency *
+pub_latency(const struct hz_pub *p)
+{
+	return &p->lat;
+}
 
 static char *
 status_json(const struct hz_pub *p, const char *state)
@@ -456,6 +486,7 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 		p->acked = ledger_last_seq(l);
 		ledger_set_cursor(l, p->d->name, p->acked);
 	}
+	p->timed = p->acked;	/* what was delivered before is not timed */
 	snprintf(id, sizeof(id), "hazmond-%s-%s", c->site_id, p->d->name);
 	p->m = mosquitto_new(id, true, p);
 	if (p->m == NULL)
@@ -593,6 +624,7 @@ static int
 send_event(void *arg, int64_t seq, const char *sensor, const char *payload)
 {
 	struct hz_pub *p = arg;
+	const char *recorded = payload;	/* replayed is freed below */
 	char *replayed = NULL;
 	int mid, rc;
 
@@ -619,6 +651,7 @@ send_event(void *arg, int64_t seq, const char *sensor, const char *payload)
 	p->fl[(p->fl_head + p->fl_len) % WINDOW] = (struct inflight){ mid, seq, 0 };
 	p->fl_len++;
 	p->sent = seq;
+	time_event(p, seq, recorded);
 	return 0;
 }
 
@@ -661,6 +694,15 @@ pub_acked(const struct hz_pub *p)
 	return p->acked;
 }
 
+/* The seq of an event's payload (the MQTT contract puts it first). */
+static int64_t
+live_seq(const char *payload)
+{
+	const char *s = strstr(payload, "\"seq\":");
+
+	return s ? strtoll(s + 6, NULL, 10) : 0;
+}
+
 /*
  * Publishes an event the ledger could not record: better late tracking
  * than a silent alarm.  libmosquitto still retries it within the session.
@@ -681,6 +723,8 @@ pub_live(struct hz_pub *p, const char *sensor, const char *payload)
 	if (rc != MOSQ_ERR_SUCCESS)
 		log_msg(HZ_LOG_ERR, "mqtt %s: unrecorded event of sensor %s not sent: "
 		    "%s", p->d->name, sensor, mosquitto_strerror(rc));
+	else
+		time_event(p, live_seq(payload), payload);
 }
 
 /* True once after each successful connect: time to publish every state. */

@@ -50,18 +50,6 @@ spawn alarmsub sh -c "exec mosquitto_sub -h 127.0.0.1 -p $BROKER_PORT -q 1 -F '%
 wait_for 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT -t hazmon/abuse/events/alarm -m probe -q 1; grep -q probe '$T/alarm.out'" ||
     bail "no alarm subscriber"
 n_events() { grep -c "\"event\":\"$1\"" "$T/alarm.out"; }
-# alarm_latency VALUE EVENT: seconds from the simulator's change to arrival.
-alarm_latency() {
-	local before t0 t1
-	before=$(n_events "$2")
-	t0=$(date +%s.%N)
-	sim set 1 holding 100 "$1"
-	wait_for 30 sh -c "[ \$(grep -c '\"event\":\"$2\"' '$T/alarm.out') -gt $before ]" ||
-	    { echo 999; return; }
-	t1=$(grep "\"event\":\"$2\"" "$T/alarm.out" | tail -n 1 | cut -d' ' -f1)
-	echo "$t1 - $t0" | bc -l
-}
-lt() { [ "$(echo "$1 < $2" | bc -l)" = 1 ]; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$HAZMOND_PID/status"; }
 
 # What the biggest answer costs the daemon: one history of 1000 events.

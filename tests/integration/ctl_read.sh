@@ -94,6 +94,31 @@ acked() { has_event "$S" ch4 '.event == "acknowledged"'; }
 wait_for 5 acked
 check "... the acknowledgement reached MQTT" acked
 
+# ---- a crowd on the read-only socket cannot lock operators out
+for i in $(seq 20); do
+	spawn "rhold$i" $CLIENT hold "$RSOCK"
+done
+wait_for 10 sh -c "[ \$(grep -c 'quiet longest of the read-only' '$LOG') -ge 4 ]"
+check "20 idle read-only connections: the quietest make room among themselves" \
+    test "$(grep -c 'quiet longest of the read-only' "$LOG")" -ge 4
+check "... and an operator still gets in on the main socket" ctl status
+MAIN=""
+for i in $(seq 16); do
+	spawn "mhold$i" $CLIENT hold "$SOCK"
+	MAIN="$MAIN $LAST_PID"
+done
+rclosed() { [ "$(cat "$T"/rhold*.log | grep -c '^closed')" = 20 ]; }
+wait_for 10 rclosed
+check "16 idle main connections push every read-only one out" rclosed
+n_main=$(grep -c 'quiet longest while all 16 connections were taken' "$LOG")
+echo '{"cmd":"status"}' | timeout 5 socat -t 2 - "UNIX-CONNECT:$RSOCK" >"$T/crowded.out"
+check "then a read-only client is refused, it cannot push operators out" \
+    jq -e '.error == "too many control connections"' "$T/crowded.out"
+check "... and no main connection was closed for it" test \
+    "$(grep -c 'quiet longest while all 16 connections were taken' "$LOG")" = "$n_main"
+check "an operator still gets in (making room among the main ones)" ctl status
+for pid in $MAIN; do stop_pid "$pid"; forget_pid "$pid"; done
+
 # ---- it cannot move by a reload
 conf 'control_read_socket = "";' >"$T/hazmond.conf"
 ctl reload >"$T/reload.out" 2>&1

@@ -98,6 +98,10 @@ add_item(struct tconf *t, char **w, int n)
 		c->control_socket = w[1];
 	else if (n == 2 && strcmp(w[0], "group") == 0)
 		c->control_group = w[1];
+	else if (n == 2 && strcmp(w[0], "rsocket") == 0)
+		c->control_read_socket = strcmp(w[1], "none") ? w[1] : "";
+	else if (n == 2 && strcmp(w[0], "rgroup") == 0)
+		c->control_read_group = w[1];
 	else if (n == 2 && strcmp(w[0], "site") == 0)
 		c->fp = w[1];
 	else
@@ -188,6 +192,16 @@ test_fixed_settings(void **state)
 		{ "control_group other", "group hazmon", "group wheel",
 		  "daemon.control_group" },
 		{ "control_group same", "group hazmon", "group hazmon", NULL },
+		{ "control_read_socket set", "", "rsocket /tmp/r.sock",
+		  "daemon.control_read_socket" },
+		{ "control_read_socket off", "", "rsocket none",
+		  "daemon.control_read_socket" },
+		{ "control_read_socket same", "rsocket /tmp/r.sock",
+		  "rsocket /tmp/r.sock", NULL },
+		{ "control_read_group set", "", "rgroup hazmon",
+		  "daemon.control_read_group" },
+		{ "control_read_group unset", "rgroup hazmon", "",
+		  "daemon.control_read_group" },
 		{ "state_dir before control_socket", "",
 		  "state /srv; socket /tmp/h.sock", "daemon.state_dir" },
 		{ "control_socket before control_group", "",

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <wchar.h>
 
 #include "hazmonctl.h"
@@ -682,3 +683,142 @@ show_reload(json_t *r, json_t *req)
 	free(line);
 }
 
+
+/* ---- watch: the stream as a person reads it */
+
+/* An ISO UTC time of hazmond's as local "YYYY-MM-DD HH:MM:SS"; now if none. */
+static const char *
+local_time(json_t *o, const char *key, char *buf, size_t len)
+{
+	const char *iso = json_string_value(json_object_get(o, key));
+	struct tm tm = { 0 };
+	time_t t;
+
+	if (iso == NULL || sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		t = time(NULL);
+	else {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		t = timegm(&tm);
+	}
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+	return buf;
+}
+
+/* What a person sees of a state line; a change of value alone is none. */
+static char *
+state_summary(json_t *s)
+{
+	const char *fault = json_string_value(json_object_get(s, "fault"));
+	const char *alarm = json_string_value(json_object_get(s, "alarm"));
+	const char *until = json_string_value(json_object_get(s, "shelved_until"));
+	json_int_t unack = json_integer_value(json_object_get(s, "unacknowledged"));
+	char *text;
+
+	if (asprintf(&text, "%s%s%s%s%s%s%s%s%s%s%s", val(s, "quality"),
+	    fault ? " (" : "", fault ? fault : "", fault ? ")" : "",
+	    alarm ? ", alarm " : "", alarm ? alarm : "", alarm ? " " : "",
+	    alarm ? val(s, "alarm_state") : "",
+	    unack > 1 ? ", unacknowledged levels: " : "",
+	    unack > 1 ? val(s, "unacknowledged") : "",
+	    json_is_true(json_object_get(s, "out_of_service")) ?
+	    ", out of service" : "") < 0)
+		die(ES_REFUSED, "out of memory");
+	if (until) {
+		char *t;
+
+		if (asprintf(&t, "%s, shelved until %s", text, until) < 0)
+			die(ES_REFUSED, "out of memory");
+		free(text);
+		text = t;
+	}
+	return text;
+}
+
+static void
+watch_event(json_t *e)
+{
+	const char *actor = json_string_value(json_object_get(e, "actor"));
+	const char *reason = json_string_value(json_object_get(e, "reason"));
+	const char *level = json_string_value(json_object_get(e, "level"));
+	char when[32];
+
+	say("%s  %s  %s%s%s %s  value %s %s  seq %s%s%s%s%s",
+	    local_time(e, "ts", when, sizeof(when)), val(e, "sensor"),
+	    val(e, "kind"), level ? " " : "", level ? level : "", val(e, "event"),
+	    val(e, "value"), val(e, "unit"), val(e, "seq"),
+	    actor ? "  by " : "", actor ? actor : "",
+	    reason ? ": " : "", reason ? reason : "");
+}
+
+/*
+ * One line of the stream.  States are printed when what they show
+ * changes; the first snapshot only as a summary at "synced", later ones
+ * (a reload) by what changed, and the sensors it no longer has.
+ */
+void
+show_watch(json_t *o)
+{
+	static json_t *seen, *snap;	/* sensor -> summary: shown; this snapshot */
+	static int synced;
+	const char *type = json_string_value(json_object_get(o, "type"));
+	const char *id, *key, *old;
+	unsigned n = 0, bad = 0;
+	char when[32], *sum;
+	json_t *v;
+	void *tmp;
+
+	if (seen == NULL && (seen = json_object()) == NULL)
+		die(ES_REFUSED, "out of memory");
+	if (type == NULL || strcmp(type, "tick") == 0)
+		return;
+	if (strcmp(type, "event") == 0 && json_is_object(json_object_get(o,
+	    "event"))) {
+		watch_event(json_object_get(o, "event"));
+		return;
+	}
+	if (strcmp(type, "snapshot") == 0) {
+		json_decref(snap);
+		snap = json_object();
+		return;
+	}
+	if (strcmp(type, "state") == 0 &&
+	    (id = json_string_value(json_object_get(o, "sensor"))) != NULL) {
+		sum = state_summary(o);
+		if (snap)
+			json_object_set_new(snap, id, json_true());
+		old = json_string_value(json_object_get(seen, id));
+		if (synced && (old == NULL || strcmp(old, sum) != 0))
+			say("%s  %s  %s%s", local_time(o, "ts", when, sizeof(when)),
+			    id, old ? "" : "new: ", sum);
+		json_object_set_new(seen, id, json_string(sum));
+		free(sum);
+		return;
+	}
+	if (strcmp(type, "synced") != 0)
+		return;		/* a line of a later hazmond */
+	json_object_foreach_safe(seen, tmp, key, v) {
+		if (snap && json_object_get(snap, key) == NULL) {
+			if (synced)
+				say("%s  %s  removed from the configuration",
+				    local_time(NULL, NULL, when, sizeof(when)), key);
+			json_object_del(seen, key);
+			continue;
+		}
+		n++;
+		bad += strncmp(json_string_value(v), "ok", 2) != 0 ||
+		    strstr(json_string_value(v), ", ") != NULL;
+	}
+	if (!synced)
+		say("%s  watching %u sensors, %u not ok or in alarm:",
+		    local_time(NULL, NULL, when, sizeof(when)), n, bad);
+	json_object_foreach(seen, key, v)
+		if (!synced && (strncmp(json_string_value(v), "ok", 2) != 0 ||
+		    strstr(json_string_value(v), ", ") != NULL))
+			say("  %s  %s", key, json_string_value(v));
+	json_decref(snap);
+	snap = NULL;
+	synced = 1;
+	fflush(stdout);
+}

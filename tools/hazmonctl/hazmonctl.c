@@ -46,6 +46,8 @@
 #define RESPONSE_MAX	(64 << 20)	/* 10,000 sensors are a few MB */
 #define SHELVE_MAX	86400		/* hazmond refuses longer shelving */
 #define HISTORY_MAX	1000		/* hazmond refuses more at once */
+#define SILENCE_MS	15000		/* a watch stream ticks every 5 s */
+#define STREAM_LINE_MAX	(4 << 20)	/* a state line is far smaller */
 
 #define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
 
@@ -97,7 +99,8 @@ static const char usage_text[] =
     "  history [--since T] [--sensor S] [--limit N]\n"
     "                                  events; T: ISO time or 30m, 2h, 1d ago\n"
     "  reload                          read the configuration again\n"
-    "  rebirth                         publish status and sensor states again\n";
+    "  rebirth                         publish status and sensor states again\n"
+    "  watch                           events and state changes as they come\n";
 
 static void
 vcomplain(const char *fmt, va_list ap)
@@ -324,6 +327,7 @@ static const struct command commands[] = {
 	    parse_history, show_history },
 	{ "reload", "", 0, 0, parse_plain, show_reload },
 	{ "rebirth", "", 0, 0, parse_plain, show_rebirth },
+	{ "watch", "", 0, 0, parse_plain, NULL },	/* a stream: watch() */
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 
@@ -501,21 +505,28 @@ connect_failed(const char *path)
 	}
 }
 
-/*
- * Sends the request and returns the first line of the answer, without its
- * newline, in *len.  Everything, connect() included, shares one deadline:
- * a reload may take seconds, a hung daemon must not hang a script.
- */
+/* A full buffer twice as big, up to max bytes: more is hazmond's fault. */
 static char *
-talk(const char *path, const char *req, size_t reqlen, size_t *len)
+grow(char *buf, size_t *cap, size_t max, const char *what)
+{
+	char *p;
+
+	if (*cap >= max)
+		die(ES_NODAEMON, "%s is larger than %zu MiB", what, max >> 20);
+	*cap *= 2;
+	if ((p = realloc(buf, *cap)) == NULL)
+		die(ES_REFUSED, "out of memory");
+	return p;
+}
+
+/* A non-blocking connection to hazmond, made before the deadline. */
+static int
+dial(const char *path, int64_t deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int64_t deadline = now_ms() + timeout_ms, left;
 	struct timeval tv;
-	size_t off = 0, cap = 65536, have = 0;
-	ssize_t n;
-	char *buf, *nl = NULL, *p;
-	int fd, closed = 0;
+	int64_t left;
+	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		die(ES_NODAEMON, "%s: socket path too long", path);
@@ -532,6 +543,25 @@ talk(const char *path, const char *req, size_t reqlen, size_t *len)
 		connect_failed(path);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		die(ES_NODAEMON, "fcntl: %s", strerror(errno));
+	return fd;
+}
+
+/*
+ * Sends the request and returns the first line of the answer, without its
+ * newline, in *len; *fdp (when not NULL) keeps the connection open for
+ * what follows (watch).  Everything, connect() included, shares one
+ * deadline: a reload may take seconds, a hung daemon must not hang a
+ * script.
+ */
+static char *
+talk(const char *path, const char *req, size_t reqlen, size_t *len, int *fdp,
+    char **rest, size_t *n_rest)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	size_t off = 0, cap = 65536, have = 0;
+	ssize_t n;
+	char *buf, *nl = NULL;
+	int fd = dial(path, deadline), closed = 0;
 
 	while (off < reqlen) {
 		wait_fd(fd, POLLOUT, deadline);
@@ -555,15 +585,8 @@ talk(const char *path, const char *req, size_t reqlen, size_t *len)
 	if ((buf = malloc(cap)) == NULL)
 		die(ES_REFUSED, "out of memory");
 	while (nl == NULL) {
-		if (have == cap) {
-			if (cap >= RESPONSE_MAX)
-				die(ES_NODAEMON, "the answer of hazmond is larger "
-				    "than %d MiB", RESPONSE_MAX >> 20);
-			cap *= 2;
-			if ((p = realloc(buf, cap)) == NULL)
-				die(ES_REFUSED, "out of memory");
-			buf = p;
-		}
+		if (have == cap)
+			buf = grow(buf, &cap, RESPONSE_MAX, "the answer of hazmond");
 		wait_fd(fd, POLLIN, deadline);
 		n = read(fd, buf + have, cap - have);
 		if (n == -1 && (errno == EINTR || errno == EAGAIN))
@@ -581,9 +604,87 @@ talk(const char *path, const char *req, size_t reqlen, size_t *len)
 		nl = memchr(buf + have, '\n', (size_t)n);
 		have += (size_t)n;
 	}
-	close(fd);
 	*len = (size_t)(nl - buf);
+	if (fdp == NULL) {
+		close(fd);
+		return buf;
+	}
+	/* What came after the answer is the stream's beginning. */
+	*fdp = fd;
+	*n_rest = have - *len - 1;
+	if ((*rest = malloc(*n_rest + 1)) == NULL)
+		die(ES_REFUSED, "out of memory");
+	memcpy(*rest, nl + 1, *n_rest);
 	return buf;
+}
+
+/* ---- watch */
+
+static void
+stream_line(char *line, size_t len)
+{
+	json_t *o;
+
+	if (json_out) {
+		fwrite(line, 1, len, stdout);
+		putchar('\n');
+	} else if ((o = json_loadb(line, len, 0, NULL)) != NULL) {
+		show_watch(o);
+		json_decref(o);
+	} else
+		die(ES_NODAEMON, "a line of hazmond's watch stream is not JSON");
+	fflush(stdout);
+}
+
+/*
+ * The stream after the answer, until hazmond ends it: nothing for
+ * SILENCE_MS, not even a tick, is a hung daemon, said as such.  Returns
+ * the exit status (ES_NODAEMON: the stream ended).
+ */
+static int
+watch(int fd, char *buf, size_t have)
+{
+	size_t cap = have + 65536, used;
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char *nl, *p;
+	ssize_t n;
+	int rc;
+
+	if ((p = realloc(buf, cap)) == NULL)
+		die(ES_REFUSED, "out of memory");
+	buf = p;
+	for (;;) {
+		while ((nl = memchr(buf, '\n', have)) != NULL) {
+			stream_line(buf, (size_t)(nl - buf));
+			used = (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, have - used);
+			have -= used;
+		}
+		if (have == cap)
+			buf = grow(buf, &cap, STREAM_LINE_MAX,
+			    "a line of hazmond's watch stream");
+		if ((rc = poll(&pfd, 1, SILENCE_MS)) == 0) {
+			complain("hazmond sent nothing for %d s, not even a tick: "
+			    "it may hang", SILENCE_MS / 1000);
+			break;
+		}
+		if (rc < 0 && errno != EINTR)
+			die(ES_NODAEMON, "poll: %s", strerror(errno));
+		if (rc < 0)
+			continue;
+		n = read(fd, buf + have, cap - have);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0) {
+			complain("hazmond ended the watch stream%s%s (its log says "
+			    "why)", n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+			break;
+		}
+		have += (size_t)n;
+	}
+	free(buf);
+	close(fd);
+	return ES_NODAEMON;
 }
 
 /* ---- main */
@@ -699,8 +800,9 @@ main(int argc, char *argv[])
 	struct args a;
 	json_t *req, *resp;
 	json_error_t jerr;
-	char *sock, *text, *line, *end;
-	size_t len;
+	char *sock, *text, *line, *end, *rest = NULL;
+	size_t len, n_rest = 0;
+	int fd = -1;
 	long ms;
 	int ch, status = 0;
 
@@ -761,7 +863,8 @@ main(int argc, char *argv[])
 	text[len] = '\n';	/* over the NUL: sent with its length */
 	/* hazmond may close first; write() then says EPIPE, not a signal */
 	signal(SIGPIPE, SIG_IGN);
-	line = talk(sock, text, len + 1, &len);
+	line = talk(sock, text, len + 1, &len, c->show ? NULL : &fd, &rest,
+	    &n_rest);
 	/* Output to a closed pipe (hazmonctl sensors | head) ends us quietly */
 	signal(SIGPIPE, SIG_DFL);
 	free(text);
@@ -772,17 +875,25 @@ main(int argc, char *argv[])
 		    resp ? "another JSON value" : jerr.text);
 	if (!json_is_boolean(json_object_get(resp, "ok")))
 		die(ES_NODAEMON, "hazmond's answer has no \"ok\"");
-	if (json_out)
+	if (json_out && fd >= 0)
+		stream_line(line, len);
+	else if (json_out)
 		print_json(line, len);
 	if (json_is_false(json_object_get(resp, "ok"))) {
 		show_error(resp);
 		status = ES_REFUSED;
+	} else if (fd >= 0) {
+		status = watch(fd, rest, n_rest);
+		rest = NULL;
 	} else if (!json_out)
 		c->show(resp, req);
 
 	json_decref(resp);
 	json_decref(req);
 	free(line);
+	if (rest != NULL)
+		close(fd);	/* a watch refused: watch() did not take it */
+	free(rest);
 	free(sock);
 	if (fflush(stdout) == EOF || ferror(stdout))
 		die(ES_REFUSED, "cannot write the output: %s", strerror(errno));

@@ -32,6 +32,7 @@ void	show_oos(json_t *, json_t *);
 void	show_rebirth(json_t *, json_t *);
 void	show_reload(json_t *, json_t *);
 void	show_error(json_t *);	/* ok:false */
+void	show_watch(json_t *);	/* one line of a watch stream */
 void	print_json(const char *, size_t);
 
 #endif

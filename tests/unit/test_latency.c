@@ -1,0 +1,102 @@
+/*
+ * The publish-latency histogram (daemon/delivery/latency.c): bucket
+ * bounds (an observation equal to a bound counts in that bucket, as in
+ * Prometheus), cumulative counts, and where an event's time comes from:
+ * the ring while it is fresh, its "ts" by the realtime clock after that.
+ */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "delivery.h"
+
+static void
+test_bucket(void **state)
+{
+	static const struct {
+		int64_t us;
+		unsigned bucket;
+	} cases[] = {
+		{ 0, 0 }, { 1000, 0 }, { 1001, 1 }, { 2500, 1 }, { 2501, 2 },
+		{ 10000, 3 }, { 99999, 6 }, { 100000, 6 }, { 100001, 7 },
+		{ 1000000, 9 }, { 9999999, 12 }, { 10000000, 12 },
+		{ 10000001, LATENCY_BUCKETS }, { INT64_MAX, LATENCY_BUCKETS },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(latency_bucket(cases[i].us), cases[i].bucket);
+	/* The bounds in seconds are those of docs/control.md, increasing. */
+	assert_true(latency_le[0] == 0.001 && latency_le[LATENCY_BUCKETS - 1] == 10);
+	for (unsigned i = 1; i < LATENCY_BUCKETS; i++)
+		assert_true(latency_le[i] > latency_le[i - 1]);
+}
+
+static void
+test_cumulative(void **state)
+{
+	static const int64_t obs[] = { 500, 1000, 3000, 3000, 70000, 2000000,
+	    20000000, -5 };
+	struct hz_latency h = { { 0 }, 0, 0 };
+	uint64_t prev = 0, sum = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(obs) / sizeof(obs[0]); i++) {
+		latency_add(&h, obs[i]);
+		sum += obs[i] > 0 ? (uint64_t)obs[i] : 0;
+	}
+	assert_int_equal(h.count, 8);
+	assert_int_equal(h.sum_us, sum);	/* the negative one counts as 0 */
+	assert_int_equal(latency_cumulative(&h, 0), 3);	/* 500, 1000, -5 */
+	assert_int_equal(latency_cumulative(&h, 2), 5);	/* + 3000 twice */
+	assert_int_equal(latency_cumulative(&h, 5), 5);	/* 50 ms: not 70 */
+	assert_int_equal(latency_cumulative(&h, 6), 6);	/* + 70 ms */
+	assert_int_equal(latency_cumulative(&h, 10), 7);	/* + 2 s */
+	assert_int_equal(latency_cumulative(&h, LATENCY_BUCKETS - 1), 7);
+	for (unsigned i = 0; i < LATENCY_BUCKETS; i++) {
+		assert_true(latency_cumulative(&h, i) >= prev);
+		prev = latency_cumulative(&h, i);
+	}
+	assert_true(prev <= h.count);	/* 20 s is only in +Inf */
+}
+
+static void
+test_origin(void **state)
+{
+	static struct hz_origins o;
+	/* 2026-12-01T10:00:00.250Z */
+	const int64_t ts = 1796119200250LL;
+	const char *payload = "{\"seq\":7,\"id\":\"s-7\","
+	    "\"ts\":\"2026-12-01T10:00:00.250Z\",\"site\":\"s\"}";
+
+	(void)state;
+	origins_note(&o, 7, 5000000);
+	/* Fresh: the monotonic clock, whatever the realtime one says. */
+	assert_int_equal(latency_of(&o, 7, payload, 5012345, 0), 12345);
+	assert_int_equal(latency_of(&o, 7, payload, 4000000, 0), 0);
+	/* Overwritten by a later event in the same slot: the realtime clock. */
+	origins_note(&o, 7 + LATENCY_ORIGINS, 9000000);
+	assert_int_equal(latency_of(&o, 7, payload, 9000001, ts + 1500), 1500000);
+	/* Never in the ring (a backlog after a restart); clamped at 0. */
+	assert_int_equal(latency_of(NULL, 7, payload, 1, ts + 20), 20000);
+	assert_int_equal(latency_of(NULL, 7, payload, 1, ts - 1000), 0);
+	assert_int_equal(latency_of(NULL, 7, "{\"seq\":7}", 1, ts), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bucket),
+		cmocka_unit_test(test_cumulative),
+		cmocka_unit_test(test_origin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
