@@ -97,6 +97,15 @@ reload_drops_removed(void **state)
 	feed(&m, "{\"type\":\"state\",\"sensor\":\"d\",\"quality\":\"ok\"}");
 	feed(&m, "{\"type\":\"synced\"}");
 	assert_string_equal(ids(&m), "a c d ");
+	/* with snapshot lines: a live line of the old configuration just
+	 * before a reload's snapshot does not keep its sensor */
+	feed(&m, "{\"type\":\"state\",\"sensor\":\"d\",\"quality\":\"ok\"}");
+	assert_int_equal(feed(&m, "{\"type\":\"snapshot\"}"), MODEL_SNAPSHOT);
+	assert_true(m.synced);	/* the picture stays valid meanwhile */
+	feed(&m, "{\"type\":\"state\",\"sensor\":\"a\",\"quality\":\"ok\"}");
+	feed(&m, "{\"type\":\"state\",\"sensor\":\"c\",\"quality\":\"ok\"}");
+	feed(&m, "{\"type\":\"synced\"}");
+	assert_string_equal(ids(&m), "a c ");
 	model_free(&m);
 }
 

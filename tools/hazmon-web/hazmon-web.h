@@ -32,8 +32,7 @@
 struct web_model {
 	json_t	*sensors;	/* id -> entry of the sensors answer */
 	json_t	*order;		/* ids in snapshot order */
-	json_t	*pending;	/* snapshot being received, or NULL */
-	json_t	*pending_order;
+	json_t	*pending;	/* ids named since the snapshot began */
 	json_t	*fault_since;	/* id -> unix time its fault was seen */
 	json_t	*status;	/* last status answer, or NULL */
 	json_t	*alarms;	/* last alarms array, or NULL */
@@ -48,6 +47,7 @@ struct web_model {
 #define MODEL_EVENT	0x2	/* an event (alarms may have changed) */
 #define MODEL_SYNCED	0x4	/* a snapshot is complete */
 #define MODEL_TICK	0x8
+#define MODEL_SNAPSHOT	0x10	/* a snapshot begins */
 
 int	 model_init(struct web_model *);
 void	 model_free(struct web_model *);

@@ -3,12 +3,14 @@
  * its status and alarms answers (docs/control.md).  Pure: no I/O, the
  * time is passed in, so the unit test drives it line by line.
  *
- * The watch stream sends every sensor's state, then {"type":"synced"};
- * after a reload it sends a new snapshot and synced again.  State lines
- * are applied as they come (the newest state always wins); at synced,
- * the sensors not named since the previous synced are dropped: they are
- * no longer configured, and a sensor that is gone must not stay on the
- * page looking monitored.
+ * The watch stream sends {"type":"snapshot"}, every sensor's state, then
+ * {"type":"synced"}; after a reload it sends a new snapshot the same way.
+ * State lines are applied as they come (the newest state always wins); at
+ * synced, the sensors not named since snapshot are dropped: they are no
+ * longer configured, and a sensor that is gone must not stay on the page
+ * looking monitored.  (A hazmond that sends no snapshot line: named since
+ * the previous synced.)  A reload's snapshot leaves the picture synced:
+ * every sensor in it is still as hazmond last said.
  */
 #include "config.h"
 
@@ -41,7 +43,7 @@ model_init(struct web_model *m)
 	memset(m, 0, sizeof(*m));
 	m->sensors = json_object();
 	m->order = json_array();
-	m->pending = json_object();	/* ids seen since the last synced */
+	m->pending = json_object();
 	m->fault_since = json_object();
 	m->events = json_array();
 	if (!m->sensors || !m->order || !m->pending || !m->fault_since ||
@@ -58,7 +60,6 @@ model_free(struct web_model *m)
 	json_decref(m->sensors);
 	json_decref(m->order);
 	json_decref(m->pending);
-	json_decref(m->pending_order);
 	json_decref(m->fault_since);
 	json_decref(m->status);
 	json_decref(m->alarms);
@@ -217,7 +218,10 @@ model_line(struct web_model *m, const char *line, size_t len, double now)
 		r = -EINVAL;
 	else if (strcmp(type, "state") == 0)
 		r = apply_state(m, j, now);
-	else if (strcmp(type, "synced") == 0)
+	else if (strcmp(type, "snapshot") == 0) {
+		json_object_clear(m->pending);
+		r = MODEL_SNAPSHOT;
+	} else if (strcmp(type, "synced") == 0)
 		r = apply_synced(m);
 	else if (strcmp(type, "event") == 0)
 		r = apply_event(m, j);
