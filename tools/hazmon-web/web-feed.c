@@ -30,6 +30,7 @@
 #define REFRESH_MS	2000	/* status and alarms */
 #define SOON_MS		100	/* alarms after an event, at most this often */
 #define PUSH_MS		100	/* pictures to the page, at most this often */
+#define PUSH_RATE	(512 * 1024)	/* ... and at most these bytes/s */
 #define SILENT_MS	15000	/* no line at all (ticks come every 5 s): dead */
 #define ANSWER_MS	3000
 #define BACKOFF_MIN_MS	200
@@ -223,9 +224,11 @@ ask(const char *cmd, json_t **answer)
 	return r;
 }
 
-static void
+/* Send the picture to every page; its size in bytes. */
+static size_t
 push_picture(void)
 {
+	size_t n = 0;
 	char *text;
 	json_t *p;
 
@@ -233,11 +236,14 @@ push_picture(void)
 	p = model_picture(&model, wall_now());
 	pthread_mutex_unlock(&mu);
 	if (p == NULL)
-		return;
-	if ((text = json_dumps(p, JSON_COMPACT)) != NULL)
+		return 0;
+	if ((text = json_dumps(p, JSON_COMPACT)) != NULL) {
 		sse_broadcast("picture", text);
+		n = strlen(text);
+	}
 	free(text);
 	json_decref(p);
+	return n;
 }
 
 static int
@@ -374,7 +380,7 @@ session(int fd)
 	struct pollfd pf[2] = { { .fd = fd, .events = POLLIN },
 	    { .fd = stop_pipe[0], .events = POLLIN } };
 	long long now, last_line = mono_ms(), next_refresh = 0, soon = -1;
-	long long last_push = 0;
+	long long last_push = 0, gap = PUSH_MS;
 	int r = 0, dirty = 1, seen;
 
 	for (;;) {
@@ -390,8 +396,14 @@ session(int fd)
 			soon = -1;
 			dirty = 1;
 		}
-		if (dirty && now - last_push >= PUSH_MS) {
-			push_picture();
+		/*
+		 * A big site's picture is sent less often, so that a page
+		 * costs at most PUSH_RATE (a 100 kB picture: every 200 ms).
+		 */
+		if (dirty && now - last_push >= gap) {
+			gap = (long long)(push_picture() * 1000 / PUSH_RATE);
+			if (gap < PUSH_MS)
+				gap = PUSH_MS;
 			last_push = now;
 			dirty = 0;
 		}
@@ -405,8 +417,8 @@ session(int fd)
 
 		if (soon >= 0 && soon - now < wait)
 			wait = (int)(soon - now);
-		if (dirty && PUSH_MS < wait)
-			wait = PUSH_MS;
+		if (dirty && last_push + gap - now < wait)
+			wait = (int)(last_push + gap - now);
 		if (wait < 0)
 			wait = 0;
 		if (poll(pf, 2, wait) < 0 && errno != EINTR) {
