@@ -138,6 +138,9 @@ check "the event stream client that does not read is dropped, logged" \
     wait_for 60 grep -q 'does not read its stream' "$T/web.log"
 check "hazmon-web is still up" web_up
 
+echo "# hazmon-web after all that: $(awk '/^VmRSS/ { print $2 " kB resident" }' /proc/$WEB_PID/status)," \
+    "$(ls /proc/$WEB_PID/task | wc -l) threads"
+
 # ---- hazmond stops: hazmon_up 0, nothing else; back by itself
 stop_pid "$HAZMOND_PID"; forget_pid "$HAZMOND_PID"
 check "hazmond stopped: hazmon_up 0 within 2 s" wait_for 2 metric_is hazmon_up 0

@@ -232,8 +232,8 @@ main(int argc, char **argv)
 		    "configuration again)");
 	}
 	log_info("stopping");
+	http_stop();	/* first: no page may read the model while it goes */
 	feed_stop();
-	http_stop();
 	conf_free(&c);
 	return 0;
 }

@@ -516,7 +516,9 @@ feed_stop(void)
 	pthread_join(thread, NULL);
 	close(stop_pipe[0]);
 	close(stop_pipe[1]);
+	pthread_mutex_lock(&mu);
 	model_free(&model);
+	pthread_mutex_unlock(&mu);
 	free(sock_path);
 }
 
