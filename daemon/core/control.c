@@ -271,10 +271,38 @@ evict(struct client *c, const char *why)
 	drop(c);
 }
 
+/*
+ * What waits goes to the socket now, as far as it takes it: a burst of
+ * events in one turn (a bus of 10,000 sensors lost at once) would
+ * otherwise fill a stream that its reader empties as fast as it can.
+ * Also the write of a writable socket.  Returns -1 when the client is
+ * gone.
+ */
+static int
+write_some(struct client *c, int64_t now)
+{
+	ssize_t n = write(c->fd, c->out + c->off_out, pending(c));
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		drop(c);
+		return -1;
+	}
+	if (n > 0) {
+		c->off_out += (size_t)n;
+		c->last = c->out_since = now;
+	}
+	if (c->off_out == c->n_out)
+		c->off_out = c->n_out = 0;
+	return 0;
+}
+
 /* One line of a watch stream; 0, or -1 when it cost the client its place. */
 static int
 watch_out(struct client *c, const char *line, size_t len)
 {
+	if (pending(c) + len + 1 > CTL_WATCH_MAX &&
+	    write_some(c, now_mono_ms()) != 0)
+		return -1;
 	if (pending(c) + len + 1 > CTL_WATCH_MAX) {
 		evict(c, "does not keep up with its watch stream (1 MiB waits "
 		    "for it)");
@@ -446,17 +474,8 @@ client_io(struct client *c, short revents, int64_t now)
 	ssize_t n;
 
 	if ((revents & POLLOUT) && c->n_out) {
-		n = write(c->fd, c->out + c->off_out, c->n_out - c->off_out);
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			drop(c);
+		if (write_some(c, now) != 0)
 			return;
-		}
-		if (n > 0) {
-			c->off_out += (size_t)n;
-			c->last = c->out_since = now;
-		}
-		if (c->off_out == c->n_out)
-			c->off_out = c->n_out = 0;
 		if (c->closing && c->n_out == 0) {
 			drop(c);
 			return;
