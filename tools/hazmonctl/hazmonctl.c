@@ -494,7 +494,8 @@ connect_failed(const char *path)
 				    (unsigned long)st.st_gid);
 		}
 		die(ES_NODAEMON, "permission denied on %s: run as root or as a "
-		    "member of the socket's group%s (daemon.control_group)", path,
+		    "member of the socket's group%s (daemon.control_group; for "
+		    "the read-only socket daemon.control_read_group)", path,
 		    gname);
 	case EAGAIN:	/* the listen queue stayed full until SO_SNDTIMEO */
 	case EINPROGRESS:
