@@ -24,6 +24,15 @@ echo "== broker 127.0.0.1:$BROKER_PORT, simulator 127.0.0.1:$SIM_PORT, hazmond -
 echo "== watching: mosquitto_sub -p $BROKER_PORT -v -t 'hazmon/#'   (for ${DEMO_SECONDS}s)"
 echo "== ask the daemon: $HAZMONCTL status | sensors | alarms | history"
 start_hazmond "$T/hazmond.conf"
+# The duty room's page (docs/web.md): port 8080, or any free one if taken.
+for port in "${DEMO_WEB_PORT:-8080}" 0; do
+	spawn web "$top_builddir/hazmon-web" -l 127.0.0.1 -p "$port" -P "$T/web.port" \
+	    -s "$T/hazmond-read.sock"
+	wait_for 5 test -s "$T/web.port" && break
+	stop_pid "$LAST_PID"
+done
+[ -s "$T/web.port" ] &&
+    echo "== the page: http://127.0.0.1:$(cat "$T/web.port")/   (metrics: /metrics; open it in Chromium)"
 
 fmt='if .kind then
   "\(.ts[11:23])  \(.kind | ascii_upcase) \(.event | ascii_upcase)  \(.sensor)  level=\(.level)"

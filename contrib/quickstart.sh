@@ -15,7 +15,8 @@ DEPS="build-essential autoconf automake libtool pkg-config
   libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps
   socat openssl strace systemd sqlite3 python3 python3-pymodbus python3-serial
   python3-serial-asyncio python3-jsonschema python3-paho-mqtt clang
-  libclang-rt-14-dev"
+  libclang-rt-14-dev
+  libmicrohttpd-dev chromium chromium-driver prometheus curl"
 
 install_deps() {
 	local missing=() p

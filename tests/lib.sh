@@ -367,6 +367,35 @@ line_of() { grep -n -m 1 -E "$1" "$RUN" | cut -d: -f1; }
 
 jq_true() { jq -e "$@" >/dev/null; }	# jq_true FILTER FILE: quietly true?
 
+# analyze_unit UNIT THRESHOLD: systemd-analyze verify (passes without a
+# message) and security (exposure level at most THRESHOLD / 10) of UNIT, as
+# TAP lines.  Documentation='s man pages are looked up in $MANPATH.
+analyze_unit() {
+	local unit=$1 threshold=$2 rc man=no
+	if ! command -v systemd-analyze >/dev/null; then
+		ok "systemd-analyze verify # SKIP systemd-analyze is not installed"
+		ok "systemd-analyze security # SKIP systemd-analyze is not installed"
+		return 0
+	fi
+	command -v man >/dev/null && man=yes
+	systemd-analyze verify --man=$man "$unit" >"$T/verify.out" 2>&1
+	rc=$?
+	sed 's/^/# /' "$T/verify.out"
+	check "systemd-analyze verify: passes without a message" \
+	    test "$rc" = 0 -a ! -s "$T/verify.out"
+	if ! systemd-analyze --help 2>&1 | grep -q -- '--offline'; then
+		ok "systemd-analyze security # SKIP no --offline in this systemd"
+		return 0
+	fi
+	# --threshold is ten times the printed exposure level.
+	systemd-analyze security --offline=true --threshold="$threshold" \
+	    "$unit" >"$T/security.out" 2>&1
+	rc=$?
+	grep 'Overall exposure' "$T/security.out" | sed 's/^/# /'
+	check "systemd-analyze security: exposure level at most $(awk -v t="$threshold" 'BEGIN { printf "%.1f", t / 10 }')" \
+	    test "$rc" = 0
+}
+
 # alarm_latency VALUE EVENT: seconds from the simulator's change (unit 1,
 # holding $ALARM_ADDR, default 100) to the arrival of EVENT in
 # $T/alarm.out, a subscriber's "-F '%U ...'" lines; 999 if it never came.

@@ -9,6 +9,8 @@ check "demo shows the first-level methane alarm" \
     grep -q 'ALARM RAISED  ch4-tank-a  level=first priority=high  value=24.5 %LEL setpoint=20' "$T/demo.out"
 check "demo shows the second level raised and cleared" \
     grep -q 'ALARM CLEARED  ch4-tank-a  level=second' "$T/demo.out"
+check "demo shows the page's address (hazmon-web)" \
+    grep -q '^== the page: http://127.0.0.1:[0-9]*/' "$T/demo.out"
 demo_dir=$(sed -n 's|.*hazmond -c \(/tmp/hazmon-test\.[A-Za-z0-9]*\)/.*|\1|p' "$T/demo.out")
 check "demo names its working directory" test -n "$demo_dir"
 check "demo leaves no process behind" not sh -c "ps -eo args | grep -v grep | grep -qF '$demo_dir'"

@@ -232,29 +232,7 @@ fi
 # Documentation= are looked up among the installed ones too.
 mkdir -p "$T/verify"
 sed "s|=$(dir sbindir)/|=$D$(dir sbindir)/|" "$unit" >"$T/verify/hazmond.service"
-if ! command -v systemd-analyze >/dev/null; then
-	ok "systemd-analyze verify # SKIP systemd-analyze is not installed"
-	ok "systemd-analyze security # SKIP systemd-analyze is not installed"
-else
-	if command -v man >/dev/null; then man=yes; else man=no; fi
-	MANPATH=$D$(dir mandir) systemd-analyze verify --man=$man \
-	    "$T/verify/hazmond.service" >"$T/verify.out" 2>&1
-	rc=$?
-	sed 's/^/# /' "$T/verify.out"
-	check "systemd-analyze verify: passes without a message" \
-	    test "$rc" = 0 -a ! -s "$T/verify.out"
-	if systemd-analyze --help 2>&1 | grep -q -- '--offline'; then
-		# --threshold is ten times the printed exposure level.
-		systemd-analyze security --offline=true --threshold=20 \
-		    "$T/verify/hazmond.service" >"$T/security.out" 2>&1
-		rc=$?
-		grep 'Overall exposure' "$T/security.out" | sed 's/^/# /'
-		check "systemd-analyze security: exposure level at most 2.0" \
-		    test "$rc" = 0
-	else
-		ok "systemd-analyze security # SKIP no --offline in this systemd"
-	fi
-fi
+MANPATH=$D$(dir mandir) analyze_unit "$T/verify/hazmond.service" 20
 
 if ! command -v systemd-sysusers >/dev/null; then
 	ok "sysusers.d creates the hazmon user # SKIP systemd-sysusers is not installed"
