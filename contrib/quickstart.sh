@@ -135,6 +135,9 @@ deb_cleanup() {
 	[ -z "$(deb_known)" ] ||
 	    deb_apt "$DEB_DIR/cleanup.log" purge $(deb_known) || true
 	rm -rf /var/lib/hazmon /etc/hazmon
+	if [ -d /run/systemd/system ]; then
+		systemctl unmask --runtime hazmond.service >/dev/null 2>&1 || true
+	fi
 	if [ "$DEB_HAD_USER" = no ] && getent passwd hazmon >/dev/null; then
 		userdel hazmon 2>/dev/null || true
 	fi
@@ -170,7 +173,9 @@ run_deb() {
 	    deb_build "$src" "$dir/build.log"
 	if ! deb_debs "$dir" "$v" >/dev/null 2>&1; then
 		tail -n 40 "$dir/build.log"; deb_cleanup
-		PASSED=$((DEB_N - DEB_F)) FAILED=$DEB_F; return
+		PASSED=$((DEB_N - DEB_F)) FAILED=$DEB_F
+		echo "== Debian packages: $PASSED passed, $FAILED failed (logs in $dir)"
+		return
 	fi
 	rc=0
 	lintian -I --pedantic --fail-on error,warning,info,pedantic \
@@ -252,7 +257,12 @@ EOC
 	deb_check "the ledger's files belong to hazmon" sh -c \
 	    "test -s '$dir/ledger.md5' && test -z \"\$(find /var/lib/hazmon ! -user hazmon)\""
 
-	# An upgrade to a rebuilt package.
+	# An upgrade to a rebuilt package.  Where systemd runs, the upgrade
+	# would restart hazmond.service (now that a config exists) next to the
+	# stage's own hazmond: a runtime mask keeps it stopped until cleanup.
+	if [ -d /run/systemd/system ]; then
+		systemctl mask --runtime hazmond.service >/dev/null 2>&1 || true
+	fi
 	{
 		printf 'hazmon (%s+ci1) unstable; urgency=medium\n\n' "$v"
 		printf '  * Rebuilt by contrib/quickstart.sh to test an upgrade.\n\n'
