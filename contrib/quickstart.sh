@@ -111,9 +111,10 @@ deb_stop() {	# deb_stop PID: TERM, then KILL after 10 s
 	deb_wait 10 sh -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || true
 }
+DEB_PKGS=""	# the binary packages of debian/control
 deb_known() {	# the packages of ours dpkg knows in any state but purged
 	local p st
-	for p in hazmon hazmon-dev hazmon-sim; do
+	for p in $DEB_PKGS; do
 		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) || continue
 		case $st in *not-installed) ;; *) echo "$p" ;; esac
 	done
@@ -127,7 +128,10 @@ deb_log() { local log=$1; shift; "$@" >"$log" 2>&1; }	# deb_log LOG CMD...
 deb_build() {	# deb_build SRC LOG: the documented command
 	(cd "$1" && DEB_BUILD_OPTIONS=nocheck dpkg-buildpackage -us -uc -b) >"$2" 2>&1
 }
-deb_debs() { ls "$1"/hazmon_"$2"_*.deb "$1"/hazmon-dev_"$2"_*.deb "$1"/hazmon-sim_"$2"_*.deb; }
+deb_debs() {	# deb_debs DIR VERSION: the .deb of each package
+	local p
+	for p in $DEB_PKGS; do ls "$1/${p}_$2_"*.deb || return 1; done
+}
 deb_sums() { (cd /var/lib/hazmon && find . -type f -print0 | sort -z | xargs -0 md5sum); }
 deb_cleanup() {
 	local pid
@@ -149,6 +153,7 @@ deb_cleanup() {
 run_deb() {
 	local top=$PWD dir src v out cond rc n hz
 	DEB_N=0 DEB_F=0 DEB_PIDS=""
+	DEB_PKGS=$(echo $(sed -n 's/^Package: *//p' debian/control))
 	PASSED=0 FAILED=1
 	if [ "$(id -u)" != 0 ]; then
 		echo "FAIL: deb: needs root (apt-get install of the packages)"; return
@@ -169,6 +174,8 @@ run_deb() {
 	mkdir "$src"
 	git ls-files -z -co --exclude-standard | xargs -0 cp -a --parents -t "$src"
 	v=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
+	deb_check "debian/changelog's $v is configure.ac's version" test "${v%-*}" = \
+	    "$(sed -n 's/^AC_INIT(\[hazmon\], \[\([^]]*\)\].*/\1/p' "$src/configure.ac")"
 	deb_check "dpkg-buildpackage -us -uc -b builds hazmon $v" \
 	    deb_build "$src" "$dir/build.log"
 	if ! deb_debs "$dir" "$v" >/dev/null 2>&1; then
@@ -184,7 +191,7 @@ run_deb() {
 	    test "$rc" = 0
 	grep -E '^[EWIPX]: ' "$dir/lintian.out" || true
 
-	deb_check "apt-get install ./hazmon_*.deb ./hazmon-dev_*.deb ./hazmon-sim_*.deb" \
+	deb_check "apt-get install ./...deb of $DEB_PKGS" \
 	    deb_apt "$dir/install.log" install $(deb_debs "$dir" "$v")
 	deb_check "the install says the service waits for /etc/hazmon/hazmond.conf" \
 	    grep -q 'hazmond.service is enabled and waits for /etc/hazmon/hazmond.conf' "$dir/install.log"
@@ -280,8 +287,8 @@ EOC
 	    md5sum --quiet -c "$dir/conf.md5"
 	deb_check "the upgrade keeps the ledger" sh -c "cd /var/lib/hazmon && md5sum --quiet -c '$dir/ledger.md5'"
 
-	deb_check "apt-get remove hazmon hazmon-dev hazmon-sim" \
-	    deb_apt "$dir/remove.log" remove hazmon hazmon-dev hazmon-sim
+	deb_check "apt-get remove $DEB_PKGS" \
+	    deb_apt "$dir/remove.log" remove $DEB_PKGS
 	deb_check "remove: the programs are gone" test ! -e /usr/sbin/hazmond -a ! -e /usr/bin/hazmonctl
 	deb_check "remove keeps the ledger, and says so" sh -c \
 	    "cd /var/lib/hazmon && md5sum --quiet -c '$dir/ledger.md5' && grep -q 'kept /var/lib/hazmon (the event ledger)' '$dir/remove.log'"
