@@ -416,6 +416,7 @@ apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s,
 
 	if (s->n_levels == 0 && su->n_defaults > 0 &&
 	    su->n_defaults <= HAZMON_MAX_DEFAULT_LEVELS) {
+		free(s->levels);	/* "levels = ();" still got one from xcalloc */
 		s->n_levels = su->n_defaults;
 		s->levels = xcalloc(s->n_levels, sizeof(*s->levels));
 		memcpy(s->levels, su->defaults, s->n_levels * sizeof(*s->levels));

@@ -7,7 +7,8 @@
 #   operator's hazmond.conf, and make uninstall removes what it installed;
 # - under the journal, messages carry SENSOR=, BUS=, SLAVE=, EVENT_SEQ=;
 # - the installed unit passes systemd-analyze verify, keeps its exposure
-#   score, and the sysusers.d snippet creates the service user.
+#   score, starts only once the config exists, and the sysusers.d snippet
+#   creates the service user.
 . "$top_srcdir/tests/lib.sh"
 
 start_notify
@@ -212,6 +213,24 @@ check "unit: ExecStartPre validates the config first" \
     grep -qx "ExecStartPre=$(dir sbindir)/hazmond -t -c $(dir sysconfdir)/hazmon/hazmond.conf" "$unit"
 check "unit: ExecReload sends SIGHUP (a validated reload)" \
     grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$unit"
+# Installed before it is configured (the Debian package enables it), the
+# service waits for the operator's config: systemd evaluates the unit's
+# own condition here, pointed at the DESTDIR copy of the config.
+cond=$(sed -n "s|^ConditionPathExists=$(dir sysconfdir)/|ConditionPathExists=$D$(dir sysconfdir)/|p" "$unit")
+check "unit: ConditionPathExists= names the installed config" \
+    test "$cond" = "ConditionPathExists=$mine"
+if ! command -v systemd-analyze >/dev/null; then
+	ok "unit: no start without the config # SKIP systemd-analyze is not installed"
+	ok "unit: a start once the config exists # SKIP systemd-analyze is not installed"
+else
+	cond_holds() { systemd-analyze condition "$cond" >"$T/cond.out" 2>&1; }
+	mv "$mine" "$mine.away"
+	check "unit: no start without the config (its condition fails)" \
+	    not cond_holds
+	mv "$mine.away" "$mine"
+	check "unit: a start once the config exists (its condition holds)" \
+	    cond_holds
+fi
 check "unit: every @variable@ was substituted" not grep -q '@[a-z_]*@' "$unit"
 runs_as_hazmon() {
 	grep -qx 'User=hazmon' "$unit" && grep -qx 'Group=hazmon' "$unit" &&
