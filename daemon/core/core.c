@@ -357,6 +357,17 @@ ctl_rebirth(void *arg)
 		pub_rebirth(k->pubs[d]);
 }
 
+static int
+ctl_replay(void *arg, unsigned dest, const json_t *req, const char *actor,
+    struct replay_answer *a)
+{
+	struct core *k = arg;
+	char by[128];
+
+	snprintf(by, sizeof(by), "hazmonctl (%s)", actor);
+	return pub_replay(k->pubs[dest], req, by, a);
+}
+
 /*
  * The commands' view of the core, made anew for each request: a reload
  * replaces the configuration, destinations and workers it points to.
@@ -372,7 +383,7 @@ control(void *arg, const char *line, const char *actor, int *hangup,
 	    .health = &k->health, .started = k->started,
 	    .reloaded = k->reloaded, .reloads = k->reloads,
 	    .action = ctl_action, .reload = ctl_reload, .rebirth = ctl_rebirth,
-	    .arg = k };
+	    .replay = ctl_replay, .arg = k };
 
 	return ctlcmd_run(&env, line, actor, hangup, t);
 }

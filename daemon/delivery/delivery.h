@@ -7,6 +7,8 @@
  *              transaction, committed before anything of it is published;
  *              events the ledger refused are kept and retried (batch.h)
  *   publish.c  MQTT destinations, driven from the core's poll loop
+ *   replay.c   a consumer's request to send a range of events again: its
+ *              check, the queue of accepted ones, the replies (pure)
  */
 #ifndef HAZMON_DELIVERY_H
 #define HAZMON_DELIVERY_H
@@ -46,12 +48,46 @@ int ledger_history(struct hz_ledger *l, int64_t since_ms, const char *sensor,
     int limit, ledger_fn fn, void *arg);
 int64_t ledger_count_after(struct hz_ledger *l, int64_t seq);	/* -1: failed */
 int ledger_forget(struct hz_ledger *l, const char *sensor, const char *level);
+int64_t ledger_first_seq(struct hz_ledger *l);	/* last + 1: none kept */
 
 /* event.c: JSON documents of the MQTT contract */
 char *event_json(const char *site, const struct hz_event *e);
 char *state_json(const char *site, const struct hz_state_view *v);
 struct json_t;
 void event_set_error(struct json_t *o, int err, const char *reason);
+
+/* replay.c: replay on request (pure) */
+#define HZ_REPLAY_MAX_RANGE	10000	/* events per request */
+#define HZ_REPLAY_QUEUE		4	/* accepted requests per destination */
+#define REPLAY_REQ_BURST	5	/* requests at once, then */
+#define REPLAY_REQ_EVERY_MS	2000	/* one per this */
+struct hz_replay {
+	int64_t from, to;		/* inclusive */
+	int64_t next;			/* the next seq to send */
+	int64_t high;			/* the highest seq sent so far */
+	int64_t sent;			/* events of the range found and sent */
+	char request_id[65];		/* "": none given */
+};
+struct hz_replayq {
+	struct hz_replay r[HZ_REPLAY_QUEUE];
+	unsigned head, n;
+	int64_t req_at;			/* request rate limit (monotonic ms) */
+};
+struct replay_answer {
+	const char *code;		/* refused: bad_request, invalid, ... */
+	char why[160];
+	int64_t from, to, oldest, last;
+	char request_id[65];
+};
+int replay_check(const struct json_t *o, const char *site, int64_t oldest,
+    int64_t last, struct hz_replay *r, struct replay_answer *a);
+int replay_push(struct hz_replayq *q, const struct hz_replay *r,
+    struct replay_answer *a);
+struct hz_replay *replay_head(struct hz_replayq *q);
+void replay_pop(struct hz_replayq *q);
+int replay_req_allowed(struct hz_replayq *q, int64_t now);
+char *replay_reply_json(const char *site, const char *result,
+    const struct replay_answer *a, int64_t sent);
 
 /* publish.c: MQTT destinations, driven from the core's poll loop */
 struct hz_pub;
@@ -75,5 +111,7 @@ int pub_connected(const struct hz_pub *p);
 void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
 void pub_rebirth(struct hz_pub *p);
 void pub_forget(struct hz_pub *p, const char *sensor);
+int pub_replay(struct hz_pub *p, const struct json_t *req, const char *by,
+    struct replay_answer *a);
 
 #endif
