@@ -214,6 +214,17 @@ start_hazmond() {
 	HAZMOND_PID=$LAST_PID
 }
 
+# prune_ledger SEQ CONF LOGNAME: stop hazmond, delete the events up to SEQ
+# from its ledger ($T/state) as the retention would have, start it again.
+prune_ledger() {
+	stop_pid "$HAZMOND_PID"; forget_pid "$HAZMOND_PID"
+	/usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM events WHERE seq <= ?", (int(sys.argv[2]),))
+db.commit()' "$T/state/ledger.db" "$1" || bail "cannot prune the test ledger"
+	start_hazmond "$2" "$3"
+}
+
 # seqs FILE: the seq of every event received, in arrival order.
 seqs() {
 	grep '^hazmon/[^ ]*/events/' "$1" | cut -d' ' -f2- | jq -r .seq
