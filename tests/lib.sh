@@ -79,7 +79,21 @@ check() {	# check DESCRIPTION CMD...
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 bail() { echo "Bail out! $*"; TAP_FAILED=1; exit 1; }
-done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+done_testing() { validate_captures; echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+
+# The MQTT messages the test captured ($T/*.out, "topic payload" lines)
+# against schemas/ (docs/mqtt.md): a message that breaks the contract
+# fails the test.  A test's own broken messages carry x-test-malformed.
+validate_captures() {
+	local f files=()
+	for f in "$T"/*.out; do
+		[ -f "$f" ] && grep -q -E '^[^ ]+/(events/[^ /]+|status|sensors/[^ /]+/state|reply/replay) ' "$f" &&
+		    files+=("$f")
+	done
+	[ ${#files[@]} -gt 0 ] || return 0
+	check "every captured MQTT message matches its JSON Schema (schemas/)" \
+	    /usr/bin/python3 "$top_srcdir/tests/validate-mqtt.py" "$top_srcdir/schemas" "${files[@]}"
+}
 
 # wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
 wait_for() {

@@ -865,7 +865,8 @@ replay_request(struct hz_pub *p, const struct mosquitto_message *msg)
 	snprintf(by, sizeof(by), "broker %s:%d", p->d->host, p->d->port);
 	if (msg->retain || !replay_req_allowed(&p->rq, now_mono_ms())) {
 		/* For the request_id of the reply; the check itself is moot. */
-		(void)replay_check(o, p->c->site_id, 0, 0, &r, &a);
+		(void)replay_check(o, p->c->site_id, ledger_first_seq(p->l),
+		    ledger_last_seq(p->l), &r, &a);
 		if (msg->retain) {
 			a.code = "retained";
 			snprintf(a.why, sizeof(a.why), "it is a retained message "

@@ -135,7 +135,10 @@ check "hazmonctl replay to an unknown destination fails" grep -q 'no destination
 
 # 5. Older than retention: the ledger keeps from seq 101 on (pruned while
 # hazmond was stopped); a request before it names the oldest seq kept.
+replayed_before=$(grep -c '"replayed":true' "$T/all.out")
 prune_ledger 100 "$T/hazmond.conf" hazmond2
+check "replays did not move the destination's cursor back: nothing undelivered at the stop" \
+    grep -q 'stopped; undelivered events: dest1 0$' "$T/hazmond.log"
 wait_for 10 grep -q 'mqtt dest1: connected to' "$T/hazmond2.log" ||
     bail "hazmond not online again"
 wait_for 10 sub_ready "$T/c1.out"
@@ -143,5 +146,7 @@ ask -m '{"from":50,"to":150,"request_id":"old"}'
 check "a range older than retention is refused" wait_for 10 refused_code old retention
 check "... naming the oldest seq kept" test "$(reply old | jq -r '"\(.oldest) \(.reason)"')" = \
     "101 events before seq 101 are no longer kept (retention); the oldest seq kept is 101"
+check "... and the restart sent nothing again" \
+    test "$(grep -c '"replayed":true' "$T/all.out")" = "$replayed_before"
 
 done_testing

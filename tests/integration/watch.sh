@@ -66,12 +66,13 @@ check "every line is an event of the contract" \
 
 # Malformed and foreign messages: counted and reported, never fatal.
 pub() { mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 "$@"; }
-pub -t hazmon/burst/events/g0 -m 'not json'
-pub -t hazmon/burst/events/g0 -m '{"seq":"7","id":"burst-7","site":"burst"}'
-pub -t hazmon/burst/events/g0 -m '{"seq":9999999,"id":"other-9999999","site":"burst"}'
-pub -t hazmon/burst/events/g0 -m '{"seq":600,"id":"other-600","site":"other"}'
-pub -t hazmon/burst/status -m '[1]'
-pub -t hazmon/burst/reply/replay -m '{"result":"done","request_id":"bureau-1-999","from":1,"to":2}'
+# (x-test-malformed: tests/validate-mqtt.py knows they are the test's own)
+pub -t hazmon/burst/events/g0 -m 'not json x-test-malformed'
+pub -t hazmon/burst/events/g0 -m '{"seq":"7","id":"burst-7","site":"burst","x":"x-test-malformed"}'
+pub -t hazmon/burst/events/g0 -m '{"seq":9999999,"id":"other-9999999","site":"burst","x":"x-test-malformed"}'
+pub -t hazmon/burst/events/g0 -m '{"seq":600,"id":"other-600","site":"other","x":"x-test-malformed"}'
+pub -t hazmon/burst/status -m '[1,"x-test-malformed"]'
+pub -t hazmon/burst/reply/replay -m '{"result":"done","request_id":"bureau-1-999","from":1,"to":2,"x":"x-test-malformed"}'
 pub -t hazmon/burst/elsewhere -m 'x'
 check "malformed messages are reported" wait_for 10 grep -q 'malformed message on hazmon/burst/events/g0: not a JSON object' "$T/w2.log"
 check "... with what is wrong" grep -q "its id is not <site>-<seq>" "$T/w2.log"
