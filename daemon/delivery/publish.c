@@ -800,9 +800,11 @@ static void
 publish_reply(struct hz_pub *p, const char *result,
     const struct replay_answer *a, int64_t sent)
 {
-	char *s = replay_reply_json(p->c->site_id, result, a, sent);
+	char *s;
 
-	if (s == NULL)
+	/* hazmonctl may ask while a dial thread owns p->m: no reply then. */
+	if (p->state != P_CONNECTED ||
+	    (s = replay_reply_json(p->c->site_id, result, a, sent)) == NULL)
 		return;
 	snprintf(p->topic, sizeof(p->topic), "%s/reply/replay", p->d->prefix);
 	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, false);
