@@ -305,6 +305,21 @@ burst_conf() {
 	} >"$f"
 }
 
+# start_replay_site N RATE: the simulator, and hazmond with the N sensors
+# of burst_conf and one destination (dest1, at $BROKER_PORT) that answers
+# replay requests at RATE events a second; returns once it is online
+# (start_sub "$T/all.out" first).
+start_replay_site() {
+	echo "unit 1" >"$T/unit1.sim"
+	start_sim 0 "$T/unit1.sim"
+	burst_conf "$T/hazmond.conf" "$1" "$BROKER_PORT"
+	sed -i "s|keepalive = 5; }|keepalive = 5; replay = true; replay_rate = $2; }|" \
+	    "$T/hazmond.conf"
+	start_hazmond "$T/hazmond.conf"
+	wait_for 10 grep -q '^hazmon/burst/status {"state":"online"' "$T/all.out" ||
+	    bail "hazmond not online"
+}
+
 # burst ROUNDS N: make each of N sensors raise and clear ROUNDS times
 # (2 * ROUNDS * N events), through the simulator's FIFO, without blocking.
 burst() {

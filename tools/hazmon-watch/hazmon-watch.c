@@ -498,11 +498,12 @@ static void
 state_save(void)
 {
 	char tmp[4096];
-	json_t *root = json_object();
+	json_t *root;
 	FILE *f;
 
 	if (opt.state_path == NULL || !state_dirty)
 		return;
+	root = json_object();
 	for (int i = 0; i < n_sites; i++) {
 		struct site *s = sites[i];
 		json_t *got = json_array();
