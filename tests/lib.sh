@@ -79,7 +79,21 @@ check() {	# check DESCRIPTION CMD...
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 bail() { echo "Bail out! $*"; TAP_FAILED=1; exit 1; }
-done_testing() { echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+done_testing() { validate_captures; echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
+
+# The MQTT messages the test captured ($T/*.out, "topic payload" lines)
+# against schemas/ (docs/mqtt.md): a message that breaks the contract
+# fails the test.  A test's own broken messages carry x-test-malformed.
+validate_captures() {
+	local f files=()
+	for f in "$T"/*.out; do
+		[ -f "$f" ] && grep -q -E '^[^ ]+/(events/[^ /]+|status|sensors/[^ /]+/state|reply/replay) ' "$f" &&
+		    files+=("$f")
+	done
+	[ ${#files[@]} -gt 0 ] || return 0
+	check "every captured MQTT message matches its JSON Schema (schemas/)" \
+	    /usr/bin/python3 "$top_srcdir/tests/validate-mqtt.py" "$top_srcdir/schemas" "${files[@]}"
+}
 
 # wait_for SECONDS CMD...: retry CMD every 0.1 s until it succeeds.
 wait_for() {
@@ -214,6 +228,17 @@ start_hazmond() {
 	HAZMOND_PID=$LAST_PID
 }
 
+# prune_ledger SEQ CONF LOGNAME: stop hazmond, delete the events up to SEQ
+# from its ledger ($T/state) as the retention would have, start it again.
+prune_ledger() {
+	stop_pid "$HAZMOND_PID"; forget_pid "$HAZMOND_PID"
+	/usr/bin/python3 -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("DELETE FROM events WHERE seq <= ?", (int(sys.argv[2]),))
+db.commit()' "$T/state/ledger.db" "$1" || bail "cannot prune the test ledger"
+	start_hazmond "$2" "$3"
+}
+
 # seqs FILE: the seq of every event received, in arrival order.
 seqs() {
 	grep '^hazmon/[^ ]*/events/' "$1" | cut -d' ' -f2- | jq -r .seq
@@ -278,6 +303,21 @@ burst_conf() {
 		done
 		echo ");"
 	} >"$f"
+}
+
+# start_replay_site N RATE: the simulator, and hazmond with the N sensors
+# of burst_conf and one destination (dest1, at $BROKER_PORT) that answers
+# replay requests at RATE events a second; returns once it is online
+# (start_sub "$T/all.out" first).
+start_replay_site() {
+	echo "unit 1" >"$T/unit1.sim"
+	start_sim 0 "$T/unit1.sim"
+	burst_conf "$T/hazmond.conf" "$1" "$BROKER_PORT"
+	sed -i "s|keepalive = 5; }|keepalive = 5; replay = true; replay_rate = $2; }|" \
+	    "$T/hazmond.conf"
+	start_hazmond "$T/hazmond.conf"
+	wait_for 10 grep -q '^hazmon/burst/status {"state":"online"' "$T/all.out" ||
+	    bail "hazmond not online"
 }
 
 # burst ROUNDS N: make each of N sensors raise and clear ROUNDS times

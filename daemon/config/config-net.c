@@ -145,6 +145,8 @@ load_dest(struct loader *ld, struct hazmon_cfg *g, struct hz_dest *d, unsigned i
 			    "'commands = true'");
 		snprintf(d->command_actor, sizeof(d->command_actor), "%s", actor);
 	}
+	(void)hz_host.get_bool(g, "replay", &d->replay);
+	d->replay_rate = cfg__opt_int(g, "replay_rate", 100, 1, 10000);
 	d->username = cfg__opt_string(g, "username", NULL);
 	if (hz_host.get_string(g, "password_file", &pwfile) == 0) {
 		if (d->username == NULL)

@@ -89,6 +89,8 @@ struct hz_dest {
 	int keepalive;
 	int commands;			/* accept operator commands over MQTT */
 	char command_actor[64];		/* "": the actor a command names */
+	int replay;			/* answer replay requests over MQTT */
+	int replay_rate;		/* events per second a replay sends */
 	char *username;
 	char *password;			/* read from password_file, never logged */
 	int tls;			/* a tls group is present */

@@ -425,6 +425,17 @@ ctl_rebirth(void *arg)
 		pub_rebirth(k->pubs[d]);
 }
 
+static int
+ctl_replay(void *arg, unsigned dest, const json_t *req, const char *actor,
+    struct replay_answer *a)
+{
+	struct core *k = arg;
+	char by[128];
+
+	snprintf(by, sizeof(by), "hazmonctl (%s)", actor);
+	return pub_replay(k->pubs[dest], req, by, a);
+}
+
 /*
  * The commands' view of the core, made anew for each request: a reload
  * replaces the configuration, destinations and workers it points to.
@@ -438,7 +449,7 @@ ctl_env_of(struct core *k, const struct ctl_peer *peer, struct ctl_env *env)
 	    .health = &k->health, .started = k->started,
 	    .reloaded = k->reloaded, .reloads = k->reloads,
 	    .action = ctl_action, .reload = ctl_reload, .rebirth = ctl_rebirth,
-	    .arg = k };
+	    .replay = ctl_replay, .arg = k };
 	if (peer) {
 		env->who = peer->who;
 		env->read_only = peer->read_only;

@@ -451,6 +451,37 @@ cmd_watch(const struct ctl_env *env, int *then)
 	return json_pack("{s:b, s:b}", "ok", 1, "watch", 1);
 }
 
+/* ---- replay */
+
+static json_t *
+cmd_replay(const struct ctl_env *env, json_t *req, const char *actor)
+{
+	json_t *dj = json_object_get(req, "destination"), *res;
+	struct replay_answer a;
+	unsigned d = 0;
+
+	if (dj && !json_is_string(dj))
+		return err("bad_request", "destination must be a string");
+	if (dj == NULL && env->c->n_dests != 1)
+		return err("bad_request", "replay needs \"destination\": %u are "
+		    "configured", env->c->n_dests);
+	for (; dj && d < env->c->n_dests; d++)
+		if (!strcmp(env->c->dests[d].name, json_string_value(dj)))
+			break;
+	if (dj && d == env->c->n_dests)
+		return err("no_destination", "no destination \"%s\"",
+		    json_string_value(dj));
+	if (env->replay(env->arg, d, req, actor, &a) != 0)
+		res = err(a.code, "replay: %s", a.why);
+	else
+		res = json_pack("{s:b, s:s, s:I, s:I}", "ok", 1, "destination",
+		    env->c->dests[d].name, "from", (json_int_t)a.from, "to",
+		    (json_int_t)a.to);
+	json_object_set_new(res, "oldest", json_integer(a.oldest));
+	json_object_set_new(res, "last", json_integer(a.last));
+	return res;
+}
+
 /* ---- dispatch */
 
 /* What the read-only socket serves: nothing here changes a thing. */
@@ -514,6 +545,8 @@ dispatch(const struct ctl_env *env, json_t *req, const char *actor,
 		env->reload(env->arg, t);	/* answered when it is done */
 		return NULL;
 	}
+	if (!strcmp(cmd, "replay"))
+		return cmd_replay(env, req, actor);
 	if (!strcmp(cmd, "rebirth")) {
 		log_info("hazmonctl: rebirth requested by %s", actor);
 		env->rebirth(env->arg);
@@ -521,7 +554,7 @@ dispatch(const struct ctl_env *env, json_t *req, const char *actor,
 	}
 	return err("bad_request", "unknown command \"%.64s\" (status, sensors, "
 	    "alarms, ack, shelve, unshelve, oos, history, reload, rebirth, "
-	    "watch)", cmd);
+	    "watch, replay)", cmd);
 }
 
 char *

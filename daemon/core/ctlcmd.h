@@ -49,6 +49,9 @@ struct ctl_env {
 	void (*reload)(void *arg, const struct ctl_ticket *t);
 	/* Every destination republishes its status and states. */
 	void (*rebirth)(void *arg);
+	/* Destination dest replays req's range (pub_replay): 0 or -EINVAL. */
+	int (*replay)(void *arg, unsigned dest, const struct json_t *req,
+	    const char *actor, struct replay_answer *a);
 	void *arg;
 };
 

@@ -9,6 +9,8 @@
  *              events the ledger refused are kept and retried (batch.h)
  *   publish.c  MQTT destinations, driven from the core's poll loop
  *   latency.c  the publish-latency histogram of a destination (pure)
+ *   replay.c   a consumer's request to send a range of events again: its
+ *              check, the queue of accepted ones, the replies (pure)
  */
 #ifndef HAZMON_DELIVERY_H
 #define HAZMON_DELIVERY_H
@@ -57,6 +59,7 @@ struct hz_ckpt *ckpt_start(const char *path);
 void ckpt_note(struct hz_ckpt *k, int pages);
 unsigned ckpt_done(struct hz_ckpt *k);
 void ckpt_stop(struct hz_ckpt *k);
+int64_t ledger_first_seq(struct hz_ledger *l);	/* last + 1: none kept */
 
 /* event.c: JSON documents of the MQTT contract */
 struct json_t;
@@ -88,6 +91,38 @@ uint64_t latency_cumulative(const struct hz_latency *h, unsigned i);
 void origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us);
 int64_t latency_of(const struct hz_origins *o, int64_t seq,
     const char *payload, int64_t now_mono_us, int64_t now_real_ms);
+/* replay.c: replay on request (pure) */
+#define HZ_REPLAY_MAX_RANGE	10000	/* events per request */
+#define HZ_REPLAY_QUEUE		4	/* accepted requests per destination */
+#define REPLAY_REQ_BURST	5	/* requests at once, then */
+#define REPLAY_REQ_EVERY_MS	2000	/* one per this */
+struct hz_replay {
+	int64_t from, to;		/* inclusive */
+	int64_t next;			/* the next seq to send */
+	int64_t high;			/* the highest seq sent so far */
+	int64_t sent;			/* events of the range found and sent */
+	char request_id[65];		/* "": none given */
+};
+struct hz_replayq {
+	struct hz_replay r[HZ_REPLAY_QUEUE];
+	unsigned head, n;
+	int64_t req_at;			/* request rate limit (monotonic ms) */
+};
+struct replay_answer {
+	const char *code;		/* refused: bad_request, invalid, ... */
+	char why[160];
+	int64_t from, to, oldest, last;
+	char request_id[65];
+};
+int replay_check(const struct json_t *o, const char *site, int64_t oldest,
+    int64_t last, struct hz_replay *r, struct replay_answer *a);
+int replay_push(struct hz_replayq *q, const struct hz_replay *r,
+    struct replay_answer *a);
+struct hz_replay *replay_head(struct hz_replayq *q);
+void replay_pop(struct hz_replayq *q);
+int replay_req_allowed(struct hz_replayq *q, int64_t now);
+char *replay_reply_json(const char *site, const char *result,
+    const struct replay_answer *a, int64_t sent);
 
 /* publish.c: MQTT destinations, driven from the core's poll loop */
 struct hz_pub;
@@ -113,5 +148,7 @@ void pub_rebirth(struct hz_pub *p);
 void pub_forget(struct hz_pub *p, const char *sensor);
 void pub_set_origins(struct hz_pub *p, const struct hz_origins *o);
 const struct hz_latency *pub_latency(const struct hz_pub *p);
+int pub_replay(struct hz_pub *p, const struct json_t *req, const char *by,
+    struct replay_answer *a);
 
 #endif

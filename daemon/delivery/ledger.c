@@ -750,3 +750,13 @@ ledger_forget(struct hz_ledger *l, const char *sensor, const char *level)
 	}
 	return rc ? -1 : 0;
 }
+
+/*
+ * The oldest event kept (pruning removes delivered ones past retention);
+ * last + 1 when there is none.  The primary key makes this one look-up.
+ */
+int64_t
+ledger_first_seq(struct hz_ledger *l)
+{
+	return query_int(l, "SELECT min(seq) FROM events", l->next_seq);
+}

@@ -98,8 +98,21 @@ rebirth(void *arg)
 	(void)arg;
 }
 
+/* As a destination would: the same check, nothing queued. */
+static int
+replay(void *arg, unsigned dest, const json_t *req, const char *actor,
+    struct replay_answer *a)
+{
+	struct hz_replay r;
+
+	(void)arg;
+	(void)dest;
+	(void)actor;
+	return replay_check(req, "fuzz", 1, 1000, &r, a) != 0 ? -EINVAL : 0;
+}
+
 static struct ctl_env env = { .ev = &ev, .health = &health,
-    .action = action, .reload = reload, .rebirth = rebirth };
+    .action = action, .reload = reload, .rebirth = rebirth, .replay = replay };
 
 /*
  * The harness lives for the whole run, so its directory does too: under

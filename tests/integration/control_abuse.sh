@@ -47,7 +47,7 @@ wait_for 60 seq_ge 1000 || bail "the burst did not reach the ledger"
 
 # Arrival times of the alarm sensor's events, as "UNIXTIME.NS topic payload".
 spawn alarmsub sh -c "exec mosquitto_sub -h 127.0.0.1 -p $BROKER_PORT -q 1 -F '%U %t %p' -t 'hazmon/abuse/events/alarm' >'$T/alarm.out'"
-wait_for 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT -t hazmon/abuse/events/alarm -m probe -q 1; grep -q probe '$T/alarm.out'" ||
+wait_for 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT -t hazmon/abuse/events/alarm -m probe-x-test-malformed -q 1; grep -q probe '$T/alarm.out'" ||
     bail "no alarm subscriber"
 n_events() { grep -c "\"event\":\"$1\"" "$T/alarm.out"; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$HAZMOND_PID/status"; }

@@ -120,8 +120,8 @@ stop_pid "$HAZMOND_PID"; forget_pid "$HAZMOND_PID"
 /usr/bin/python3 -c 'import jsonschema' 2>/dev/null ||
     bail "python3-jsonschema is not installed"
 check "every event and state validates against its JSON Schema" /usr/bin/python3 - \
-    "$top_srcdir/docs/mqtt-event.schema.json" \
-    "$top_srcdir/docs/mqtt-state.schema.json" "$S" <<'EOP'
+    "$top_srcdir/schemas/event.schema.json" \
+    "$top_srcdir/schemas/state.schema.json" "$S" <<'EOP'
 import json, sys, jsonschema
 ev = json.load(open(sys.argv[1])); st = json.load(open(sys.argv[2]))
 n = 0

@@ -30,7 +30,7 @@
 #define MAX_EVENTS	64
 #define ACTOR		"alice"
 #define COMMANDS	"(status, sensors, alarms, ack, shelve, unshelve, oos, " \
-			"history, reload, rebirth, watch)"
+			"history, reload, rebirth, watch, replay)"
 
 static char dir[64];
 static struct hz_plugin gas = { .name = "gas" };
@@ -67,6 +67,7 @@ static struct {
 	int rc;				/* not 0: refuse every action so */
 	const struct ctl_ticket *ticket;
 	unsigned n_reloads, n_rebirths;
+	unsigned n_replays, replay_dest;
 } asked;
 
 /* Each event's JSON as the core would publish it, by seq. */
@@ -156,9 +157,25 @@ rebirth(void *arg)
 	asked.n_rebirths++;
 }
 
+/* A destination whose ledger keeps seq 10 to 100. */
+static int
+replay(void *arg, unsigned dest, const json_t *req, const char *actor,
+    struct replay_answer *a)
+{
+	struct hz_replay r;
+
+	assert_ptr_equal(arg, &asked);
+	assert_string_equal(actor, ACTOR);
+	asked.replay_dest = dest;
+	if (replay_check(req, conf.site_id, 10, 100, &r, a) != 0)
+		return -EINVAL;
+	asked.n_replays++;
+	return 0;
+}
+
 static struct ctl_env env = { .c = &conf, .ev = &ev, .workers = workers,
     .pubs = pubs, .health = &health, .action = action, .reload = reload,
-    .rebirth = rebirth, .arg = &asked };
+    .rebirth = rebirth, .replay = replay, .arg = &asked };
 
 static int
 setup(void **state)
@@ -966,6 +983,39 @@ test_rebirth(void **state)
 	assert_int_equal(asked.n_actions + asked.n_reloads, 0);
 }
 
+/* hazmonctl replay: to a destination by name, checked as on MQTT. */
+static void
+test_replay(void **state)
+{
+	static struct hz_dest two[2] = { { .name = "ent" }, { .name = "bureau" } };
+
+	(void)state;
+	conf.n_dests = 1;
+	assert_answer("{\"cmd\":\"replay\",\"from\":20,\"to\":200}",
+	    "{\"ok\":true,\"destination\":\"ent\",\"from\":20,\"to\":100,"
+	    "\"oldest\":10,\"last\":100}");
+	assert_int_equal(asked.n_replays, 1);
+	assert_answer("{\"cmd\":\"replay\",\"from\":5,\"to\":20,"
+	    "\"destination\":\"ent\"}", "{\"ok\":false,\"code\":\"retention\","
+	    "\"error\":\"replay: events before seq 10 are no longer kept "
+	    "(retention); the oldest seq kept is 10\",\"oldest\":10,\"last\":100}");
+	assert_refused("{\"cmd\":\"replay\",\"from\":20,\"to\":30,"
+	    "\"destination\":\"nope\"}", "no_destination",
+	    "no destination \"nope\"");
+	assert_refused("{\"cmd\":\"replay\",\"from\":20,\"to\":30,"
+	    "\"destination\":1}", "bad_request", "destination must be a string");
+	conf.dests = two;
+	conf.n_dests = 2;
+	assert_refused("{\"cmd\":\"replay\",\"from\":20,\"to\":30}",
+	    "bad_request", "replay needs \"destination\": 2 are configured");
+	assert_answer("{\"cmd\":\"replay\",\"from\":20,\"to\":30,"
+	    "\"destination\":\"bureau\"}", "{\"ok\":true,\"destination\":"
+	    "\"bureau\",\"from\":20,\"to\":30,\"oldest\":10,\"last\":100}");
+	assert_int_equal(asked.replay_dest, 1);
+	assert_int_equal(asked.n_replays, 2);
+	conf.dests = &dest;
+}
+
 static void
 test_unknown(void **state)
 {
@@ -1032,6 +1082,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_history, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rebirth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_only, setup, teardown),

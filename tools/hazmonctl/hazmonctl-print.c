@@ -648,6 +648,17 @@ show_rebirth(json_t *r, json_t *req)
 }
 
 void
+show_replay(json_t *r, json_t *req)
+{
+	(void)req;
+	if (!quiet)
+		say("%s: seq %lld to %lld will be sent again (replayed)",
+		    json_string_value(json_object_get(r, "destination")),
+		    (long long)json_integer_value(json_object_get(r, "from")),
+		    (long long)json_integer_value(json_object_get(r, "to")));
+}
+
+void
 show_reload(json_t *r, json_t *req)
 {
 	json_t *add = json_object_get(r, "added");

@@ -58,6 +58,7 @@ struct args {
 	const char	*since;
 	const char	*sensor;
 	const char	*limit;
+	const char	*from, *to, *dest;	/* replay */
 };
 
 struct command {
@@ -100,7 +101,9 @@ static const char usage_text[] =
     "                                  events; T: ISO time or 30m, 2h, 1d ago\n"
     "  reload                          read the configuration again\n"
     "  rebirth                         publish status and sensor states again\n"
-    "  watch                           events and state changes as they come\n";
+    "  watch                           events and state changes as they come\n"
+    "  replay --from N --to M [--destination D]\n"
+    "                                  send events N to M again (flagged replayed)\n";
 
 static void
 vcomplain(const char *fmt, va_list ap)
@@ -314,6 +317,31 @@ parse_history(const struct command *c, struct args *a, json_t *req)
 	}
 }
 
+/* A seq on the command line: a whole number, checked by hazmond. */
+static void
+set_seq(const struct command *c, json_t *req, const char *key, const char *v)
+{
+	long long n;
+	char *end;
+
+	if (v == NULL)
+		cmd_usage(c, "replay: missing --%s SEQ", key);
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0')
+		cmd_usage(c, "replay: --%s '%s' is not a whole number", key, v);
+	json_object_set_new(req, key, json_integer(n));
+}
+
+static void
+parse_replay(const struct command *c, struct args *a, json_t *req)
+{
+	set_seq(c, req, "from", a->from);
+	set_seq(c, req, "to", a->to);
+	if (a->dest != NULL)
+		set_string(c, req, "destination", a->dest);
+}
+
 static const struct command commands[] = {
 	{ "status", "", 0, 0, parse_plain, show_status },
 	{ "sensors", "", 0, 0, parse_plain, show_sensors },
@@ -328,6 +356,8 @@ static const struct command commands[] = {
 	{ "reload", "", 0, 0, parse_plain, show_reload },
 	{ "rebirth", "", 0, 0, parse_plain, show_rebirth },
 	{ "watch", "", 0, 0, parse_plain, NULL },	/* a stream: watch() */
+	{ "replay", "--from N --to M [--destination D]", 0, 0, parse_replay,
+	    show_replay },
 	{ NULL, NULL, 0, 0, NULL, NULL }
 };
 
@@ -713,6 +743,9 @@ parse_command(int argc, char *argv[], struct args *a)
 		{ "since", required_argument, NULL, 'S' },
 		{ "sensor", required_argument, NULL, 'N' },
 		{ "limit", required_argument, NULL, 'L' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "destination", required_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static char name[64];
@@ -761,6 +794,15 @@ parse_command(int argc, char *argv[], struct args *a)
 			if (strcmp(c->name, "history") == 0) {
 				*(ch == 'S' ? &a->since : ch == 'N' ? &a->sensor :
 				    &a->limit) = optarg;
+				continue;
+			}
+			break;
+		case 'F':
+		case 'T':
+		case 'D':
+			if (strcmp(c->name, "replay") == 0) {
+				*(ch == 'F' ? &a->from : ch == 'T' ? &a->to :
+				    &a->dest) = optarg;
 				continue;
 			}
 			break;

@@ -30,6 +30,7 @@ void	show_shelve(json_t *, json_t *);
 void	show_unshelve(json_t *, json_t *);
 void	show_oos(json_t *, json_t *);
 void	show_rebirth(json_t *, json_t *);
+void	show_replay(json_t *, json_t *);
 void	show_reload(json_t *, json_t *);
 void	show_error(json_t *);	/* ok:false */
 void	show_watch(json_t *);	/* one line of a watch stream */
