@@ -27,7 +27,7 @@ wait_for 10 grep -q '^hazmon/burst/status {"state":"online"' "$T/sub.out" ||
 wait_for 10 test -S "$RSOCK" || bail "no read-only socket"
 
 spawn alarmsub sh -c "exec mosquitto_sub -h 127.0.0.1 -p $BROKER_PORT -q 1 -F '%U %p' -t 'hazmon/burst/events/alarm' >'$T/alarm.out'"
-wait_for 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT -t hazmon/burst/events/alarm -m probe -q 1; grep -q probe '$T/alarm.out'" ||
+wait_for 10 sh -c "mosquitto_pub -h 127.0.0.1 -p $BROKER_PORT -t hazmon/burst/events/alarm -m probe-x-test-malformed -q 1; grep -q probe '$T/alarm.out'" ||
     bail "no alarm subscriber"
 ALARM_ADDR=300
 n_fds() { ls "/proc/$HAZMOND_PID/fd" | wc -l; }
