@@ -135,24 +135,25 @@ deb_debs() {	# deb_debs DIR VERSION: the .deb of each package
 }
 deb_sums() { (cd /var/lib/hazmon && find . -type f -print0 | sort -z | xargs -0 md5sum); }
 deb_cleanup() {
-	local pid
+	local pid u
 	for pid in $DEB_PIDS; do deb_stop "$pid"; done
 	[ -z "$(deb_known)" ] ||
 	    deb_apt "$DEB_DIR/cleanup.log" purge $(deb_known) || true
 	rm -rf /var/lib/hazmon /etc/hazmon
 	if [ -d /run/systemd/system ]; then
-		systemctl unmask --runtime hazmond.service >/dev/null 2>&1 || true
+		systemctl unmask --runtime hazmond.service hazmon-web.service \
+		    >/dev/null 2>&1 || true
 	fi
-	if [ "$DEB_HAD_USER" = no ] && getent passwd hazmon >/dev/null; then
-		userdel hazmon 2>/dev/null || true
-	fi
-	if [ "$DEB_HAD_GROUP" = no ] && getent group hazmon >/dev/null; then
-		groupdel hazmon 2>/dev/null || true
-	fi
+	for u in $DEB_NEW_USERS; do
+		getent passwd "$u" >/dev/null && { userdel "$u" 2>/dev/null || true; }
+	done
+	for u in $DEB_NEW_GROUPS; do
+		getent group "$u" >/dev/null && { groupdel "$u" 2>/dev/null || true; }
+	done
 	trap - EXIT INT TERM
 }
 run_deb() {
-	local top=$PWD dir src v out cond rc n hz
+	local top=$PWD dir src v out cond rc n hz u
 	DEB_N=0 DEB_F=0 DEB_PIDS=""
 	DEB_PKGS=$(echo $(sed -n 's/^Package: *//p' debian/control))
 	PASSED=0 FAILED=1
@@ -164,9 +165,12 @@ run_deb() {
 		return
 	fi
 	dir=$(mktemp -d /tmp/hazmon-deb.XXXXXX) src=$dir/src DEB_DIR=$dir
-	DEB_HAD_USER=yes DEB_HAD_GROUP=yes
-	getent passwd hazmon >/dev/null || DEB_HAD_USER=no
-	getent group hazmon >/dev/null || DEB_HAD_GROUP=no
+	# The packages' users (sysusers.d): those this stage creates, it removes.
+	DEB_NEW_USERS="" DEB_NEW_GROUPS=""
+	for u in hazmon hazmon-web; do
+		getent passwd "$u" >/dev/null || DEB_NEW_USERS="$DEB_NEW_USERS $u"
+		getent group "$u" >/dev/null || DEB_NEW_GROUPS="$DEB_NEW_GROUPS $u"
+	done
 	trap deb_cleanup EXIT
 	trap 'exit 1' INT TERM
 
@@ -269,7 +273,8 @@ EOC
 	# would restart hazmond.service (now that a config exists) next to the
 	# stage's own hazmond: a runtime mask keeps it stopped until cleanup.
 	if [ -d /run/systemd/system ]; then
-		systemctl mask --runtime hazmond.service >/dev/null 2>&1 || true
+		systemctl mask --runtime hazmond.service hazmon-web.service \
+		    >/dev/null 2>&1 || true
 	fi
 	{
 		printf 'hazmon (%s+ci1) unstable; urgency=medium\n\n' "$v"
