@@ -3,7 +3,7 @@
 # bench_conf FILE DEVICES REGS COALESCE STATEDIR [DAEMON_EXTRA]: DEVICES
 # Modbus TCP buses on the simulator at $SIM_PORT, one per unit id, each
 # with REGS generic sensors (holding 0..REGS-1) polled every second; one
-# MQTT destination at $BROKER_PORT.
+# MQTT destination at $BROKER_PORT.  Device u is unit (u - 1) % 247 + 1.
 bench_conf() {
 	local f=$1 devices=$2 regs=$3 coalesce=$4 state=$5 extra=${6:-} u r
 	{
@@ -19,7 +19,7 @@ bench_conf() {
 		for u in $(seq "$devices"); do
 			for r in $(seq 0 $((regs - 1))); do
 				[ "$u$r" = 10 ] || echo ","
-				echo "  { id = \"d$u-r$r\"; plugin = \"generic\"; bus = \"d$u\"; slave = $u; interval = 1.0;"
+				echo "  { id = \"d$u-r$r\"; plugin = \"generic\"; bus = \"d$u\"; slave = $(( (u - 1) % 247 + 1 )); interval = 1.0;"
 				echo "    register = { table = \"holding\"; address = $r; }; }"
 			done
 		done
@@ -32,7 +32,8 @@ bench_conf() {
 # sets SIM_PID, SIM_FIFO and SIM_PORT (its counters go to $T/sim.stats).
 bench_sim() {
 	local devices=$1 regs=$2 step=${3:-10} u r
-	for u in $(seq "$devices"); do
+	# Unit ids stop at 247: more devices are more connections to the same ones.
+	for u in $(seq "$((devices < 247 ? devices : 247))"); do
 		for r in $(seq 0 $((regs - 1))); do echo "set $u holding $r $((r * step + u % 7))"; done
 	done >"$T/plant.sim"
 	rm -f "$T/sim.port"
