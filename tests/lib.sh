@@ -177,10 +177,14 @@ start_rtu_sim() {
 # sim_stat KEY: ask the simulator for its counters (needs -S) and print one.
 SIM_SYNC=0
 sim_stat() {
+	local tok
+	# Called in $( ) too, where the counter does not survive: the token
+	# must be new all the same, or an old echo would pass for this one.
 	SIM_SYNC=$((SIM_SYNC + 1))
+	tok="sync-$BASHPID-$SIM_SYNC-$RANDOM"
 	rm -f "$T/sim.stats"
-	printf 'stats\necho sync-%d\n' "$SIM_SYNC" >"$SIM_FIFO"
-	wait_for 5 grep -q "^sync-$SIM_SYNC\$" "$T/sim.log" || return 1
+	printf 'stats\necho %s\n' "$tok" >"$SIM_FIFO"
+	wait_for 10 grep -q "^$tok\$" "$T/sim.log" || return 1
 	awk -v k="$1" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$T/sim.stats"
 }
 
