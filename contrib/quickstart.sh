@@ -50,9 +50,15 @@ run_tests() {
 	(cd "$dir" && make -j"$(nproc)" check) >"$out" 2>&1 || rc=$?
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' "$out" || true
 	if [ "$rc" != 0 ]; then
-		find "$dir/tests" -name '*.log' -newer "$out" -print0 2>/dev/null |
-		    xargs -0 -r grep -l -E '^(not ok|Bail out)' |
-		    while read -r f; do echo "---- $f"; tail -n 60 "$f"; done
+		# Every test whose result is not PASS or SKIP, also one that
+		# exited non-zero after its last "ok" (an ERROR without any
+		# "not ok" line, e.g. a sanitizer report at exit).
+		find "$dir/tests" -name '*.trs' -newer "$out" -print0 2>/dev/null |
+		    xargs -0 -r grep -l -E '^:global-test-result: (FAIL|ERROR|XPASS)' |
+		    while read -r f; do
+			f=${f%.trs}.log
+			echo "---- $f"; tail -n 60 "$f"
+		    done
 	fi
 	num() { grep -E "^# $1: " "$out" | awk '{s += $3} END {print s + 0}'; }
 	PASSED=$(num PASS)
