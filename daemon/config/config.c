@@ -627,7 +627,7 @@ fingerprints(struct loader *ld)
 	char *both = xcalloc(1, n);
 
 	snprintf(both, n, "%s\n%s", site, c->plugin_dir);
-	c->fp = cfg__digest(both, strlen(both));
+	c->fp = config_digest(both, strlen(both));
 	free(both);
 	free(site);
 	l = config_setting_get_member(root, "mqtt");

@@ -158,6 +158,9 @@ struct hz_plugin *plugin_get(struct hz_plugin **list, const char *dir,
     const char *name, char *err, size_t errlen);
 void plugin_unload_all(struct hz_plugin *list);
 
+/* config-fp.c: 128 bits of a text, as 32 hex digits (malloc'd) */
+char *config_digest(const char *text, size_t n);
+
 /* ids.c */
 unsigned *ids_sort(const struct hz_config *c);
 int ids_find(const struct hz_config *c, const unsigned *ord, const char *id);

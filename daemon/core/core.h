@@ -96,6 +96,7 @@ struct core {
 	struct hz_ledger *l;
 	struct hz_queue q;
 	struct hz_pub **pubs;
+	struct hz_catalogue *cat;	/* of c, sent to every destination */
 	struct hz_worker **workers;	/* per bus of c */
 	unsigned *worker_gen;		/* the generation each worker reads with */
 	struct hz_eval ev;

@@ -201,6 +201,30 @@ reconnect_destinations(struct swap *s)
 				pub_forget(s->np[d], s->oc->sensors[j].id);
 }
 
+/*
+ * The catalogue of the new configuration: published by every destination
+ * when it changed, and not when it did not (the old one, with its ts, is
+ * kept).  The events of the swap so far (removed) carry the old one.
+ */
+static void
+update_catalogue(struct swap *s)
+{
+	struct core *k = s->k;
+	struct hz_catalogue *nk = catalogue_build(s->nc, s->ts), *old = NULL;
+
+	if (k->cat && strcmp(nk->fp, k->cat->fp) == 0)
+		catalogue_free(nk);
+	else {
+		old = k->cat;
+		k->cat = nk;
+		log_info("catalogue %s: %u sensors, %zu bytes", nk->fp,
+		    s->nc->n_sensors, nk->len);
+	}
+	for (unsigned d = 0; d < s->nc->n_dests; d++)
+		pub_set_catalogue(s->np[d], k->cat);
+	catalogue_free(old);		/* no destination points to it now */
+}
+
 /* New and changed buses start, reading with the new config. */
 static void
 start_new_workers(struct swap *s)
@@ -316,6 +340,7 @@ swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
 	close_removed(&s);
 	carry_states(&s);
 	reconnect_destinations(&s);
+	update_catalogue(&s);
 	start_new_workers(&s);
 	install(&s);
 	report(&s, t0, rep);

@@ -88,6 +88,8 @@ struct hz_pub {
 	int rp_stalled;			/* a publish failed: try at the next turn */
 	unsigned rp_flooded;		/* refused as too many, not yet logged */
 	char topic[512];
+	const struct hz_catalogue *cat;	/* the core's; NULL: none yet */
+	char cat_sent[HZ_CATALOGUE_FP + 1];	/* fingerprint last published */
 	const struct hz_origins *origins;	/* where events began, or NULL */
 	struct hz_latency lat;		/* reading -> first hand-over */
 	int64_t timed;			/* highest seq counted in lat */
@@ -142,6 +144,9 @@ status_json(const struct hz_pub *p, const char *state)
 		    "alarms_10min", (int)p->health.alarms_10min, "flood",
 		    p->health.flood, "chattering", (int)p->health.chattering,
 		    "stale", (int)p->health.stale));
+		if (p->cat)
+			json_object_set_new(o, "catalogue",
+			    json_string(p->cat->fp));
 	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -156,6 +161,40 @@ publish_status(struct hz_pub *p, const char *state)
 	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
 	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, true);
 	free(s);
+}
+
+/*
+ * The retained catalogue: its kept bytes, as built once for the
+ * configuration (a site of 10,000 sensors sends a few MB each time).
+ */
+static void
+publish_catalogue(struct hz_pub *p)
+{
+	int rc;
+
+	if (p->cat == NULL)
+		return;
+	snprintf(p->topic, sizeof(p->topic), "%s/catalogue", p->d->prefix);
+	rc = mosquitto_publish(p->m, NULL, p->topic, (int)p->cat->len,
+	    p->cat->json, 1, true);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_warnx("mqtt %s: cannot publish the catalogue (%zu bytes) to "
+		    "%s:%d: %s", p->d->name, p->cat->len, p->d->host, p->d->port,
+		    mosquitto_strerror(rc));
+		return;
+	}
+	memcpy(p->cat_sent, p->cat->fp, sizeof(p->cat_sent));
+}
+
+/* A new catalogue is published at once, an unchanged one is not. */
+void
+pub_set_catalogue(struct hz_pub *p, const struct hz_catalogue *k)
+{
+	p->cat = k;
+	if (p->state == P_CONNECTED && k && strcmp(p->cat_sent, k->fp) != 0) {
+		publish_catalogue(p);
+		publish_status(p, "online");	/* it names the catalogue */
+	}
 }
 
 /* The alarm-system health rides on the retained status. */
@@ -341,6 +380,7 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	p->just_connected = 1;
 	p->complained = 0;
 	p->retry_ms = RETRY_MIN_MS;
+	publish_catalogue(p);
 	publish_status(p, "online");
 	subscribe_command(p, p->d->commands ? "+" : "rebirth");
 	if (p->d->replay && !p->d->commands)
@@ -408,8 +448,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 		if (msg->retain)
 			return;	/* a retained rebirth is history, not a request */
 		log_info("mqtt %s: rebirth requested", p->d->name);
-		publish_status(p, "online");
-		p->just_connected = 1;
+		pub_rebirth(p);
 		return;
 	}
 	if (strcmp(verb, "replay") == 0 && p->d->replay) {
@@ -821,12 +860,16 @@ pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest)
 	p->d = &c->dests[dest];
 }
 
-/* hazmonctl rebirth: the status and every state again, as after a connect. */
+/*
+ * Rebirth (hazmonctl, command/rebirth): the catalogue, the status and
+ * every state again, as after a connect.
+ */
 void
 pub_rebirth(struct hz_pub *p)
 {
 	if (p->state != P_CONNECTED)
 		return;		/* the next connect publishes them anyway */
+	publish_catalogue(p);
 	publish_status(p, "online");
 	p->just_connected = 1;
 }
