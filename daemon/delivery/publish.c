@@ -186,14 +186,20 @@ publish_catalogue(struct hz_pub *p)
 	memcpy(p->cat_sent, p->cat->fp, sizeof(p->cat_sent));
 }
 
-/* A new catalogue is published at once, an unchanged one is not. */
+/*
+ * A new catalogue is published at once, an unchanged one is not.  The
+ * status and every retained state are published again with it, so none
+ * names the old catalogue for long (an unchanged state is refreshed only
+ * once a minute).
+ */
 void
 pub_set_catalogue(struct hz_pub *p, const struct hz_catalogue *k)
 {
 	p->cat = k;
 	if (p->state == P_CONNECTED && k && strcmp(p->cat_sent, k->fp) != 0) {
 		publish_catalogue(p);
-		publish_status(p, "online");	/* it names the catalogue */
+		publish_status(p, "online");
+		p->just_connected = 1;
 	}
 }
 
