@@ -142,7 +142,8 @@ void reload_free(struct core *k);
 struct json_t;
 struct reloadplan;
 struct reloadplan *swap__plan(struct core *k, const struct hz_config *nc);
-void swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
-    const struct reload_ops *ops, int64_t t0, struct json_t *rep);
+void swap__in(struct core *k, struct hz_config *nc, struct hz_catalogue *cat,
+    const struct reloadplan *p, const struct reload_ops *ops, int64_t t0,
+    struct json_t *rep);
 
 #endif

@@ -24,6 +24,7 @@
 struct swap {
 	struct core *k;
 	struct hz_config *oc, *nc;
+	struct hz_catalogue *cat;	/* nc's (the loader built it) */
 	const struct reloadplan *p;
 	const struct reload_ops *ops;	/* what core.c does for the swap */
 	struct hz_worker **nw;		/* per new bus */
@@ -202,15 +203,15 @@ reconnect_destinations(struct swap *s)
 }
 
 /*
- * The catalogue of the new configuration: published by every destination
- * when it changed, and not when it did not (the old one, with its ts, is
- * kept).  The events of the swap so far (removed) carry the old one.
+ * The catalogue of the new configuration (built by the loader thread):
+ * published by every destination when it changed, and not when it did
+ * not (the old one, with its ts, is kept).  The events of the swap so far (removed) carry the old one.
  */
 static void
 update_catalogue(struct swap *s)
 {
 	struct core *k = s->k;
-	struct hz_catalogue *nk = catalogue_build(s->nc, s->ts), *old = NULL;
+	struct hz_catalogue *nk = s->cat, *old = NULL;
 
 	if (k->cat && strcmp(nk->fp, k->cat->fp) == 0)
 		catalogue_free(nk);
@@ -313,15 +314,17 @@ report(struct swap *s, int64_t t0, json_t *rep)
 /*
  * The swap of plan p (swap__plan, without a fixed setting), begun at
  * monotonic t0 (the plan's making included); ops are the core loop's
- * drain and end of a batch.  Called with a validated configuration nc;
+ * drain and end of a batch.  Called with a validated configuration nc
+ * and its catalogue cat, both its own from then on;
  * cannot fail (every step that could is done before it or only logs).
  */
 void
-swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
-    const struct reload_ops *ops, int64_t t0, json_t *rep)
+swap__in(struct core *k, struct hz_config *nc, struct hz_catalogue *cat,
+    const struct reloadplan *p, const struct reload_ops *ops, int64_t t0,
+    json_t *rep)
 {
-	struct swap s = { .k = k, .oc = k->c, .nc = nc, .p = p, .ops = ops,
-	    .ts = now_real_ms() };
+	struct swap s = { .k = k, .oc = k->c, .nc = nc, .cat = cat, .p = p,
+	    .ops = ops, .ts = now_real_ms() };
 
 	s.nw = xcalloc(nc->n_buses, sizeof(*s.nw));
 	s.nwg = xcalloc(nc->n_buses, sizeof(*s.nwg));
