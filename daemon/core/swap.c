@@ -205,7 +205,8 @@ reconnect_destinations(struct swap *s)
 /*
  * The catalogue of the new configuration (built by the loader thread):
  * published by every destination when it changed, and not when it did
- * not (the old one, with its ts, is kept).  The events of the swap so far (removed) carry the old one.
+ * not (the old one, with its ts, is kept).  The events of the swap so
+ * far (removed) carry the old one, which still describes their sensors.
  */
 static void
 update_catalogue(struct swap *s)
