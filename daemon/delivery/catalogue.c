@@ -28,10 +28,10 @@ dir_name(enum hazmon_dir d)
 
 /*
  * A nested object or array, written into the same buffer: its members
- * are counted apart from the enclosing ones (returned, for close).
+ * are counted apart from the enclosing ones (returned, for nest_close).
  */
 static int
-open_(struct jw *w, const char *bracket)
+nest_open(struct jw *w, const char *bracket)
 {
 	int outer = w->items;
 
@@ -41,7 +41,7 @@ open_(struct jw *w, const char *bracket)
 }
 
 static void
-close_(struct jw *w, const char *bracket, int outer)
+nest_close(struct jw *w, const char *bracket, int outer)
 {
 	jw_put(w, bracket, 1);
 	w->items = outer;
@@ -50,7 +50,7 @@ close_(struct jw *w, const char *bracket, int outer)
 static void
 put_level(struct jw *w, const struct hazmon_level *lv)
 {
-	int outer = open_(w, "{");
+	int outer = nest_open(w, "{");
 
 	jw_str(w, "name", lv->name);
 	jw_str(w, "direction", dir_name(lv->dir));
@@ -60,7 +60,7 @@ put_level(struct jw *w, const struct hazmon_level *lv)
 	jw_num(w, "off_delay", lv->off_delay);
 	jw_str(w, "priority", lv->priority);
 	jw_raw(w, "latch", lv->latch ? "true" : "false");
-	close_(w, "}", outer);
+	nest_close(w, "}", outer);
 }
 
 /* The measuring range: null when the plugin knows neither end. */
@@ -74,16 +74,16 @@ put_range(struct jw *w, const struct hz_setup *su)
 		return;
 	}
 	jw_key(w, "range");
-	outer = open_(w, "{");
+	outer = nest_open(w, "{");
 	jw_num(w, "low", su->range_low);
 	jw_num(w, "high", su->range_high);
-	close_(w, "}", outer);
+	nest_close(w, "}", outer);
 }
 
 static void
 put_sensor(struct jw *w, const struct hz_config *c, const struct hz_sensor *s)
 {
-	int outer = open_(w, "{"), list;
+	int outer = nest_open(w, "{"), list;
 
 	jw_str(w, "id", s->id);
 	jw_str(w, "name", s->name);
@@ -97,14 +97,14 @@ put_sensor(struct jw *w, const struct hz_config *c, const struct hz_sensor *s)
 	jw_str(w, "bus", c->buses[s->bus].name);
 	jw_num(w, "interval", s->interval);
 	jw_key(w, "levels");
-	list = open_(w, "[");
+	list = nest_open(w, "[");
 	for (unsigned i = 0; i < s->n_levels; i++) {
 		if (w->items++)
 			jw_put(w, ",", 1);
 		put_level(w, &s->levels[i]);
 	}
-	close_(w, "]", list);
-	close_(w, "}", outer);
+	nest_close(w, "]", list);
+	nest_close(w, "}", outer);
 }
 
 /* {"site":..,"name":.. and, when fp is given, "catalogue" and "ts". */
@@ -139,13 +139,13 @@ catalogue_build(const struct hz_config *c, int64_t ts_ms)
 	snprintf(n, sizeof(n), "%u", c->n_sensors);
 	jw_raw(&body, "count", n);
 	jw_key(&body, "sensors");
-	list = open_(&body, "[");
+	list = nest_open(&body, "[");
 	for (unsigned i = 0; i < c->n_sensors; i++) {
 		if (body.items++)
 			jw_put(&body, ",", 1);
 		put_sensor(&body, c, &c->sensors[i]);
 	}
-	close_(&body, "]", list);
+	nest_close(&body, "]", list);
 	jw_put(&body, "}", 1);
 
 	put_head(&doc, c, NULL, NULL);

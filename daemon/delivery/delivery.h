@@ -11,6 +11,7 @@
  *   latency.c  the publish-latency histogram of a destination (pure)
  *   replay.c   a consumer's request to send a range of events again: its
  *              check, the queue of accepted ones, the replies (pure)
+ *   catalogue.c  the retained sensor catalogue and its fingerprint
  */
 #ifndef HAZMON_DELIVERY_H
 #define HAZMON_DELIVERY_H
