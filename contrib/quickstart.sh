@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DEPS="build-essential autoconf automake libtool pkg-config
-  libmodbus-dev libmosquitto-dev libconfig-dev libsystemd-dev libjansson-dev
+  libmodbus-dev libmosquitto-dev libconfig-dev libjansson-dev
   libsqlite3-dev libcmocka-dev mosquitto mosquitto-clients jq procps
   socat openssl strace systemd sqlite3 python3 python3-pymodbus python3-serial
   python3-serial-asyncio python3-jsonschema python3-paho-mqtt clang
