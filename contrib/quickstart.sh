@@ -64,8 +64,13 @@ run_tests() {
 	PASSED=$(num PASS)
 	FAILED=$(( $(num FAIL) + $(num ERROR) + $(num XPASS) ))
 	SKIPPED=$(num SKIP)
-	# make check failing for another reason (a build error) is a failure too.
-	[ "$rc" = 0 ] || [ "$FAILED" -gt 0 ] || FAILED=1
+	# make check failing for another reason (a build error) is a failure
+	# too, and what make said is shown.
+	if [ "$rc" != 0 ] && [ "$FAILED" = 0 ]; then
+		FAILED=1
+		echo "---- make check exited with status $rc, all tests passed:"
+		grep -v -E '^(PASS|SKIP):' "$out" | tail -n 40
+	fi
 	echo "== $label: $PASSED passed, $FAILED failed, $SKIPPED skipped"
 	rm -f "$out"
 }
