@@ -47,7 +47,8 @@ build() {
 run_tests() {
 	local dir=$1 label=$2 out rc=0
 	out=$(mktemp)
-	(cd "$dir" && make -j"$(nproc)" check) >"$out" 2>&1 || rc=$?
+	# -k: a test whose driver fails does not stop the others.
+	(cd "$dir" && make -k -j"$(nproc)" check) >"$out" 2>&1 || rc=$?
 	grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP):' "$out" || true
 	if [ "$rc" != 0 ]; then
 		# Every test whose result is not PASS or SKIP, also one that
