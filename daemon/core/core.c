@@ -150,7 +150,7 @@ watch_state(struct core *k, unsigned i, const struct hz_state_view *v,
 	if (seen(&k->watched[i], v, now))
 		return;
 	line = watch_state_line(k, i);
-	ctl_watch_line(k->ctl, line, strlen(line));
+	ctl_watch_state(k->ctl, line, strlen(line));
 	free(line);
 	see(&k->watched[i], 1, v, now);
 }
