@@ -22,13 +22,6 @@ watch_start() {
 	W_PID=$LAST_PID
 	wait_for 10 grep -q 'connected to 127.0.0.1' "$T/$1.log" || bail "hazmon-watch did not connect"
 }
-watch_stop() {	# sets W_RC
-	kill -TERM "$W_PID"
-	wait_exit "$W_PID" 10 || bail "hazmon-watch did not stop"
-	wait "$W_PID"
-	W_RC=$?
-	forget_pid "$W_PID"
-}
 # The broker's seqs, from all.out, past the malformed messages of part 2.
 broker_has() { [ "$(grep '^hazmon/[^ ]*/events/' "$T/all.out" | cut -d' ' -f2- |
     jq -R -r 'fromjson? | .seq? // empty' 2>/dev/null | sort -n -u |
