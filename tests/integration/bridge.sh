@@ -33,7 +33,7 @@ local_clientid burst-bridge-local
 remote_clientid burst-bridge
 restart_timeout 1
 topic hazmon/# out 1
-topic hazmon/+/command/replay in 1" start_broker
+topic hazmon/burst/command/replay in 1" start_broker
 SITE=$BROKER_PORT SITE_PID=$BROKER_PID
 start_sub "$T/all.out"		# what the site broker got from hazmond
 start_replay_site $N 200	# hazmond, its one destination the site broker
@@ -137,6 +137,7 @@ check "the site broker gets seq 361 to 400 while the central one is away" \
 wait_quiet 20 "$T/hazmond.log"
 restart_broker "$CENTRAL_PID" "$CENTRAL"; CENTRAL_PID=$BROKER_PID
 wait_for 20 bridge_up || bail "the clean bridge did not connect again"
+start_sub "$T/central.out"	# the replay requests on the central broker
 BURST_PAUSE=0.3 burst 1 $N
 wait_for 30 logged_seq_ge 420 "$T/hazmond.log" || bail "no events after the outage"
 check "hazmon-watch sees the gap and asks for it" \
@@ -144,6 +145,14 @@ check "hazmon-watch sees the gap and asks for it" \
 check "... hazmond gets the request over the bridge" wait_for 30 grep -q -E \
     "replay of seq 3[0-9]+ to [0-9]+ requested by broker 127.0.0.1:$SITE .*: accepted" "$T/hazmond.log"
 check "... and hazmon-watch gets every seq the ledger holds" wait_for 60 watch_has_ledger
+# requests FILE: the request_id of every replay request in FILE, sorted.
+requests() { grep '^hazmon/burst/command/replay ' "$1" | cut -d' ' -f2- |
+    jq -r .request_id | sort; }
+# (the site broker may have more: those sent before central.out started)
+check "... each request once on either broker: the bridge makes no loop" \
+    test -n "$(requests "$T/central.out")" -a \
+    "$(requests "$T/central.out" | uniq -d)$(requests "$T/site4.out" | uniq -d)" = "" -a \
+    -z "$(requests "$T/central.out" | comm -23 - <(requests "$T/site4.out"))"
 check "... each exactly once" once_each
 watch_stop
 check "hazmon-watch exits 0: the replay filled what the bridge lost" test "$W_RC" = 0
