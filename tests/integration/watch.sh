@@ -95,4 +95,11 @@ check "... and hazmon-watch exits 1" test "$W_RC" = 1
 check "... its summary counts them as lost" grep -q -E "^burst +online +[0-9]+ +560 .* ${lost:-x} +0\$" "$T/w3.log"
 check "still each event exactly once" once_each
 
+# A shared subscription hands each event to one member of a group: the
+# gap tracking cannot work there (docs/deployment.md), so it is refused.
+timeout 10 "$HAZMON_WATCH" -p "$BROKER_PORT" -t '$share/g/hazmon/+' >"$T/share.log" 2>&1
+rc=$?
+check "a \$share/ prefix is refused as wrong usage (exit 2)" test "$rc" = 2
+check "... saying why" grep -q -- "-t \$share/g/hazmon/+: a shared subscription" "$T/share.log"
+
 done_testing

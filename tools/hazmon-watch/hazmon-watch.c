@@ -732,6 +732,18 @@ main(int argc, char *argv[])
 				    "at most %d", optarg, MAX_PREFIXES);
 				usage(EXIT_USAGE);
 			}
+			/*
+			 * $share/ (and $queue/ and the like) hands each
+			 * message to one member of a group: the gap tracking
+			 * would see another member's events as lost and ask
+			 * for them again, without end.
+			 */
+			if (*optarg == '$') {
+				note("-t %s: a shared subscription or a broker's "
+				    "topic: hazmon-watch must see every event of "
+				    "a site (docs/deployment.md)", optarg);
+				usage(EXIT_USAGE);
+			}
 			opt.prefixes[opt.n_prefixes++] = optarg;
 			break;
 		case 'j':
