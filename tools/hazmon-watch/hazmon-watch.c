@@ -748,10 +748,11 @@ main(int argc, char *argv[])
 				usage(EXIT_USAGE);
 			}
 			/*
-			 * $share/ (and $queue/ and the like) hands each
+			 * A shared subscription ($share/...) hands each
 			 * message to one member of a group: the gap tracking
-			 * would see another member's events as lost and ask
-			 * for them again, without end.
+			 * would take the other members' events for losses and
+			 * keep asking for them again.  Other $ topics are the
+			 * broker's own.
 			 */
 			if (*optarg == '$') {
 				note("-t %s: a shared subscription or a broker's "
