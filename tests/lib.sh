@@ -135,6 +135,21 @@ persistence false}"
 	bail "cannot start mosquitto"
 }
 
+# restart_broker PID PORT: stop the broker PID and start Mosquitto again on
+# the same port with the same $T/mosquitto-PORT.conf (so the same
+# persistence file); its log is mosquitto-PORT-N.log for the Nth restart.
+# Sets BROKER_PID (and BROKER_PORT); the new PID is stopped at cleanup.
+RESTARTS=0
+restart_broker() {
+	local port=$2
+	stop_pid "$1"; forget_pid "$1"
+	RESTARTS=$((RESTARTS + 1))
+	spawn "mosquitto-$port-$RESTARTS" mosquitto -c "$T/mosquitto-$port.conf"
+	BROKER_PID=$LAST_PID
+	BROKER_PORT=$port
+	wait_for 10 broker_up "$port" || bail "mosquitto did not start again on port $port"
+}
+
 broker_up() {
 	kill -0 "$BROKER_PID" 2>/dev/null &&
 	    mosquitto_pub -h 127.0.0.1 -p "$1" -t hazmon-test/probe -m up -q 1 \
@@ -356,6 +371,16 @@ jq_events() {
 }
 
 not() { ! "$@"; }
+
+# watch_stop: stop the hazmon-watch $W_PID (TERM: it prints its summary)
+# and set W_RC to its exit status.
+watch_stop() {
+	kill -TERM "$W_PID"
+	wait_exit "$W_PID" 10 || bail "hazmon-watch did not stop"
+	wait "$W_PID"
+	W_RC=$?
+	forget_pid "$W_PID"
+}
 
 # wait_exit PID SECONDS: wait until PID has exited.
 wait_exit() {
