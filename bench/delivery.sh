@@ -90,7 +90,7 @@ DRAIN_RATE=$(echo "scale=0; $N / ($t1 - $t0)" | bc)
 # ---- (c) commit throughput of the ledger code itself
 cc -std=c11 -O2 -D_GNU_SOURCE -I"$top_builddir" -I"$top/include" $(for d in base modbus config bus alarm delivery core; do printf -- "-I$top/daemon/%s " $d; done) -I"$top/daemon" -o "$T/ledger_bench" \
     "$top/bench/ledger_bench.c" "$top_builddir/.libs/libhazcore.a" \
-    $(pkg-config --cflags --libs libmodbus libmosquitto libconfig libsystemd jansson sqlite3) \
+    $(pkg-config --cflags --libs libmodbus libmosquitto libconfig jansson sqlite3) \
     -lpthread -lm -ldl || bail "cannot build ledger_bench"
 C1000=$("$T/ledger_bench" "$T/lb1" 10000 1000)
 C1=$("$T/ledger_bench" "$T/lb2" 2000 1)

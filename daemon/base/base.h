@@ -77,6 +77,10 @@ size_t utf8_len(const unsigned char *s, size_t n);
 /* Joins th within ms; ETIMEDOUT: it still runs (and still owns its data). */
 int join_within(pthread_t th, int64_t ms);
 
+/* notify.c: sd_notify(3)'s protocol without libsystemd. */
+int notify(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int notify_watchdog_usec(uint64_t *usec);
+
 /*
  * testhook.c: fault injection for the test suite, from HAZMOND_TEST_*
  * variables, read once; production files ask here and never getenv.

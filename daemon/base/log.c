@@ -8,8 +8,8 @@
  * to stderr with a <N> priority prefix, which journald reads as well.
  * Otherwise lines go to stderr as "hazmond: warning: text".
  *
- * The datagram is built here, not by libsystemd's sd_journal_sendv(),
- * although hazmond links libsystemd: sd_journal_sendv() always writes to
+ * The datagram is built here, not by libsystemd's sd_journal_sendv()
+ * (hazmond does not link libsystemd; see notify.c), which always writes to
  * /run/systemd/journal/socket, so the unit tests could no longer receive
  * and check the fields (SENSOR=, BUS=, escaping of outside text) on a
  * socket of their own ($HAZMOND_JOURNAL_SOCKET, tests/unit/test_log.c).

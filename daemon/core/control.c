@@ -46,7 +46,9 @@
 /*
  * A watch stream: at most CTL_WATCH_MAX bytes wait for its reader, and a
  * snapshot is built only while less than CTL_SNAP_LOW wait, so 10,000
- * sensors never sit in memory at once.  Ticks every CTL_TICK_MS.
+ * sensors never sit in memory at once.  Ticks every CTL_TICK_MS.  Live
+ * state lines stop at half of CTL_WATCH_MAX (ctl_watch_state), so that a
+ * burst leaves the room to its events.
  */
 #define CTL_WATCH_MAX	(1024 * 1024)
 #define CTL_SNAP_LOW	(64 * 1024)
@@ -69,6 +71,7 @@ struct client {
 	int snapping;			/* its snapshot is under way */
 	unsigned snap_next;		/* the next sensor of the snapshot */
 	int snap_begun;			/* its "snapshot" line went out */
+	int resnap;			/* states were left out: snapshot again */
 	uint64_t serial;		/* tells this client from a later one */
 	int64_t last;			/* monotonic ms of the last activity */
 	int64_t partial_since;		/* first byte of an incomplete request; 0 none */
@@ -612,6 +615,12 @@ ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now)
 		if (c->fd < 0 || overdue(c, now))
 			continue;
 		if (c->watch) {
+			/* What a burst left out, once the stream drained. */
+			if (c->resnap && !c->snapping &&
+			    pending(c) < CTL_SNAP_LOW) {
+				c->resnap = c->snap_next = c->snap_begun = 0;
+				c->snapping = 1;
+			}
 			/* One that shut its sending side still listens. */
 			if (c->snapping)
 				snapshot(x, c, end);
@@ -659,6 +668,32 @@ ctl_watch_line(struct hz_ctl *x, const char *line, size_t len)
 	for (unsigned i = 0; x && i < CTL_CLIENTS; i++)
 		if (x->cl[i].fd >= 0 && x->cl[i].watch)
 			(void)watch_out(&x->cl[i], line, len);
+}
+
+/*
+ * A live state line.  States are the latest of each sensor, so one that
+ * would fill more than half of a stream's room is left out: the stream
+ * gets every sensor's state again as a snapshot once it has drained.  A
+ * burst (a bus of 10,000 sensors lost at once) then fills a stream with
+ * its events, which are never left out, and a reader that keeps up with
+ * those keeps its place.
+ */
+void
+ctl_watch_state(struct hz_ctl *x, const char *line, size_t len)
+{
+	for (unsigned i = 0; x && i < CTL_CLIENTS; i++) {
+		struct client *c = &x->cl[i];
+
+		if (c->fd < 0 || !c->watch || c->resnap)
+			continue;
+		if (pending(c) + len + 1 > CTL_WATCH_MAX / 2 &&
+		    write_some(c, now_mono_ms()) != 0)
+			continue;	/* gone */
+		if (pending(c) + len + 1 > CTL_WATCH_MAX / 2)
+			c->resnap = 1;
+		else
+			(void)watch_out(c, line, len);
+	}
 }
 
 /* A reload was swapped in: every stream gets the new sensors' snapshot. */

@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <systemd/sd-daemon.h>
 #include <jansson.h>
 
 #include "core.h"
@@ -159,7 +158,7 @@ watch_state(struct core *k, unsigned i, const struct hz_state_view *v,
 	if (seen(&k->watched[i], v, now))
 		return;
 	line = watch_state_line(k, i);
-	ctl_watch_line(k->ctl, line, strlen(line));
+	ctl_watch_state(k->ctl, line, strlen(line));
 	free(line);
 	see(&k->watched[i], 1, v, now);
 }
@@ -347,7 +346,7 @@ feed_watchdog(struct core *k, int64_t now)
 	if (k->wd_withheld)
 		log_info("all bus workers progress again; feeding the watchdog");
 	k->wd_withheld = 0;
-	sd_notify(0, "WATCHDOG=1");
+	notify("WATCHDOG=1");
 }
 
 static void
@@ -552,7 +551,7 @@ status_line(struct core *k)
 
 	for (unsigned d = 0; d < k->c->n_dests; d++)
 		up += pub_connected(k->pubs[d]) != 0;
-	sd_notifyf(0, "STATUS=%u sensors on %u buses; %u/%u MQTT destinations "
+	notify("STATUS=%u sensors on %u buses; %u/%u MQTT destinations "
 	    "connected; %u events since start%s", k->c->n_sensors, k->c->n_buses,
 	    up, k->c->n_dests, batch_events(k->batch), k->reloads ? "; reloaded" : "");
 }
@@ -722,8 +721,8 @@ start(struct core *k)
 	log_info("started: site %s, %u sensors on %u buses, %u MQTT destinations, "
 	    "ledger at seq %lld", c->site_id, c->n_sensors, c->n_buses,
 	    c->n_dests, (long long)ledger_last_seq(k->l));
-	sd_notify(0, "READY=1");
-	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
+	notify("READY=1");
+	if (notify_watchdog_usec(&usec) > 0 && usec >= 2000)
 		k->wd_every = (int64_t)(usec / 2000);	/* twice per period */
 }
 
@@ -753,7 +752,7 @@ shut_down(struct core *k)
 	int abandoned = 0;
 	char left[HZ_MAX_DESTS * (HZ_ID_MAX + 24)] = "";
 
-	sd_notify(0, "STOPPING=1");
+	notify("STOPPING=1");
 	reload_free(k);
 	ctl_close(k->ctl);
 	for (unsigned b = 0; b < k->c->n_buses; b++)

@@ -56,6 +56,7 @@ void ctl_io(struct hz_ctl *x, const struct pollfd *pfd, unsigned n, int64_t now)
 void ctl_answer(struct hz_ctl *x, const struct ctl_ticket *t, const char *resp);
 unsigned ctl_watchers(const struct hz_ctl *x);
 void ctl_watch_line(struct hz_ctl *x, const char *line, size_t len);
+void ctl_watch_state(struct hz_ctl *x, const char *line, size_t len);
 void ctl_watch_again(struct hz_ctl *x);
 
 /* core.c: the daemon's main loop, until SIGTERM (hazmond.h) */

@@ -23,7 +23,6 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 #include <jansson.h>
-#include <systemd/sd-daemon.h>
 
 #include "core.h"
 #include "reloadplan.h"
@@ -100,7 +99,7 @@ start(struct core *k)
 	int rc;
 
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
+	notify("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading %s",
 	    (unsigned long long)mono.tv_sec * 1000000ULL +
 	    (unsigned long long)mono.tv_nsec / 1000, k->c->path);
 	free(r->path);
@@ -238,7 +237,7 @@ reload_done(struct core *k)
 	json_decref(rep);
 	if (resp == NULL)
 		fatalx("out of memory answering a reload");
-	sd_notify(0, "READY=1");
+	notify("READY=1");
 	r->ops->status_line(k);
 	done = r->now;
 	r->now = r->next;

@@ -9,7 +9,14 @@
  * connection of its own, copies the WAL back with PASSIVE checkpoints,
  * which never take a lock a writer needs.  Once a checkpoint has copied
  * everything, the core's next commit starts the WAL from its beginning
- * again, so the WAL stays as small as one checkpoint interval of writes.
+ * again, so the WAL stays about CKPT_PAGES long.
+ *
+ * Only the WAL's length starts a checkpoint, never the time: the commit
+ * that starts the WAL over writes a new WAL header and, with synchronous
+ * = FULL, syncs it before its own frames: a second fdatasync() on the
+ * alarm path.  Checkpointing a second after every quiet commit made
+ * almost every alarm of a calm plant that first commit (strace: two
+ * syncs per alarm); by length it is one commit in CKPT_PAGES pages.
  */
 #include "config.h"
 
@@ -24,8 +31,8 @@
 #include "delivery.h"
 
 #define CKPT_MIN_MS	100	/* between two checkpoints, at least */
-#define CKPT_EVERY_MS	1000	/* a WAL with anything in it waits at most this */
-#define CKPT_PAGES	1024	/* or until it holds this many pages (4 MiB) */
+#define CKPT_PAGES	512	/* a WAL this long is copied back (2 MiB) */
+#define CKPT_LOOK_MS	1000	/* a lost wake-up costs at most this */
 #define CKPT_WARN_PAGES	16384	/* a WAL this long (64 MiB) is not kept small */
 
 struct hz_ckpt {
@@ -52,13 +59,13 @@ checkpoint(struct hz_ckpt *k)
 		if (rc != SQLITE_BUSY && !k->warned++)
 			log_warnx("ledger %s: checkpoint: %s", k->path,
 			    sqlite3_errmsg(k->db));
-		atomic_store(&k->pages, 1);
+		atomic_store(&k->pages, CKPT_PAGES);	/* again, soon */
 		return;
 	}
 	if (wal >= 0 && copied >= wal)
 		atomic_fetch_add(&k->done, 1);
-	else
-		atomic_store(&k->pages, 1);	/* a reader held some back */
+	else	/* a reader held some back: again, soon */
+		atomic_store(&k->pages, CKPT_PAGES);
 	if (wal >= CKPT_WARN_PAGES && !k->warned++)
 		log_warnx("ledger %s: the write-ahead log holds %d pages; "
 		    "checkpoints fall behind (a slow disk?)", k->path, wal);
@@ -82,29 +89,31 @@ later(const struct timespec *t, long ms)
 }
 
 /*
- * A checkpoint at most every CKPT_MIN_MS (each costs two syncs that share
- * the disk with the commits), at least every CKPT_EVERY_MS while the WAL
- * has something in it, and sooner when it holds CKPT_PAGES.
+ * A checkpoint once the WAL holds CKPT_PAGES, and at most every
+ * CKPT_MIN_MS (each costs two syncs that share the disk with the
+ * commits).
  */
 static void *
 run(void *arg)
 {
 	struct hz_ckpt *k = arg;
-	struct timespec last, soonest, latest;
+	struct timespec now, t;
 
 	pthread_mutex_lock(&k->mu);
 	while (!k->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &last);
-		soonest = later(&last, CKPT_MIN_MS);
-		latest = later(&last, CKPT_EVERY_MS);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		t = later(&now, CKPT_MIN_MS);
 		while (!k->stop &&
-		    pthread_cond_timedwait(&k->cv, &k->mu, &soonest) != ETIMEDOUT)
+		    pthread_cond_timedwait(&k->cv, &k->mu, &t) != ETIMEDOUT)
 			;
-		while (!k->stop && atomic_load(&k->pages) < CKPT_PAGES &&
-		    pthread_cond_timedwait(&k->cv, &k->mu, &latest) != ETIMEDOUT)
-			;
-		if (k->stop || atomic_exchange(&k->pages, 0) == 0)
-			continue;
+		while (!k->stop && atomic_load(&k->pages) < CKPT_PAGES) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			t = later(&now, CKPT_LOOK_MS);
+			(void)pthread_cond_timedwait(&k->cv, &k->mu, &t);
+		}
+		if (k->stop)
+			break;
+		atomic_store(&k->pages, 0);
 		pthread_mutex_unlock(&k->mu);
 		checkpoint(k);
 		pthread_mutex_lock(&k->mu);
@@ -157,9 +166,9 @@ ckpt_start(const char *path)
 }
 
 /*
- * From the ledger's WAL hook, on the core thread: never waits.  A wake-up
- * lost to a thread that is just looking at the count costs at most one
- * CKPT_EVERY_MS.
+ * From the ledger's WAL hook, on the core thread, with the WAL's length
+ * after a commit: never waits.  A wake-up lost to a thread that is just
+ * looking at the count costs at most one CKPT_LOOK_MS.
  */
 void
 ckpt_note(struct hz_ckpt *k, int pages)

@@ -39,5 +39,11 @@ check "the reader was not closed during the burst" \
 check "it got the events up to seq $last" got_all
 check "... each once, in seq order" sh -c "grep '\"type\":\"event\"' '$W' | jq -r .event.seq |
     awk 'NR > 1 && \$1 != prev + 1 { bad = 1 } { prev = \$1 } END { exit bad }'"
-echo "# $(grep -c . "$W") lines, $(wc -c <"$W") bytes of watch stream"
+# States that did not fit came again as a snapshot once the stream had
+# drained: the picture the stream gives shows every sensor's fault.
+faulted() { [ "$(grep '"type":"state"' "$W" | jq -r '"\(.sensor) \(.quality)"' |
+    awk '{ q[$1] = $2 } END { for (s in q) n += q[s] == "fault"; print n + 0 }')" = $N ]; }
+check "the stream's last state of each of the $N sensors shows its fault" wait_for 30 faulted
+echo "# $(grep -c . "$W") lines, $(wc -c <"$W") bytes of watch stream," \
+    "$(grep -c '"type":"snapshot"' "$W") snapshots"
 done_testing

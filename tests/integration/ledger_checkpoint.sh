@@ -29,7 +29,7 @@ wait_for 10 test -S "$SOCK" || bail "no control socket"
 # any started later); start-up and shut-down, whose syncs are on no
 # alarm's path, stay outside.
 tids=$(ls "/proc/$HAZMOND_PID/task" | tr '\n' ',')
-spawn strace strace -f -qq -y -e trace=fsync,fdatasync -o "$T/sync.trace" \
+spawn strace strace -f -qq -y -e trace=fsync,fdatasync,pwrite64 -o "$T/sync.trace" \
     -p "${tids%,}"
 STRACE_PID=$LAST_PID
 wait_for 10 test -f "$T/sync.trace" || bail "strace did not start"
@@ -46,15 +46,32 @@ done >"$T/requests"
 check "all 400 actions were answered ok" \
     test "$(grep -c '"ok":true' "$T/answers")" = 400
 check "all 400 events reached the subscriber" wait_for 20 have_all_seqs "$T/sub.out" 400
-# Within a checkpoint interval (1 s) of the last commit the WAL has
-# been copied back; the next commit starts it over and cuts it to 4 MiB.
+# Each 2 MiB of WAL has been copied back; the commit after a complete
+# checkpoint starts the WAL over and cuts it to 4 MiB.
 wait_for 10 grep -q -E "^[0-9]+ +(fsync|fdatasync)\(.*ledger\.db>" "$T/sync.trace"
+act() {	# act CMD ANSWERFILE: one operator action
+	echo "{\"cmd\":\"$1\",\"sensor\":\"ch4\",\"seconds\":600,\"reason\":\"test\"}" >"$T/one"
+	/usr/bin/python3 "$top_srcdir/tests/integration/ctlclient.py" send "$SOCK" \
+	    "$T/one" >"$2" 2>&1
+}
+# Then a calm plant: an action, 2 s of nothing, one more action.  The WAL
+# is not copied back while it is short, so the last commit continues the
+# WAL and syncs once; a checkpoint in the quiet time would make it start
+# the WAL over, writing and syncing a new WAL header first: a second
+# fdatasync() on the path of an alarm after every quiet spell.
 sleep 2
-echo '{"cmd":"shelve","sensor":"ch4","seconds":600,"reason":"test"}' >"$T/one"
-/usr/bin/python3 "$top_srcdir/tests/integration/ctlclient.py" send "$SOCK" \
-    "$T/one" >"$T/answer1" 2>&1
+act shelve "$T/answer1"
 check "one more action was answered ok" grep -q '"ok":true' "$T/answer1"
+sleep 2
+quiet_from=$(wc -l <"$T/sync.trace")
+act unshelve "$T/answer2"
+check "and one after a quiet time" grep -q '"ok":true' "$T/answer2"
+sleep 1
 stop_pid "$STRACE_PID"; forget_pid "$STRACE_PID"
+restarts=$(tail -n "+$((quiet_from + 1))" "$T/sync.trace" |
+    grep -c -E "pwrite64\([0-9]+<[^>]*ledger\.db-wal>, .*, 32, 0\)")
+check "the commit after a quiet time did not start the WAL over (no second sync; $restarts header writes)" \
+    test "$restarts" = 0
 
 main=$HAZMOND_PID
 db_syncs() {	# db_syncs main|other: syncs of ledger.db itself, by thread

@@ -71,10 +71,12 @@ for kind in noreply:comm_loss "exception 4:device_error" badcrc:device_error \
 	sim fault 2 $kind
 	check "fault '$kind' on slave 2 raises a fault" wait_for 10 raised_ge $n
 	check "... named $level (got $(last_level))" test "$(last_level)" = "$level"
+	# 10 polls in 3 s when all is well; half of them, on a loaded machine
+	# and under ASan, still shows that the faulty slave hides no other.
 	sim stats reset
-	sleep 1.5
+	sleep 3
 	u3=$(sim_stat unit.3.fc.3.items)
-	check "... while slave 3 on the same line is still read ($u3 reads in 1.5 s)" test "$u3" -ge 3
+	check "... while slave 3 on the same line is still read ($u3 reads in 3 s)" test "$u3" -ge 5
 	sim fault 2 none
 	clears() { [ "$(events "$S" h2s | jq -s 'map(select(.kind == "fault" and .event == "cleared")) | length')" -ge "$1" ]; }
 	check "... and clears when slave 2 answers again" wait_for 10 clears "$n"

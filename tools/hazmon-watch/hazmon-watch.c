@@ -50,6 +50,8 @@ struct site {
 	int64_t bdseq;		/* -1 unknown */
 	int64_t last_seen;	/* realtime ms of its last event or status */
 	int64_t gap_at;		/* monotonic ms a gap was first seen; 0 none */
+	int64_t heard_at;	/* monotonic ms of its last event */
+	int64_t catchup_at;	/* monotonic ms to ask what follows; 0 none */
 	/* the one replay request under way */
 	int req;		/* 0 none, 1 sent, 2 accepted */
 	char req_id[80];
@@ -257,15 +259,26 @@ requests_tick(void)
  * After (re)connecting: ask each known site for what follows the last seq
  * we have.  Events the broker lost while we were away leave no gap we
  * could see until the next one comes; "not_yet" says there are none.
+ * Asked only once the site's events have paused for GRACE_MS: first the
+ * session brings what the broker kept, and asking at once would have the
+ * site send all of that again.  While its events flow, a loss shows as a
+ * gap anyway.
  */
 static void
-catch_up(void)
+catch_up(int64_t now)
 {
 	int64_t from, to;
 
 	for (int i = 0; opt.replay && i < n_sites; i++) {
 		struct site *s = sites[i];
 
+		if (s->catchup_at == 0 || now < s->catchup_at)
+			continue;
+		if (now - s->heard_at < GRACE_MS) {
+			s->catchup_at = s->heard_at + GRACE_MS;
+			continue;
+		}
+		s->catchup_at = 0;
 		if (s->req == 0 && s->t.base >= 0 && s->id[0] &&
 		    !track_gap(&s->t, &from, &to))
 			request(s, track_high(&s->t) + 1, track_high(&s->t) +
@@ -454,6 +467,7 @@ on_event(struct site *s, const char *topic, json_t *o, const char *payload,
 	if (!same_site(s, topic, site, "another site's event under this prefix"))
 		return;
 	s->last_seen = real_ms();
+	s->heard_at = mono_ms();
 	if ((rc = track_seen(&s->t, seq)) < 0) {
 		note("out of memory");
 		exit(EXIT_FAIL);
@@ -712,7 +726,8 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 			mosquitto_subscribe(m, NULL, topic, 1);
 		}
 	}
-	catch_up();
+	for (int i = 0; i < n_sites; i++)
+		sites[i]->catchup_at = mono_ms() + GRACE_MS;
 }
 
 static void
@@ -799,6 +814,19 @@ main(int argc, char *argv[])
 				    "at most %d", optarg, MAX_PREFIXES);
 				usage(EXIT_USAGE);
 			}
+			/*
+			 * A shared subscription ($share/...) hands each
+			 * message to one member of a group: the gap tracking
+			 * would take the other members' events for losses and
+			 * keep asking for them again.  Other $ topics are the
+			 * broker's own.
+			 */
+			if (*optarg == '$') {
+				note("-t %s: a shared subscription or a broker's "
+				    "topic: hazmon-watch must see every event of "
+				    "a site (docs/deployment.md)", optarg);
+				usage(EXIT_USAGE);
+			}
 			opt.prefixes[opt.n_prefixes++] = optarg;
 			break;
 		case 'j':
@@ -880,6 +908,7 @@ main(int argc, char *argv[])
 			(void)mosquitto_reconnect(mosq);
 		}
 		requests_tick();
+		catch_up(mono_ms());
 		if (got_usr1) {
 			got_usr1 = 0;
 			summary();
