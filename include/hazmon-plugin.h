@@ -31,7 +31,7 @@ extern "C" {
 #endif
 
 #define HAZMON_PLUGIN_ABI_MAJOR 1
-#define HAZMON_PLUGIN_ABI_MINOR 2
+#define HAZMON_PLUGIN_ABI_MINOR 3
 #define HAZMON_PLUGIN_ABI \
 	((uint32_t)HAZMON_PLUGIN_ABI_MAJOR << 16 | HAZMON_PLUGIN_ABI_MINOR)
 
@@ -235,6 +235,17 @@ struct hazmon_sensor_setup {
 	struct hazmon_level defaults[HAZMON_MAX_DEFAULT_LEVELS];
 	unsigned n_defaults;
 	void *future[4];
+	/*
+	 * ABI 1.3, out, optional: what the sensor measures, for the retained
+	 * catalogue (docs/mqtt.md).  The host owns this struct and grows it
+	 * here, at its end; it sets gas to "" and the range to NaN before
+	 * calling configure(), and reads them only from a plugin that says
+	 * 1.3 or newer, so what a plugin leaves alone is null in the
+	 * catalogue.  gas: e.g. "CH4", "H2S"; range: the measuring range in
+	 * the unit (low, high), NaN for an end the plugin does not know.
+	 */
+	char gas[24];
+	double range_low, range_high;
 };
 
 struct hazmon_plugin {

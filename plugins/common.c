@@ -211,6 +211,8 @@ common__scalar_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
 	if (rc != 0)
 		return -1;
 	sc->slice = common__need(h, su, &sc->reg);
+	su->range_low = sc->lo;		/* ABI 1.3: for the catalogue */
+	su->range_high = sc->hi;
 	return 0;
 }
 

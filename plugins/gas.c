@@ -264,6 +264,13 @@ gas_configure(const struct hazmon_host *h, struct hazmon_cfg *g,
 		gs->max_first = gs->max_any = NAN;
 	gs->oxygen = gi != NULL && gi->cls == GAS_OXYGEN;
 	gs->gas = gi ? gi->formula : NULL;
+	/* ABI 1.3: what the catalogue tells a consumer of this detector. */
+	if (gi)
+		snprintf(su->gas, sizeof(su->gas), "%s", gi->formula);
+	if (!isnan(gs->range)) {
+		su->range_low = 0;
+		su->range_high = gs->range;
+	}
 	snprintf(gs->unit, sizeof(gs->unit), "%s", su->unit);
 	su->ctx = gs;
 	return 0;

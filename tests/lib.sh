@@ -91,7 +91,7 @@ done_testing() { validate_captures; echo "1..$TAP_N"; [ "$TAP_FAILED" = 0 ]; }
 validate_captures() {
 	local f files=()
 	for f in "$T"/*.out; do
-		[ -f "$f" ] && grep -q -E '^[^ ]+/(events/[^ /]+|status|sensors/[^ /]+/state|reply/replay) ' "$f" &&
+		[ -f "$f" ] && grep -q -E '^[^ ]+/(events/[^ /]+|status|sensors/[^ /]+/state|reply/replay|catalogue) ' "$f" &&
 		    files+=("$f")
 	done
 	[ ${#files[@]} -gt 0 ] || return 0

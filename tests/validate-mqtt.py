@@ -2,7 +2,7 @@
 # validate-mqtt.py SCHEMA_DIR FILE... - every message of the MQTT contract
 # that a test captured ("topic payload" lines, mosquitto_sub -v) against
 # its JSON Schema in schemas/ (docs/mqtt.md).  Events, states, status and
-# replay replies are hazmond's; command topics are not checked (tests
+# replay replies and the catalogue are hazmond's; command topics are not checked (tests
 # publish wrong commands on purpose), nor lines with the marker
 # x-test-malformed (a test's own broken message).  Also checks what a
 # schema cannot say: an event's id is "<site>-<seq>".  Prints each
@@ -15,6 +15,7 @@ KINDS = [
     (re.compile(r"^\S+/sensors/[^/\s]+/state$"), "state"),
     (re.compile(r"^\S+/status$"), "status"),
     (re.compile(r"^\S+/reply/replay$"), "replay-reply"),
+    (re.compile(r"^\S+/catalogue$"), "catalogue"),
 ]
 
 def main():
@@ -32,7 +33,8 @@ def main():
                 kind = next((k for r, k in KINDS if r.match(topic)), None)
                 if kind is None or "x-test-malformed" in line:
                     continue
-                if payload in ("", "(null)") and kind in ("state", "status"):
+                if payload in ("", "(null)") and kind in ("state", "status",
+                                                          "catalogue"):
                     continue    # an empty retained message clears one
                                 # (mosquitto_sub prints it as "(null)")
                 where = "%s:%d: %s" % (path, lineno, topic)
@@ -50,6 +52,11 @@ def main():
                 if kind == "event" and not errs and \
                         msg["id"] != "%s-%s" % (msg["site"], msg["seq"]):
                     print("%s: id %r is not <site>-<seq>" % (where, msg["id"]))
+                    bad += 1
+                if kind == "catalogue" and not errs and \
+                        msg["count"] != len(msg["sensors"]):
+                    print("%s: count %r but %d sensors" % (where, msg["count"],
+                          len(msg["sensors"])))
                     bad += 1
                 n += 1
     if bad:

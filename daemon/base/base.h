@@ -71,6 +71,9 @@ struct hz_str {
 	size_t len, cap;
 };
 void str_put(struct hz_str *b, const char *s, size_t n);
+/* log.c: the valid UTF-8 sequence at s (n bytes left): its length, or 0
+ * (also for a C1 control, which moves a terminal as ESC does) */
+size_t utf8_len(const unsigned char *s, size_t n);
 /* Joins th within ms; ETIMEDOUT: it still runs (and still owns its data). */
 int join_within(pthread_t th, int64_t ms);
 

@@ -202,7 +202,7 @@ log_level_parse(const char *s)
 /* ---- escaping */
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if none. */
-static size_t
+size_t
 utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len;

@@ -95,6 +95,24 @@ dump_requests(const struct hz_config *c, unsigned bus)
 }
 
 /* Prints the effective configuration, defaults included (hazmond -t -v). */
+/* What the retained catalogue says of the sensor beyond its levels. */
+static void
+dump_catalogue(const struct hz_sensor *s)
+{
+	printf("  catalogue name \"%s\"", s->name);
+	if (s->tag)
+		printf(" tag \"%s\"", s->tag);
+	if (s->point_code)
+		printf(" point_code \"%s\"", s->point_code);
+	if (s->location)
+		printf(" location \"%s\"", s->location);
+	printf(" gas %s", s->setup.gas[0] ? s->setup.gas : "(not known)");
+	if (isnan(s->setup.range_low) && isnan(s->setup.range_high))
+		printf(" range (not known)\n");
+	else
+		printf(" range %g..%g\n", s->setup.range_low, s->setup.range_high);
+}
+
 void
 config_dump(const struct hz_config *c)
 {
@@ -148,6 +166,7 @@ config_dump(const struct hz_config *c)
 			    decode_table_name(s->setup.needs[j].table),
 			    s->setup.needs[j].address, s->setup.needs[j].count);
 		dump_plugin(s);
+		dump_catalogue(s);
 		for (unsigned j = 0; j < s->n_levels; j++) {
 			const struct hazmon_level *l = &s->levels[j];
 

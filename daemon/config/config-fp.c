@@ -82,7 +82,7 @@ walk(struct hz_str *b, const config_setting_t *s)
  * giving the same digest by chance is about 2^-128 per pair.
  */
 char *
-cfg__digest(const char *t, size_t n)
+config_digest(const char *t, size_t n)
 {
 	uint64_t a = 14695981039346656037ull, b = 0x243f6a8885a308d3ull ^ n;
 	char *out = xcalloc(1, 33);
@@ -109,7 +109,7 @@ cfg__fingerprint(const config_setting_t *s)
 
 	if (s != NULL)
 		walk(&b, s);
-	d = cfg__digest(b.s ? b.s : "", b.len);
+	d = config_digest(b.s ? b.s : "", b.len);
 	free(b.s);
 	return d;
 }

@@ -480,6 +480,51 @@ keep_setup(struct hz_sensor *s, const struct hazmon_sensor_setup *su)
 	memcpy(s->setup.unit, su->unit, sizeof(s->setup.unit));
 	s->setup.unit[sizeof(s->setup.unit) - 1] = '\0';
 	s->setup.ctx = su->ctx;
+	s->setup.gas[0] = '\0';
+	s->setup.range_low = s->setup.range_high = NAN;
+	/* An older plugin's struct ends before these: ours kept the defaults. */
+	if ((s->plugin->desc->abi & 0xffff) >= 3) {
+		memcpy(s->setup.gas, su->gas, sizeof(s->setup.gas));
+		s->setup.gas[sizeof(s->setup.gas) - 1] = '\0';
+		s->setup.range_low = su->range_low;
+		s->setup.range_high = su->range_high;
+	}
+}
+
+/*
+ * A label for the catalogue (tag, point_code, location): one line of
+ * valid UTF-8, at most max bytes, so that what a consumer shows is what
+ * the engineer wrote.  NULL when absent or wrong (reported).
+ */
+static char *
+opt_label(struct hazmon_cfg *g, const char *key, size_t max)
+{
+	const unsigned char *p;
+	const char *s;
+	size_t n, k;
+
+	if (hz_host.get_string(g, key, &s) != 0)
+		return NULL;
+	n = strlen(s);
+	if (n == 0 || n > max) {
+		hz_host.error(g, key, "must be 1-%zu bytes (UTF-8)", max);
+		return NULL;
+	}
+	for (p = (const unsigned char *)s; *p; p += k) {
+		k = 1;
+		if (*p < 0x20 || *p == 0x7f) {
+			hz_host.error(g, key, "must be one line without control "
+			    "characters");
+			return NULL;
+		}
+		if (*p >= 0x80 && (k = utf8_len(p, n - (size_t)(p -
+		    (const unsigned char *)s))) == 0) {
+			hz_host.error(g, key, "is not valid UTF-8 (byte %zu)",
+			    (size_t)(p - (const unsigned char *)s) + 1);
+			return NULL;
+		}
+	}
+	return xstrdup(s);
 }
 
 static void
@@ -494,6 +539,9 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 
 	cfg__req_id(g, "id", s->id, 1, "a sensor");
 	s->name = cfg__opt_string(g, "name", s->id[0] ? s->id : "");
+	s->tag = opt_label(g, "tag", HZ_TAG_MAX);
+	s->point_code = opt_label(g, "point_code", HZ_POINT_CODE_MAX);
+	s->location = opt_label(g, "location", HZ_LOCATION_MAX);
 	if (hz_host.get_string(g, "bus", &bus) == 1)
 		hz_host.error(g, NULL, "sensor needs 'bus'");
 	s->bus = c->n_buses;
@@ -519,7 +567,8 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 	if (s->plugin == NULL)
 		return;
 	su = (struct hazmon_sensor_setup){ .id = s->id,
-	    .n_config_levels = s->n_levels };
+	    .n_config_levels = s->n_levels, .range_low = NAN,
+	    .range_high = NAN };
 	errs = ld->errors;
 	rc = s->plugin->desc->configure(&hz_host, g, &su);
 	keep_setup(s, &su);		/* ctx too: config_free frees it */
@@ -578,7 +627,7 @@ fingerprints(struct loader *ld)
 	char *both = xcalloc(1, n);
 
 	snprintf(both, n, "%s\n%s", site, c->plugin_dir);
-	c->fp = cfg__digest(both, strlen(both));
+	c->fp = config_digest(both, strlen(both));
 	free(both);
 	free(site);
 	l = config_setting_get_member(root, "mqtt");
@@ -642,6 +691,9 @@ config_free(struct hz_config *c)
 		if (s->plugin && s->plugin->desc->free_ctx && s->setup.ctx)
 			s->plugin->desc->free_ctx(s->setup.ctx);
 		free(s->name);
+		free(s->tag);
+		free(s->point_code);
+		free(s->location);
 		for (unsigned j = 0; j < s->n_levels; j++)
 			free((char *)s->levels[j].standard_override);
 		free(s->levels);

@@ -27,6 +27,5 @@ struct hazmon_cfg *cfg__list_group(struct loader *ld, config_setting_t *list,
 void cfg__load_mqtt(struct loader *ld, struct hazmon_cfg *root);
 void cfg__load_buses(struct loader *ld, struct hazmon_cfg *root);
 char *cfg__fingerprint(const config_setting_t *s);
-char *cfg__digest(const char *text, size_t n);
 
 #endif

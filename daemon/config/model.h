@@ -63,11 +63,22 @@ struct hz_setup {
 	unsigned n_needs;
 	char unit[sizeof(((struct hazmon_sensor_setup *)0)->unit)];
 	void *ctx;			/* the plugin's, for decode() */
+	/* ABI 1.3: "" and NaN where the plugin does not say (catalogue) */
+	char gas[sizeof(((struct hazmon_sensor_setup *)0)->gas)];
+	double range_low, range_high;
 };
+
+/* Lengths in bytes of a sensor's labels for the catalogue (config.c). */
+#define HZ_TAG_MAX		64
+#define HZ_POINT_CODE_MAX	64
+#define HZ_LOCATION_MAX		128
 
 struct hz_sensor {
 	char id[HZ_ID_MAX];
 	char *name;
+	char *tag;			/* the plant's tag number, or NULL */
+	char *point_code;		/* the platform's point code, or NULL */
+	char *location;			/* where it is (area, room), or NULL */
 	struct hz_plugin *plugin;
 	unsigned bus;			/* index into config buses */
 	int slave;
@@ -146,6 +157,9 @@ char *hostapi_warnings_end(void);	/* malloc'd lines, or NULL when none */
 struct hz_plugin *plugin_get(struct hz_plugin **list, const char *dir,
     const char *name, char *err, size_t errlen);
 void plugin_unload_all(struct hz_plugin *list);
+
+/* config-fp.c: 128 bits of a text, as 32 hex digits (malloc'd) */
+char *config_digest(const char *text, size_t n);
 
 /* ids.c */
 unsigned *ids_sort(const struct hz_config *c);

@@ -39,6 +39,14 @@ out_site(void *arg)
 	return k->c->site_id;
 }
 
+static const char *
+out_catalogue(void *arg)
+{
+	struct core *k = arg;
+
+	return k->cat ? k->cat->fp : NULL;
+}
+
 static void
 out_live(void *arg, const char *sensor, const char *payload)
 {
@@ -92,7 +100,7 @@ void
 core__eval_init(struct core *k)
 {
 	struct hz_batch_out out = { k, out_site, out_live, out_pump,
-	    out_resave, out_watch };
+	    out_resave, out_watch, out_catalogue };
 	struct hz_sink sink;
 
 	k->batch = batch_new(k->l, &out);
@@ -178,7 +186,7 @@ publish_state(struct core *k, unsigned i, int64_t now)
 		;
 	if (d == k->c->n_dests)
 		goto watch;	/* nobody can take it now: a reconnect sends all */
-	js = state_json(k->c->site_id, &v);
+	js = state_json(k->c->site_id, k->cat ? k->cat->fp : NULL, &v);
 	for (d = 0; js && d < k->c->n_dests; d++)
 		sent &= pub_state(k->pubs[d], v.sensor, js);
 	free(js);
@@ -681,6 +689,9 @@ start(struct core *k)
 	if (queue_init(&k->q) != 0)
 		fatal("eventfd");
 	k->started = now_real_ms();
+	k->cat = catalogue_build(c, k->started);	/* events carry it */
+	log_info("catalogue %s: %u sensors, %zu bytes", k->cat->fp,
+	    c->n_sensors, k->cat->len);
 	k->gens = xcalloc(1, sizeof(*k->gens));
 	k->gens->c = k->c;
 	core__eval_init(k);
@@ -689,6 +700,7 @@ start(struct core *k)
 	for (unsigned d = 0; d < c->n_dests; d++) {
 		k->pubs[d] = pub_new(c, d, k->l);
 		pub_set_origins(k->pubs[d], batch_origins(k->batch));
+		pub_set_catalogue(k->pubs[d], k->cat);
 	}
 	batch_begin(k->batch);		/* removed while stopped */
 	eval_orphans(&k->ev, now_real_ms(), 1);
@@ -752,6 +764,7 @@ shut_down(struct core *k)
 		pub_free(k->pubs[d]);
 	}
 	eval_free(&k->ev);
+	catalogue_free(k->cat);
 	free(k->shown);
 	free(k->watched);
 	free(k->pubs);

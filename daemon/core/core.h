@@ -97,6 +97,7 @@ struct core {
 	struct hz_ledger *l;
 	struct hz_queue q;
 	struct hz_pub **pubs;
+	struct hz_catalogue *cat;	/* of c, sent to every destination */
 	struct hz_worker **workers;	/* per bus of c */
 	unsigned *worker_gen;		/* the generation each worker reads with */
 	struct hz_eval ev;
@@ -142,7 +143,8 @@ void reload_free(struct core *k);
 struct json_t;
 struct reloadplan;
 struct reloadplan *swap__plan(struct core *k, const struct hz_config *nc);
-void swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
-    const struct reload_ops *ops, int64_t t0, struct json_t *rep);
+void swap__in(struct core *k, struct hz_config *nc, struct hz_catalogue *cat,
+    const struct reloadplan *p, const struct reload_ops *ops, int64_t t0,
+    struct json_t *rep);
 
 #endif

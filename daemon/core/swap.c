@@ -24,6 +24,7 @@
 struct swap {
 	struct core *k;
 	struct hz_config *oc, *nc;
+	struct hz_catalogue *cat;	/* nc's (the loader built it) */
 	const struct reloadplan *p;
 	const struct reload_ops *ops;	/* what core.c does for the swap */
 	struct hz_worker **nw;		/* per new bus */
@@ -201,6 +202,31 @@ reconnect_destinations(struct swap *s)
 				pub_forget(s->np[d], s->oc->sensors[j].id);
 }
 
+/*
+ * The catalogue of the new configuration (built by the loader thread):
+ * published by every destination when it changed, and not when it did
+ * not (the old one, with its ts, is kept).  The events of the swap so
+ * far (removed) carry the old one, which still describes their sensors.
+ */
+static void
+update_catalogue(struct swap *s)
+{
+	struct core *k = s->k;
+	struct hz_catalogue *nk = s->cat, *old = NULL;
+
+	if (k->cat && strcmp(nk->fp, k->cat->fp) == 0)
+		catalogue_free(nk);
+	else {
+		old = k->cat;
+		k->cat = nk;
+		log_info("catalogue %s: %u sensors, %zu bytes", nk->fp,
+		    s->nc->n_sensors, nk->len);
+	}
+	for (unsigned d = 0; d < s->nc->n_dests; d++)
+		pub_set_catalogue(s->np[d], k->cat);
+	catalogue_free(old);		/* no destination points to it now */
+}
+
 /* New and changed buses start, reading with the new config. */
 static void
 start_new_workers(struct swap *s)
@@ -289,15 +315,17 @@ report(struct swap *s, int64_t t0, json_t *rep)
 /*
  * The swap of plan p (swap__plan, without a fixed setting), begun at
  * monotonic t0 (the plan's making included); ops are the core loop's
- * drain and end of a batch.  Called with a validated configuration nc;
+ * drain and end of a batch.  Called with a validated configuration nc
+ * and its catalogue cat, both its own from then on;
  * cannot fail (every step that could is done before it or only logs).
  */
 void
-swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
-    const struct reload_ops *ops, int64_t t0, json_t *rep)
+swap__in(struct core *k, struct hz_config *nc, struct hz_catalogue *cat,
+    const struct reloadplan *p, const struct reload_ops *ops, int64_t t0,
+    json_t *rep)
 {
-	struct swap s = { .k = k, .oc = k->c, .nc = nc, .p = p, .ops = ops,
-	    .ts = now_real_ms() };
+	struct swap s = { .k = k, .oc = k->c, .nc = nc, .cat = cat, .p = p,
+	    .ops = ops, .ts = now_real_ms() };
 
 	s.nw = xcalloc(nc->n_buses, sizeof(*s.nw));
 	s.nwg = xcalloc(nc->n_buses, sizeof(*s.nwg));
@@ -316,6 +344,7 @@ swap__in(struct core *k, struct hz_config *nc, const struct reloadplan *p,
 	close_removed(&s);
 	carry_states(&s);
 	reconnect_destinations(&s);
+	update_catalogue(&s);
 	start_new_workers(&s);
 	install(&s);
 	report(&s, t0, rep);

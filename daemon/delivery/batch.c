@@ -238,7 +238,8 @@ record(struct hz_batch *b, struct hz_event *e)
 	p->origin_us = b->origin_us ? b->origin_us : now_mono_us();
 	p->payload = NULL;
 	p->appended = 0;
-	if ((p->doc = event_obj(b->out.site(b->out.arg), e)) == NULL)
+	if ((p->doc = event_obj(b->out.site(b->out.arg), b->out.catalogue ?
+	    b->out.catalogue(b->out.arg) : NULL, e)) == NULL)
 		fatalx("out of memory building an event of sensor %s", p->sensor);
 	if (!b->open)
 		number(b, p);

@@ -41,6 +41,11 @@ struct hz_batch_out {
 	 * streams.  May be NULL.
 	 */
 	void (*watch)(void *arg, const char *payload);
+	/*
+	 * The fingerprint of the catalogue in force, which each event
+	 * carries (and the ledger keeps with it).  May be NULL: none.
+	 */
+	const char *(*catalogue)(void *arg);
 };
 
 struct hz_batch;

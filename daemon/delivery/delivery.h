@@ -13,6 +13,7 @@
  *   latency.c  the publish-latency histogram of a destination (pure)
  *   replay.c   a consumer's request to send a range of events again: its
  *              check, the queue of accepted ones, the replies (pure)
+ *   catalogue.c  the retained sensor catalogue and its fingerprint
  */
 #ifndef HAZMON_DELIVERY_H
 #define HAZMON_DELIVERY_H
@@ -63,13 +64,45 @@ unsigned ckpt_done(struct hz_ckpt *k);
 void ckpt_stop(struct hz_ckpt *k);
 int64_t ledger_first_seq(struct hz_ledger *l);	/* last + 1: none kept */
 
-/* event.c: JSON documents of the MQTT contract */
+/*
+ * event.c: JSON documents of the MQTT contract.  cat: the fingerprint
+ * of the catalogue in force (catalogue.c), or NULL: none in the document.
+ */
 struct json_t;
-char *event_json(const char *site, const struct hz_event *e);
-char *event_obj(const char *site, const struct hz_event *e);
+char *event_json(const char *site, const char *cat, const struct hz_event *e);
+char *event_obj(const char *site, const char *cat, const struct hz_event *e);
 char *event_seal(char *rest, const char *site, int64_t seq);
-char *state_json(const char *site, const struct hz_state_view *v);
+char *state_json(const char *site, const char *cat,
+    const struct hz_state_view *v);
 void event_set_error(struct json_t *o, int err, const char *reason);
+/*
+ * event.c: the JSON writer behind them, as jansson's json_dumps(
+ * JSON_COMPACT | JSON_REAL_PRECISION(10)) writes; for delivery's files.
+ */
+struct jw {
+	struct hz_str b;
+	int items;		/* members written so far */
+};
+void jw_put(struct jw *w, const char *s, size_t n);
+void jw_key(struct jw *w, const char *key);
+void jw_strval(struct jw *w, const char *s);
+void jw_str(struct jw *w, const char *key, const char *s);	/* NULL: null */
+void jw_raw(struct jw *w, const char *key, const char *text);
+void jw_num(struct jw *w, const char *key, double v);	/* NaN: null */
+
+/*
+ * catalogue.c: the retained sensor catalogue of a configuration
+ * (docs/mqtt.md), built once per change; its bytes are kept and sent
+ * as they are on every connect and rebirth.
+ */
+#define HZ_CATALOGUE_FP	16	/* hex digits of its fingerprint */
+struct hz_catalogue {
+	char *json;
+	size_t len;
+	char fp[HZ_CATALOGUE_FP + 1];	/* a digest of all but its ts */
+};
+struct hz_catalogue *catalogue_build(const struct hz_config *c, int64_t ts_ms);
+void catalogue_free(struct hz_catalogue *k);
 
 /* latency.c: reading -> publish latency, per destination (pure) */
 #define LATENCY_BUCKETS	13	/* 1 ms .. 10 s, then +Inf */
@@ -147,6 +180,7 @@ void pub_shutdown(struct hz_pub *p);
 int pub_connected(const struct hz_pub *p);
 void pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest);
 void pub_rebirth(struct hz_pub *p);
+void pub_set_catalogue(struct hz_pub *p, const struct hz_catalogue *k);
 void pub_forget(struct hz_pub *p, const char *sensor);
 void pub_set_origins(struct hz_pub *p, const struct hz_origins *o);
 const struct hz_latency *pub_latency(const struct hz_pub *p);

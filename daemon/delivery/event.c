@@ -59,18 +59,13 @@ event_set_error(json_t *o, int err, const char *reason)
  * (tests/unit/test_event.c holds the two byte for byte to each other):
  * building a jansson tree and dumping it cost most of an event's CPU.
  */
-struct jw {
-	struct hz_str b;
-	int items;		/* members written so far */
-};
-
-static void
+void
 jw_put(struct jw *w, const char *s, size_t n)
 {
 	str_put(&w->b, s, n);
 }
 
-static void
+void
 jw_key(struct jw *w, const char *key)
 {
 	if (w->items++)
@@ -81,7 +76,7 @@ jw_key(struct jw *w, const char *key)
 }
 
 /* A string value, escaped as JSON wants: quote, backslash, controls. */
-static void
+void
 jw_strval(struct jw *w, const char *s)
 {
 	const char *run = s;
@@ -117,7 +112,7 @@ jw_strval(struct jw *w, const char *s)
 	jw_put(w, "\"", 1);
 }
 
-static void
+void
 jw_str(struct jw *w, const char *key, const char *s)
 {
 	jw_key(w, key);
@@ -127,7 +122,7 @@ jw_str(struct jw *w, const char *key, const char *s)
 		jw_put(w, "null", 4);
 }
 
-static void
+void
 jw_raw(struct jw *w, const char *key, const char *text)
 {
 	jw_key(w, key);
@@ -144,7 +139,7 @@ jw_int(struct jw *w, const char *key, long long v)
 }
 
 /* A real as jansson writes it: %.10g, always with '.' or 'e', no "e+0". */
-static void
+void
 jw_num(struct jw *w, const char *key, double v)
 {
 	char n[40], *e, *from;
@@ -196,9 +191,9 @@ jw_error(struct jw *w, int err, const char *reason)
 }
 
 char *
-event_json(const char *site, const struct hz_event *e)
+event_json(const char *site, const char *cat, const struct hz_event *e)
 {
-	return event_seal(event_obj(site, e), site, e->seq);
+	return event_seal(event_obj(site, cat, e), site, e->seq);
 }
 
 /*
@@ -207,7 +202,7 @@ event_json(const char *site, const struct hz_event *e)
  * without the braces.  event_seal puts it together and frees it.
  */
 char *
-event_obj(const char *site, const struct hz_event *e)
+event_obj(const char *site, const char *cat, const struct hz_event *e)
 {
 	struct jw w = { 0 };
 	char ts[32];
@@ -232,6 +227,8 @@ event_obj(const char *site, const struct hz_event *e)
 		jw_ts(&w, "until", e->until_ms);
 	if (strcmp(e->kind, "fault") == 0)
 		jw_error(&w, e->err, e->level);
+	if (cat)		/* the catalogue in force; kept in the ledger */
+		jw_str(&w, "catalogue", cat);
 	jw_raw(&w, "replayed", "false");
 	return w.b.s;
 }
@@ -255,7 +252,7 @@ event_seal(char *rest, const char *site, int64_t seq)
 }
 
 char *
-state_json(const char *site, const struct hz_state_view *v)
+state_json(const char *site, const char *cat, const struct hz_state_view *v)
 {
 	struct jw w = { 0 };
 
@@ -274,6 +271,8 @@ state_json(const char *site, const struct hz_state_view *v)
 	jw_int(&w, "unacknowledged", v->unacknowledged);
 	jw_ts(&w, "shelved_until", v->shelved_until);
 	jw_ts(&w, "ts", v->ts_ms);	/* null: stale, never read */
+	if (cat)
+		jw_str(&w, "catalogue", cat);
 	jw_put(&w, "}", 1);
 	return w.b.s;
 }

@@ -62,6 +62,8 @@ struct hz_pub {
 	int rp_stalled;			/* a publish failed: try at the next turn */
 	unsigned rp_flooded;		/* refused as too many, not yet logged */
 	char topic[512];
+	const struct hz_catalogue *cat;	/* the core's; NULL: none yet */
+	char cat_sent[HZ_CATALOGUE_FP + 1];	/* fingerprint last published */
 	const struct hz_origins *origins;	/* where events began, or NULL */
 	struct hz_latency lat;		/* reading -> first hand-over */
 	int64_t timed;			/* highest seq counted in lat */

@@ -80,6 +80,9 @@ status_json(const struct hz_pub *p, const char *state)
 		    "alarms_10min", (int)p->health.alarms_10min, "flood",
 		    p->health.flood, "chattering", (int)p->health.chattering,
 		    "stale", (int)p->health.stale));
+		if (p->cat)
+			json_object_set_new(o, "catalogue",
+			    json_string(p->cat->fp));
 	}
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -94,6 +97,46 @@ publish_status(struct hz_pub *p, const char *state)
 	snprintf(p->topic, sizeof(p->topic), "%s/status", p->d->prefix);
 	mosquitto_publish(p->m, NULL, p->topic, (int)strlen(s), s, 1, true);
 	free(s);
+}
+
+/*
+ * The retained catalogue: its kept bytes, as built once for the
+ * configuration (a site of 10,000 sensors sends a few MB each time).
+ */
+static void
+publish_catalogue(struct hz_pub *p)
+{
+	int rc;
+
+	if (p->cat == NULL)
+		return;
+	snprintf(p->topic, sizeof(p->topic), "%s/catalogue", p->d->prefix);
+	rc = mosquitto_publish(p->m, NULL, p->topic, (int)p->cat->len,
+	    p->cat->json, 1, true);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_warnx("mqtt %s: cannot publish the catalogue (%zu bytes) to "
+		    "%s:%d: %s", p->d->name, p->cat->len, p->d->host, p->d->port,
+		    mosquitto_strerror(rc));
+		return;
+	}
+	memcpy(p->cat_sent, p->cat->fp, sizeof(p->cat_sent));
+}
+
+/*
+ * A new catalogue is published at once, an unchanged one is not.  The
+ * status and every retained state are published again with it, so none
+ * names the old catalogue for long (an unchanged state is refreshed only
+ * once a minute).
+ */
+void
+pub_set_catalogue(struct hz_pub *p, const struct hz_catalogue *k)
+{
+	p->cat = k;
+	if (p->state == P_CONNECTED && k && strcmp(p->cat_sent, k->fp) != 0) {
+		publish_catalogue(p);
+		publish_status(p, "online");
+		p->just_connected = 1;
+	}
 }
 
 /* The alarm-system health rides on the retained status. */
@@ -279,6 +322,7 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	p->just_connected = 1;
 	p->complained = 0;
 	p->retry_ms = RETRY_MIN_MS;
+	publish_catalogue(p);
 	publish_status(p, "online");
 	subscribe_command(p, p->d->commands ? "+" : "rebirth");
 	if (p->d->replay && !p->d->commands)
@@ -346,8 +390,7 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 		if (msg->retain)
 			return;	/* a retained rebirth is history, not a request */
 		log_info("mqtt %s: rebirth requested", p->d->name);
-		publish_status(p, "online");
-		p->just_connected = 1;
+		pub_rebirth(p);
 		return;
 	}
 	if (strcmp(verb, "replay") == 0 && p->d->replay) {
@@ -759,12 +802,16 @@ pub_rebind(struct hz_pub *p, const struct hz_config *c, unsigned dest)
 	p->d = &c->dests[dest];
 }
 
-/* hazmonctl rebirth: the status and every state again, as after a connect. */
+/*
+ * Rebirth (hazmonctl, command/rebirth): the catalogue, the status and
+ * every state again, as after a connect.
+ */
 void
 pub_rebirth(struct hz_pub *p)
 {
 	if (p->state != P_CONNECTED)
 		return;		/* the next connect publishes them anyway */
+	publish_catalogue(p);
 	publish_status(p, "online");
 	p->just_connected = 1;
 }

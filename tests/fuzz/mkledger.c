@@ -24,7 +24,7 @@ add(struct hz_ledger *l, int64_t ts, const char *sensor, const char *kind,
 	struct hz_event e = { .seq = ledger_reserve_seq(l), .ts_ms = ts,
 	    .sensor = sensor, .kind = kind, .event = event, .level = level,
 	    .priority = "high", .value = 21.5, .unit = "%LEL", .setpoint = 20 };
-	char *payload = event_json("fuzz", &e);
+	char *payload = event_json("fuzz", NULL, &e);
 
 	if (payload == NULL || ledger_append(l, &e, payload) != 0)
 		exit(1);

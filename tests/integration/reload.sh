@@ -75,6 +75,16 @@ ctl reload >"$T/reload1.out" 2>&1
 check "hazmonctl reload of a good config succeeds" test $? = 0
 check "... and says what changed" grep -q '1 added, 1 removed' "$T/reload1.out"
 n_states() { grep -c '^hazmon/rl/sensors/ch4/state ' "$S"; }
+# Adding and removing a sensor changed the catalogue: every state is
+# published again with the new one's fingerprint (docs/mqtt.md).  Count
+# after ch4's has come.
+two_cats() { [ "$(grep -c '^hazmon/rl/catalogue ' "$S")" -ge 2 ]; }
+ch4_names_cat() {
+	grep '^hazmon/rl/sensors/ch4/state ' "$S" | tail -n 1 | grep -q "\"catalogue\":\"$(
+	    grep '^hazmon/rl/catalogue ' "$S" | tail -n 1 | cut -d' ' -f2- | jq -r .catalogue)\""
+}
+wait_for 10 two_cats || bail "the reload published no new catalogue"
+wait_for 10 ch4_names_cat || bail "ch4's state did not follow the new catalogue"
 states_before=$(n_states)
 ctl --json reload >"$T/reload1b.out" 2>&1	# no change at all this time
 check "a reload without changes restarts no bus" \

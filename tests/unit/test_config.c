@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,9 +28,9 @@ path_of(char *buf, size_t len, const char *name)
 	snprintf(buf, len, "%s/%s", data_dir, name);
 }
 
-/* Loads a fixture with stderr captured into `out`. */
+/* Loads a fixture, with the plugins of dir, stderr captured into `out`. */
 static struct hz_config *
-load(const char *name, int *errors)
+load_in(const char *name, const char *dir, int *errors)
 {
 	char path[4200], tmp[] = "/tmp/hztest-XXXXXX";
 	int fd = mkstemp(tmp), saved = dup(2);
@@ -39,7 +40,7 @@ load(const char *name, int *errors)
 	assert_true(fd >= 0);
 	path_of(path, sizeof(path), name);
 	dup2(fd, 2);
-	c = config_load(path, plugin_dir, errors);
+	c = config_load(path, dir, errors);
 	dup2(saved, 2);
 	close(saved);
 	lseek(fd, 0, SEEK_SET);
@@ -48,6 +49,12 @@ load(const char *name, int *errors)
 	close(fd);
 	unlink(tmp);
 	return c;
+}
+
+static struct hz_config *
+load(const char *name, int *errors)
+{
+	return load_in(name, plugin_dir, errors);
 }
 
 static void
@@ -225,7 +232,7 @@ test_plugin_abi(void **state)
 	snprintf(dir, sizeof(dir), "%s/tests/plugins/.libs", getenv("top_builddir"));
 	assert_null(plugin_get(&list, dir, "badabi", err, sizeof(err)));
 	assert_non_null(strstr(err, "badabi.so: unsupported plugin ABI version "
-	    "(got 2.0, expected 1.2"));
+	    "(got 2.0, expected 1.3"));
 	assert_null(plugin_get(&list, dir, "../gas", err, sizeof(err)));
 	assert_non_null(strstr(err, "invalid plugin name"));
 	assert_non_null(plugin_get(&list, plugin_dir, "gas", err, sizeof(err)));
@@ -262,6 +269,78 @@ test_fingerprints(void **state)
 	config_free(c);
 }
 
+/* The catalogue's labels, and gas and range from ABI 1.3 plugins. */
+static void
+test_catalogue(void **state)
+{
+	const struct hz_sensor *s;
+	struct hz_config *c;
+	int errors = -1;
+
+	(void)state;
+	c = load("catalogue.conf", &errors);
+	assert_non_null(c);
+	assert_int_equal(errors, 0);
+	s = &c->sensors[0];
+	assert_string_equal(s->tag, "GT-1101A");
+	assert_string_equal(s->point_code, "310116-0001-GAS-01");
+	assert_string_equal(s->location, "罐区 A, 泵房北侧");
+	assert_string_equal(s->setup.gas, "CH4");
+	assert_float_equal(s->setup.range_low, 0, 0);
+	assert_float_equal(s->setup.range_high, 100, 0);
+	s = &c->sensors[1];
+	assert_null(s->tag);
+	assert_null(s->point_code);
+	assert_null(s->location);
+	assert_string_equal(s->setup.gas, "");
+	assert_float_equal(s->setup.range_low, -40, 0);
+	assert_float_equal(s->setup.range_high, 125, 0);
+	s = &c->sensors[2];
+	assert_string_equal(s->setup.gas, "");
+	assert_true(isnan(s->setup.range_low) && isnan(s->setup.range_high));
+	config_free(c);
+}
+
+/* Labels are bounded, one line, valid UTF-8: each error at its line. */
+static void
+test_bad_labels(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-labels.conf", &errors));
+	expect("bad-labels.conf", 7, "'tag': must be 1-64 bytes (UTF-8)");
+	expect("bad-labels.conf", 8, "'point_code': must be 1-64 bytes (UTF-8)");
+	expect("bad-labels.conf", 9, "'location': must be one line without "
+	    "control characters");
+	expect("bad-labels.conf", 13, "'location': is not valid UTF-8 (byte 4)");
+	expect("bad-labels.conf", 14, "'tag': must be a string");
+	assert_int_equal(errors, 5);
+}
+
+/* A plugin of ABI 1.2 loads as before; it tells no gas and no range. */
+static void
+test_old_plugin(void **state)
+{
+	struct hz_config *c;
+	char dir[4200];
+	int errors = -1;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/tests/plugins/.libs", getenv("top_builddir"));
+	c = load_in("oldabi.conf", dir, &errors);
+	if (c == NULL)
+		print_error("%s", out);
+	assert_non_null(c);
+	assert_int_equal(errors, 0);
+	assert_string_equal(c->sensors[0].setup.unit, "ppm");
+	assert_string_equal(c->sensors[0].tag, "AT-7");
+	assert_string_equal(c->sensors[0].setup.gas, "");
+	assert_true(isnan(c->sensors[0].setup.range_low));
+	assert_true(isnan(c->sensors[0].setup.range_high));
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -277,6 +356,9 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_plugin_abi),
 		cmocka_unit_test(test_fingerprints),
+		cmocka_unit_test(test_catalogue),
+		cmocka_unit_test(test_bad_labels),
+		cmocka_unit_test(test_old_plugin),
 	};
 
 	snprintf(data_dir, sizeof(data_dir), "%s/tests/data", src ? src : ".");

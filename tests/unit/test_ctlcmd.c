@@ -81,7 +81,7 @@ record(void *arg, struct hz_event *e)
 
 	(void)arg;
 	e->seq = ledger_reserve_seq(l);
-	assert_non_null(js = event_json(conf.site_id, e));
+	assert_non_null(js = event_json(conf.site_id, NULL, e));
 	assert_int_equal(ledger_append(l, e, js), 0);
 	assert_true(e->seq > 0 && e->seq < MAX_EVENTS);
 	published[e->seq] = js;

@@ -47,7 +47,7 @@ dump(json_t *o)
 
 /* The reference: event.c's event_json as it was built on jansson. */
 static char *
-ref_event(const char *site, const struct hz_event *e)
+ref_event(const char *site, const char *cat, const struct hz_event *e)
 {
 	json_t *o = json_object();
 	char ts[32], id[HZ_ID_MAX + 24];
@@ -76,13 +76,15 @@ ref_event(const char *site, const struct hz_event *e)
 	}
 	if (strcmp(e->kind, "fault") == 0)
 		event_set_error(o, e->err, e->level);
+	if (cat)
+		json_object_set_new(o, "catalogue", json_string(cat));
 	json_object_set_new(o, "replayed", json_false());
 	return dump(o);
 }
 
 /* The reference: event.c's state_json as it was built on jansson. */
 static char *
-ref_state(const char *site, const struct hz_state_view *v)
+ref_state(const char *site, const char *cat, const struct hz_state_view *v)
 {
 	json_t *o = json_object();
 	char ts[32];
@@ -109,6 +111,8 @@ ref_state(const char *site, const struct hz_state_view *v)
 		json_object_set_new(o, "ts", json_string(ts));
 	} else
 		json_object_set_new(o, "ts", json_null());
+	if (cat)
+		json_object_set_new(o, "catalogue", json_string(cat));
 	return dump(o);
 }
 
@@ -179,6 +183,7 @@ test_events(void **state)
 	static const int errs[] = { 0, ETIMEDOUT, ECONNREFUSED, EMBXILADD,
 	    EMBXSBUSY, EMBBADDATA, EIO };
 	char sensor[64], level[64], unit[64], actor[64], reason[128], site[64];
+	const char *cat;
 
 	(void)state;
 	for (int i = 0; i < 20000; i++) {
@@ -207,7 +212,8 @@ test_events(void **state)
 			e.reason = reason;
 			e.until_ms = e.ts_ms + rnd(86400000);
 		}
-		same(event_json(site, &e), ref_event(site, &e));
+		cat = rnd(2) ? "3f2a0c9d81b7e645" : NULL;
+		same(event_json(site, cat, &e), ref_event(site, cat, &e));
 	}
 }
 
@@ -221,6 +227,7 @@ test_states(void **state)
 	    HAZMON_F_OVER_RANGE, HAZMON_F_DEVICE_ALARM, HAZMON_F_FROZEN,
 	    HAZMON_F_WARMUP | HAZMON_F_DEVICE_ALARM };
 	char sensor[64], unit[64], site[64];
+	const char *cat;
 
 	(void)state;
 	for (int i = 0; i < 20000; i++) {
@@ -238,8 +245,199 @@ test_states(void **state)
 		rnd_text(site, sizeof(site));
 		v.sensor = sensor;
 		v.unit = unit;
-		same(state_json(site, &v), ref_state(site, &v));
+		cat = rnd(2) ? "00ff00ff00ff00ff" : NULL;
+		same(state_json(site, cat, &v), ref_state(site, cat, &v));
 	}
+}
+
+/* The reference: the catalogue as jansson writes it, without fp and ts. */
+static json_t *
+ref_catalogue(const struct hz_config *c)
+{
+	static const char *const dirs[] = { "above", "below", "rate" };
+	json_t *o = json_object(), *list = json_array();
+
+	json_object_set_new(o, "site", json_string(c->site_id));
+	json_object_set_new(o, "name", json_string(c->site_name));
+	json_object_set_new(o, "count", json_integer(c->n_sensors));
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		const struct hz_sensor *s = &c->sensors[i];
+		json_t *so = json_object(), *lv = json_array(), *range = json_null();
+
+		if (!isnan(s->setup.range_low) || !isnan(s->setup.range_high))
+			range = json_pack("{s:o, s:o}", "low",
+			    num(s->setup.range_low), "high",
+			    num(s->setup.range_high));
+		json_object_set_new(so, "id", json_string(s->id));
+		json_object_set_new(so, "name", json_string(s->name));
+		json_object_set_new(so, "plugin", json_string(s->plugin->name));
+		json_object_set_new(so, "gas", s->setup.gas[0] ?
+		    json_string(s->setup.gas) : json_null());
+		json_object_set_new(so, "unit", json_string(s->setup.unit));
+		json_object_set_new(so, "range", range);
+		json_object_set_new(so, "tag", str(s->tag));
+		json_object_set_new(so, "point_code", str(s->point_code));
+		json_object_set_new(so, "location", str(s->location));
+		json_object_set_new(so, "bus", json_string(c->buses[s->bus].name));
+		json_object_set_new(so, "interval", num(s->interval));
+		for (unsigned j = 0; j < s->n_levels; j++) {
+			const struct hazmon_level *l = &s->levels[j];
+
+			json_array_append_new(lv, json_pack("{s:s, s:s, s:o, s:o, "
+			    "s:o, s:o, s:s, s:b}", "name", l->name, "direction",
+			    dirs[l->dir], "setpoint", num(l->setpoint), "deadband",
+			    num(l->deadband), "on_delay", num(l->on_delay),
+			    "off_delay", num(l->off_delay), "priority", l->priority,
+			    "latch", l->latch));
+		}
+		json_object_set_new(so, "levels", lv);
+		json_array_append_new(list, so);
+	}
+	json_object_set_new(o, "sensors", list);
+	return o;
+}
+
+/* A random site: texts JSON must escape, labels absent or not, ranges. */
+static struct hz_config *
+rnd_config(struct hz_plugin *pl, struct hz_bus *bus, unsigned n)
+{
+	static const char *const prios[] = { "low", "medium", "high", "urgent" };
+	struct hz_config *c = calloc(1, sizeof(*c));
+	char t[64];
+
+	rnd_text(t, sizeof(t));
+	snprintf(c->site_id, sizeof(c->site_id), "site-%u", rnd(100));
+	c->site_name = strdup(t);
+	c->buses = bus;
+	c->n_buses = 1;
+	c->n_sensors = n;
+	c->sensors = calloc(n, sizeof(*c->sensors));
+	for (unsigned i = 0; i < n; i++) {
+		struct hz_sensor *s = &c->sensors[i];
+
+		snprintf(s->id, sizeof(s->id), "s-%u", i);
+		rnd_text(t, sizeof(t));
+		s->name = strdup(t);
+		s->plugin = &pl[rnd(2)];
+		rnd_text(s->setup.unit, sizeof(s->setup.unit));
+		if (rnd(2))
+			snprintf(s->setup.gas, sizeof(s->setup.gas), "CH4");
+		s->setup.range_low = rnd(3) ? rnd_real() : NAN;
+		s->setup.range_high = rnd(3) ? rnd_real() : NAN;
+		rnd_text(t, sizeof(t));
+		s->tag = rnd(2) ? strdup(t) : NULL;
+		rnd_text(t, sizeof(t));
+		s->point_code = rnd(2) ? strdup(t) : NULL;
+		rnd_text(t, sizeof(t));
+		s->location = rnd(2) ? strdup(t) : NULL;
+		s->interval = rnd_real();
+		s->n_levels = rnd(4);
+		s->levels = calloc(s->n_levels + 1, sizeof(*s->levels));
+		for (unsigned j = 0; j < s->n_levels; j++) {
+			struct hazmon_level *l = &s->levels[j];
+
+			rnd_text(l->name, sizeof(l->name));
+			l->dir = (enum hazmon_dir)rnd(3);
+			l->setpoint = rnd_real();
+			l->deadband = rnd_real();
+			l->on_delay = rnd_real();
+			l->off_delay = rnd_real();
+			snprintf(l->priority, sizeof(l->priority), "%s",
+			    prios[rnd(4)]);
+			l->latch = (int)rnd(2);
+		}
+	}
+	return c;
+}
+
+static void
+free_config(struct hz_config *c)
+{
+	for (unsigned i = 0; i < c->n_sensors; i++) {
+		free(c->sensors[i].name);
+		free(c->sensors[i].tag);
+		free(c->sensors[i].point_code);
+		free(c->sensors[i].location);
+		free(c->sensors[i].levels);
+	}
+	free(c->sensors);
+	free(c->site_name);
+	free(c);
+}
+
+/*
+ * The catalogue is what jansson would write, plus its fingerprint and
+ * ts after the name; the fingerprint is of the content, not of the time.
+ */
+static void
+test_catalogue(void **state)
+{
+	struct hz_plugin pl[2] = { { .name = "gas" }, { .name = "generic" } };
+	struct hz_bus bus = { .name = "line-1" };
+
+	(void)state;
+	for (int i = 0; i < 300; i++) {
+		struct hz_config *c = rnd_config(pl, &bus, rnd(20));
+		struct hz_catalogue *a = catalogue_build(c, 1700000000000LL),
+		    *b = catalogue_build(c, 1800000000000LL);
+		json_t *got = json_loadb(a->json, a->len, 0, NULL);
+		char ts[32], *want, *head;
+		static char expect[1 << 16];
+
+		assert_non_null(got);
+		assert_int_equal(strlen(a->json), a->len);
+		assert_int_equal(strspn(a->fp, "0123456789abcdef"), 16);
+		assert_string_equal(a->fp, b->fp);	/* the time does not count */
+		assert_string_not_equal(a->json, b->json);
+		assert_string_equal(json_string_value(json_object_get(got,
+		    "catalogue")), a->fp);
+		format_ts(1700000000000LL, ts, sizeof(ts));
+		assert_string_equal(json_string_value(json_object_get(got, "ts")),
+		    ts);
+		json_decref(got);
+		/*
+		 * Byte for byte what jansson writes, catalogue and ts put
+		 * after the name (a `,"` in a string is escaped: `,\"`).
+		 */
+		want = dump(ref_catalogue(c));
+		head = strstr(want, ",\"count\":");
+		assert_non_null(head);
+		snprintf(expect, sizeof(expect), "%.*s,\"catalogue\":\"%s\","
+		    "\"ts\":\"%s\"%s", (int)(head - want), want, a->fp, ts, head);
+		assert_string_equal(a->json, expect);
+		free(want);
+		/* Any change of content is a new fingerprint. */
+		if (c->n_sensors > 0) {
+			struct hz_catalogue *d;
+			struct hz_sensor *s = &c->sensors[rnd(c->n_sensors)];
+
+			s->interval = s->interval == 7.0 ? 8.0 : 7.0;
+			d = catalogue_build(c, 1700000000000LL);
+			assert_string_not_equal(a->fp, d->fp);
+			catalogue_free(d);
+		}
+		catalogue_free(a);
+		catalogue_free(b);
+		free_config(c);
+	}
+}
+
+/* 10,000 sensors: one pass, and every sensor is in it. */
+static void
+test_catalogue_large(void **state)
+{
+	struct hz_plugin pl[2] = { { .name = "gas" }, { .name = "generic" } };
+	struct hz_bus bus = { .name = "line-1" };
+	struct hz_config *c = rnd_config(pl, &bus, 10000);
+	struct hz_catalogue *k = catalogue_build(c, 1700000000000LL);
+	json_t *o = json_loadb(k->json, k->len, 0, NULL);
+
+	(void)state;
+	assert_non_null(o);
+	assert_int_equal(json_array_size(json_object_get(o, "sensors")), 10000);
+	json_decref(o);
+	catalogue_free(k);
+	free_config(c);
 }
 
 int
@@ -248,6 +446,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_catalogue),
+		cmocka_unit_test(test_catalogue_large),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -202,7 +202,7 @@ state_of(struct run *r, unsigned sensor)
 	json_t *o;
 
 	eval_view(&r->ev, sensor, &v);
-	js = state_json("t", &v);
+	js = state_json("t", NULL, &v);
 	assert_non_null(js);
 	o = json_loads(js, 0, NULL);
 	free(js);

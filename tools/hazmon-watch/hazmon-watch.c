@@ -7,8 +7,10 @@
  * duplicate by seq is dropped), and when a site's seq has a gap asks that
  * site for a replay of it by itself.  A gap it cannot fill (refused,
  * older than retention, timed out) is reported and counted as lost; the
- * exit status says whether anything was.  The seq bookkeeping is
- * track.c; this file is MQTT, the replay requests and the output.
+ * exit status says whether anything was.  It also keeps each site's
+ * retained catalogue fingerprint and counts the events and states that
+ * name another.  The seq bookkeeping is track.c, the fingerprints
+ * catalogue.c; this file is MQTT, the replay requests and the output.
  */
 #include "config.h"
 
@@ -25,6 +27,7 @@
 #include <jansson.h>
 #include <mosquitto.h>
 
+#include "catalogue.h"
 #include "track.h"
 
 #define MAX_SITES	1024
@@ -41,6 +44,7 @@ struct site {
 	char prefix[256];	/* concrete: hazmon/sh-chem-01 */
 	char id[64];		/* the site id its messages carry */
 	struct wt_track t;
+	struct wt_cat cat;	/* its catalogue, and what names another */
 	int64_t events, dups;
 	int online;		/* -1 unknown, 0 offline, 1 online */
 	int64_t bdseq;		/* -1 unknown */
@@ -150,6 +154,7 @@ site_get(const char *prefix, size_t plen, int create)
 		return NULL;
 	memcpy(s->prefix, prefix, plen);
 	track_init(&s->t);
+	cat_init(&s->cat);
 	s->online = -1;
 	s->bdseq = -1;
 	sites[n_sites++] = s;
@@ -390,6 +395,55 @@ print_event(struct site *s, json_t *o, const char *payload, int len)
 	fflush(out);
 }
 
+/* The first site id under a prefix is its; another is malformed (why). */
+static int
+same_site(struct site *s, const char *topic, const char *site, const char *why)
+{
+	if (s->id[0] == '\0')
+		snprintf(s->id, sizeof(s->id), "%s", site);
+	else if (strcmp(s->id, site) != 0) {
+		malformed(topic, why);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * The "catalogue" of an event or state against the site's (catalogue.c):
+ * a wrong one is reported, but never costs an event.
+ */
+static void
+check_catalogue(struct site *s, const char *topic, json_t *o)
+{
+	json_t *v = json_object_get(o, "catalogue");
+
+	if (v != NULL && (!json_is_string(v) ||
+	    cat_check(&s->cat, json_string_value(v)) < 0))
+		malformed(topic, "its catalogue is not 16 hex digits");
+}
+
+/* <prefix>/catalogue: the site's retained catalogue, by its fingerprint. */
+static void
+on_catalogue(struct site *s, const char *topic, json_t *o)
+{
+	const char *site, *fp;
+	json_t *list;
+
+	if (json_unpack(o, "{s:s, s:s, s:o}", "site", &site, "catalogue", &fp,
+	    "sensors", &list) != 0 || !json_is_array(list) ||
+	    !cat_valid(fp)) {
+		malformed(topic, "a catalogue needs site, catalogue (16 hex "
+		    "digits) and sensors");
+		return;
+	}
+	if (!same_site(s, topic, site, "another site's catalogue under this "
+	    "prefix"))
+		return;
+	if (cat_update(&s->cat, fp) == 1)
+		note("site %s: catalogue %s, %zu sensors", s->id, fp,
+		    json_array_size(list));
+}
+
 static void
 on_event(struct site *s, const char *topic, json_t *o, const char *payload,
     int len)
@@ -410,12 +464,8 @@ on_event(struct site *s, const char *topic, json_t *o, const char *payload,
 		malformed(topic, "its id is not <site>-<seq>");
 		return;
 	}
-	if (s->id[0] == '\0')
-		snprintf(s->id, sizeof(s->id), "%s", site);
-	else if (strcmp(s->id, site) != 0) {
-		malformed(topic, "another site's event under this prefix");
+	if (!same_site(s, topic, site, "another site's event under this prefix"))
 		return;
-	}
 	s->last_seen = real_ms();
 	s->heard_at = mono_ms();
 	if ((rc = track_seen(&s->t, seq)) < 0) {
@@ -428,6 +478,7 @@ on_event(struct site *s, const char *topic, json_t *o, const char *payload,
 		return;
 	}
 	s->events++;
+	check_catalogue(s, topic, o);
 	if (s->req)
 		s->req_at = mono_ms();	/* a replay is progressing */
 	print_event(s, o, payload, len);
@@ -460,7 +511,10 @@ on_status(struct site *s, const char *topic, json_t *o)
 	s->last_seen = real_ms();
 }
 
-/* <prefix>/events/<sensor>, <prefix>/status, <prefix>/reply/replay */
+/*
+ * <prefix>/events/<sensor>, <prefix>/status, <prefix>/reply/replay,
+ * <prefix>/catalogue, <prefix>/sensors/<sensor>/state
+ */
 static void
 on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 {
@@ -468,7 +522,8 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 	struct site *s;
 	json_t *o;
 	size_t plen;
-	int kind;		/* 0 event, 1 status, 2 reply */
+	int kind;		/* 0 event, 1 status, 2 reply, 3 catalogue, 4 state */
+	size_t n = strlen(topic);
 
 	(void)m;
 	(void)arg;
@@ -478,6 +533,11 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 		kind = 2;
 	else if ((p = strstr(topic, "/status")) != NULL && p[7] == '\0')
 		kind = 1;
+	else if ((p = strstr(topic, "/catalogue")) != NULL && p[10] == '\0')
+		kind = 3;
+	else if ((p = strstr(topic, "/sensors/")) != NULL && n > 6 &&
+	    strcmp(topic + n - 6, "/state") == 0)
+		kind = 4;
 	else {
 		n_foreign++;
 		return;
@@ -501,6 +561,10 @@ on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg)
 		on_event(s, topic, o, msg->payload, msg->payloadlen);
 	else if (kind == 1)
 		on_status(s, topic, o);
+	else if (kind == 3)
+		on_catalogue(s, topic, o);
+	else if (kind == 4)
+		check_catalogue(s, topic, o);
 	else
 		on_reply(s, topic, o);
 	json_decref(o);
@@ -601,9 +665,9 @@ summary(void)
 {
 	char ts[32] = "-", id[80];
 
-	fprintf(stderr, "%-20s %-7s %6s %10s %-24s %8s %6s %6s %8s\n", "SITE",
-	    "STATE", "BDSEQ", "LAST_SEQ", "LAST_SEEN", "EVENTS", "DUPS", "LOST",
-	    "MISSING");
+	fprintf(stderr, "%-20s %-7s %6s %10s %-24s %-16s %6s %8s %6s %6s %8s\n",
+	    "SITE", "STATE", "BDSEQ", "LAST_SEQ", "LAST_SEEN", "CATALOGUE",
+	    "STALE", "EVENTS", "DUPS", "LOST", "MISSING");
 	for (int i = 0; i < n_sites; i++) {
 		const struct site *s = sites[i];
 
@@ -617,11 +681,12 @@ summary(void)
 			    (int)(s->last_seen % 1000));
 		} else
 			snprintf(ts, sizeof(ts), "-");
-		fprintf(stderr, "%-20s %-7s %6lld %10lld %-24s %8lld %6lld %6lld "
-		    "%8lld\n", s->id[0] ? clean(s->id, id, sizeof(id)) : "?",
-		    s->online < 0 ? "-" : s->online ? "online" : "offline",
-		    (long long)s->bdseq, (long long)track_high(&s->t), ts,
-		    (long long)s->events, (long long)s->dups, (long long)s->t.lost,
+		fprintf(stderr, "%-20s %-7s %6lld %10lld %-24s %-16s %6lld %8lld "
+		    "%6lld %6lld %8lld\n", s->id[0] ? clean(s->id, id,
+		    sizeof(id)) : "?", s->online < 0 ? "-" : s->online ?
+		    "online" : "offline", (long long)s->bdseq,
+		    (long long)track_high(&s->t), ts, s->cat.fp[0] ? s->cat.fp :
+		    "-", (long long)s->cat.stale, (long long)s->events, (long long)s->dups, (long long)s->t.lost,
 		    (long long)missing_now(s));
 	}
 	fprintf(stderr, "malformed messages %lld, foreign messages %lld\n",
@@ -652,7 +717,9 @@ on_connect(struct mosquitto *m, void *arg, int rc)
 	}
 	note("connected to %s:%d as %s", opt.host, opt.port, opt.id);
 	for (int i = 0; i < opt.n_prefixes; i++) {
-		static const char *const sub[] = { "events/#", "status", "reply/replay" };
+		/* The retained catalogue first: what follows is compared to it. */
+		static const char *const sub[] = { "catalogue", "events/#",
+		    "status", "reply/replay", "sensors/+/state" };
 
 		for (size_t k = 0; k < sizeof(sub) / sizeof(sub[0]); k++) {
 			snprintf(topic, sizeof(topic), "%s/%s", opt.prefixes[i], sub[k]);
