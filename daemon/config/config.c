@@ -153,7 +153,8 @@ load_site(struct loader *ld, struct hazmon_cfg *root)
 	}
 	g = hostapi_wrap(s, ld->c->path, &ld->errors);
 	cfg__req_id(g, "id", ld->c->site_id, 0, "site");
-	ld->c->site_name = cfg__opt_string(g, "name", ld->c->site_id);
+	ld->c->site_name = cfg__opt_text(g, "name", ld->c->site_id,
+	    HZ_NAME_MAX);
 	hostapi_check_unknown(g);
 	hostapi_free(g);
 }
@@ -313,7 +314,7 @@ load_level(struct hazmon_cfg *g, struct hazmon_level *lv)
 		hz_host.error(g, NULL, "level needs 'name' (e.g. \"high\", \"first\")");
 	else if (name && (strlen(name) == 0 || strlen(name) >= sizeof(lv->name)))
 		hz_host.error(g, "name", "must be 1-%zu characters", sizeof(lv->name) - 1);
-	else if (name)
+	else if (name && cfg__text(g, "name", name) == 0)
 		snprintf(lv->name, sizeof(lv->name), "%s", name);
 	n_dir = (hz_host.get_number(g, "above", &above) == 0) +
 	    (hz_host.get_number(g, "below", &below) == 0) +
@@ -492,39 +493,52 @@ keep_setup(struct hz_sensor *s, const struct hazmon_sensor_setup *su)
 }
 
 /*
- * A label for the catalogue (tag, point_code, location): one line of
- * valid UTF-8, at most max bytes, so that what a consumer shows is what
- * the engineer wrote.  NULL when absent or wrong (reported).
+ * Whether s, the value of key, is text a consumer can show as written:
+ * one line of valid UTF-8 without control characters.  It goes into JSON
+ * documents and onto screens (names, units, labels); a Latin-1 byte would
+ * make every message that carries it invalid.  -1 when not (reported).
  */
-static char *
-opt_label(struct hazmon_cfg *g, const char *key, size_t max)
+int
+cfg__text(struct hazmon_cfg *g, const char *key, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p, *u = (const unsigned char *)s;
+	size_t n = strlen(s), k;
+
+	for (p = u; *p; p += k) {
+		k = 1;
+		if (*p < 0x20 || *p == 0x7f) {
+			hz_host.error(g, key, "must be one line without control "
+			    "characters (byte %zu)", (size_t)(p - u) + 1);
+			return -1;
+		}
+		if (*p >= 0x80 && (k = utf8_len(p, n - (size_t)(p - u))) == 0) {
+			hz_host.error(g, key, "is not valid UTF-8 (byte %zu)",
+			    (size_t)(p - u) + 1);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * An optional text of 1..max bytes (cfg__text), or a copy of def when
+ * absent; NULL when wrong (reported) or when absent without a default.
+ */
+char *
+cfg__opt_text(struct hazmon_cfg *g, const char *key, const char *def,
+    size_t max)
+{
 	const char *s;
-	size_t n, k;
+	size_t n;
 
 	if (hz_host.get_string(g, key, &s) != 0)
-		return NULL;
+		return def ? xstrdup(def) : NULL;
 	n = strlen(s);
 	if (n == 0 || n > max) {
 		hz_host.error(g, key, "must be 1-%zu bytes (UTF-8)", max);
 		return NULL;
 	}
-	for (p = (const unsigned char *)s; *p; p += k) {
-		k = 1;
-		if (*p < 0x20 || *p == 0x7f) {
-			hz_host.error(g, key, "must be one line without control "
-			    "characters");
-			return NULL;
-		}
-		if (*p >= 0x80 && (k = utf8_len(p, n - (size_t)(p -
-		    (const unsigned char *)s))) == 0) {
-			hz_host.error(g, key, "is not valid UTF-8 (byte %zu)",
-			    (size_t)(p - (const unsigned char *)s) + 1);
-			return NULL;
-		}
-	}
-	return xstrdup(s);
+	return cfg__text(g, key, s) == 0 ? xstrdup(s) : NULL;
 }
 
 static void
@@ -538,10 +552,11 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 	int errs0 = ld->errors, errs, rc;
 
 	cfg__req_id(g, "id", s->id, 1, "a sensor");
-	s->name = cfg__opt_string(g, "name", s->id[0] ? s->id : "");
-	s->tag = opt_label(g, "tag", HZ_TAG_MAX);
-	s->point_code = opt_label(g, "point_code", HZ_POINT_CODE_MAX);
-	s->location = opt_label(g, "location", HZ_LOCATION_MAX);
+	s->name = cfg__opt_text(g, "name", s->id, HZ_NAME_MAX);
+	s->tag = cfg__opt_text(g, "tag", NULL, HZ_TAG_MAX);
+	s->point_code = cfg__opt_text(g, "point_code", NULL,
+	    HZ_POINT_CODE_MAX);
+	s->location = cfg__opt_text(g, "location", NULL, HZ_LOCATION_MAX);
 	if (hz_host.get_string(g, "bus", &bus) == 1)
 		hz_host.error(g, NULL, "sensor needs 'bus'");
 	s->bus = c->n_buses;
@@ -572,6 +587,8 @@ load_sensor(struct loader *ld, struct hazmon_cfg *g, config_setting_t *ss,
 	errs = ld->errors;
 	rc = s->plugin->desc->configure(&hz_host, g, &su);
 	keep_setup(s, &su);		/* ctx too: config_free frees it */
+	/* From the config or the plugin's default, into every state and event. */
+	(void)cfg__text(g, "unit", s->setup.unit);
 	if (rc != 0 && ld->errors == errs)
 		hz_host.error(g, "plugin", "plugin \"%s\" rejected the sensor "
 		    "without saying why", plugin);

@@ -15,6 +15,9 @@ struct loader {
 };
 
 char *cfg__opt_string(struct hazmon_cfg *g, const char *key, const char *def);
+int cfg__text(struct hazmon_cfg *g, const char *key, const char *s);
+char *cfg__opt_text(struct hazmon_cfg *g, const char *key, const char *def,
+    size_t max);
 int cfg__opt_int(struct hazmon_cfg *g, const char *key, int def, int lo, int hi);
 double cfg__opt_number(struct hazmon_cfg *g, const char *key, double def,
     double lo, double hi);

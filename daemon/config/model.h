@@ -68,7 +68,8 @@ struct hz_setup {
 	double range_low, range_high;
 };
 
-/* Lengths in bytes of a sensor's labels for the catalogue (config.c). */
+/* Lengths in bytes of names and of a sensor's labels for the catalogue. */
+#define HZ_NAME_MAX		128
 #define HZ_TAG_MAX		64
 #define HZ_POINT_CODE_MAX	64
 #define HZ_LOCATION_MAX		128

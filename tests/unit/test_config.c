@@ -318,6 +318,27 @@ test_bad_labels(void **state)
 	assert_int_equal(errors, 5);
 }
 
+/*
+ * Names and units go into every JSON message and onto screens: one line
+ * of valid UTF-8 (a Latin-1 byte made every message of the sensor
+ * invalid JSON), and good UTF-8 stays as written.
+ */
+static void
+test_bad_names(void **state)
+{
+	int errors = 0;
+
+	(void)state;
+	assert_null(load("bad-names.conf", &errors));
+	expect("bad-names.conf", 1, "'name': is not valid UTF-8 (byte 2)");
+	expect("bad-names.conf", 7, "'name': must be one line without control "
+	    "characters (byte 5)");
+	expect("bad-names.conf", 8, "'unit': is not valid UTF-8 (byte 2)");
+	expect("bad-names.conf", 9, "'name': must be 1-128 bytes (UTF-8)");
+	expect("bad-names.conf", 10, "'name': is not valid UTF-8 (byte 2)");
+	assert_int_equal(errors, 5);
+}
+
 /* A plugin of ABI 1.2 loads as before; it tells no gas and no range. */
 static void
 test_old_plugin(void **state)
@@ -358,6 +379,7 @@ main(void)
 		cmocka_unit_test(test_fingerprints),
 		cmocka_unit_test(test_catalogue),
 		cmocka_unit_test(test_bad_labels),
+		cmocka_unit_test(test_bad_names),
 		cmocka_unit_test(test_old_plugin),
 	};
 
