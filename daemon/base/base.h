@@ -6,6 +6,8 @@
  *   log-limit.c  rate limit of repeated messages (log-int.h: log.c only)
  *   util.c       clocks, time stamps, allocation that cannot fail, a
  *                timed join
+ *   notify.c     the service manager's notifications (sd_notify(3)'s
+ *                protocol; hazmond does not link libsystemd)
  *   testhook.c   the test suite's fault injection (HAZMOND_TEST_*)
  */
 #ifndef HAZMON_BASE_H
