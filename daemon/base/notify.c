@@ -23,8 +23,9 @@
 #include "base.h"
 
 /*
- * Sends the printf-formatted lines to $NOTIFY_SOCKET.  Returns 1 when
- * sent, 0 when there is no socket to send to, -errno on failure.
+ * Sends the printf-formatted lines to $NOTIFY_SOCKET, without blocking.
+ * Returns 1 when sent, 0 when there is no socket to send to, -errno on
+ * failure (-EAGAIN when the manager's queue is full).
  */
 int
 notify(const char *fmt, ...)
@@ -54,8 +55,14 @@ notify(const char *fmt, ...)
 		return -EMSGSIZE;
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) < 0)
 		return -errno;
-	if (sendto(fd, msg, (size_t)r, MSG_NOSIGNAL, (struct sockaddr *)&sa,
-	    len) < 0)
+	/*
+	 * Never wait: the watchdog ping is sent from the core thread, and a
+	 * service manager that has stopped reading (its queue is full) must
+	 * not stall evaluation.  A ping lost to EAGAIN is sent again at the
+	 * next tick; a manager that stays stuck kills us, as it should.
+	 */
+	if (sendto(fd, msg, (size_t)r, MSG_NOSIGNAL | MSG_DONTWAIT,
+	    (struct sockaddr *)&sa, len) < 0)
 		rc = -errno;
 	close(fd);
 	return rc;

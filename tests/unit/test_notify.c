@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -78,6 +79,54 @@ test_path_and_abstract(void **state)
 	close(fd);
 }
 
+/*
+ * A service manager that has stopped reading: its queue fills, and
+ * notify() must then fail at once with EAGAIN.  A blocking sendto() would
+ * stall the core thread at its watchdog ping (and with it every alarm);
+ * SIGALRM turns such a hang into a failure instead of a stuck test.
+ */
+static sigjmp_buf stuck;
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	siglongjmp(stuck, 1);
+}
+
+static void
+test_stalled_manager(void **state)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char path[64];
+	volatile int i = 0;
+	int fd, rc = 1;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/hztest-notify-full-%d", (int)getpid());
+	unlink(path);
+	fd = listen_on(path);
+	setenv("NOTIFY_SOCKET", path, 1);
+	sigaction(SIGALRM, &sa, NULL);
+	if (sigsetjmp(stuck, 1) != 0) {
+		unlink(path);
+		fail_msg("notify() blocked on a full queue (after %d datagrams)", i);
+	}
+	alarm(5);
+	/* The queue holds net.unix.max_dgram_qlen (default 10) datagrams. */
+	for (i = 0; i < 100000 && rc == 1; i++)
+		rc = notify("WATCHDOG=1");
+	alarm(0);
+	assert_int_equal(rc, -EAGAIN);
+	assert_true(i > 1);
+	/* Read again: the next ping goes through. */
+	expect_datagram(fd, "WATCHDOG=1");
+	assert_int_equal(notify("WATCHDOG=1"), 1);
+	close(fd);
+	unlink(path);
+	unsetenv("NOTIFY_SOCKET");
+}
+
 static void
 test_no_socket(void **state)
 {
@@ -138,6 +187,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path_and_abstract),
+		cmocka_unit_test(test_stalled_manager),
 		cmocka_unit_test(test_no_socket),
 		cmocka_unit_test(test_watchdog),
 	};
