@@ -124,7 +124,18 @@ test_restore(void **state)
 	assert_true(track_gap(&t, &from, &to) && from == 11 && to == 29);
 	assert_int_equal(track_missing(&t, from, to), 9 + 4);
 	assert_int_equal(track_restore(&t, 10, bad, 1), -22);
-	assert_int_equal(track_restore(&t, -1, NULL, 0), -22);
+	/*
+	 * A site known from its status only (no event yet) is saved with
+	 * base -1, as track_init leaves it: that must load again.  Ranges
+	 * cannot come without a base, nor a base below -1.
+	 */
+	assert_int_equal(track_restore(&t, -1, NULL, 0), 0);
+	assert_int_equal(t.base, -1);
+	assert_int_equal(track_high(&t), -1);
+	assert_int_equal(track_seen(&t, 7), 1);	/* the first event sets the start */
+	assert_int_equal(t.base, 7);
+	assert_int_equal(track_restore(&t, -1, r, 1), -22);
+	assert_int_equal(track_restore(&t, -2, NULL, 0), -22);
 	track_free(&t);
 }
 

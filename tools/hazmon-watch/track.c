@@ -170,7 +170,8 @@ track_restore(struct wt_track *t, int64_t base, const struct wt_range *r,
     size_t n)
 {
 	track_free(t);
-	if (base < 0 || base > WT_SEQ_MAX)
+	/* -1: no event of the site seen yet (track_init), so no ranges. */
+	if (base < -1 || base > WT_SEQ_MAX || (base < 0 && n > 0))
 		return -EINVAL;
 	t->base = base;
 	for (size_t i = 0; i < n; i++)
