@@ -8,6 +8,8 @@
  *              transaction, committed before anything of it is published;
  *              events the ledger refused are kept and retried (batch.h)
  *   publish.c  MQTT destinations, driven from the core's poll loop
+ *   window.c   a destination's events in flight, its acknowledged
+ *              cursor, its latency histogram (publish-int.h)
  *   replay-send.c  a destination's replays on request: requests,
  *              replies, the paced sending (publish-int.h)
  *   latency.c  the publish-latency histogram of a destination (pure)

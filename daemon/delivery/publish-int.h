@@ -1,6 +1,8 @@
 /*
- * publish-int.h - between publish.c (the MQTT client of a destination) and
- * replay-send.c (what it sends on a consumer's request) only.
+ * publish-int.h - between publish.c (the MQTT client of a destination),
+ * window.c (what it has in flight) and replay-send.c (what it sends on a
+ * consumer's request) only.  Calls go publish.c -> replay-send.c ->
+ * window.c, and publish.c -> window.c: never back.
  */
 #ifndef HAZMON_PUBLISH_INT_H
 #define HAZMON_PUBLISH_INT_H
@@ -69,9 +71,10 @@ struct hz_pub {
 	int64_t timed;			/* highest seq counted in lat */
 };
 
-/* publish.c */
+/* window.c */
 int pub__put_event(struct hz_pub *p, int64_t seq, const char *sensor,
     const char *payload, int replay);
+void pub__window_ack(struct hz_pub *p, int mid);
 
 /* replay-send.c */
 void pub__replay_request(struct hz_pub *p, const struct mosquitto_message *msg);
