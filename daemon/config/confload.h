@@ -1,6 +1,6 @@
 /*
  * confload.h - what the parts of the config loader (config.c,
- * config-net.c) share.  Internal to those files.
+ * config-levels.c, config-net.c) share.  Internal to those files.
  */
 #ifndef HAZMON_CONFLOAD_H
 #define HAZMON_CONFLOAD_H
@@ -27,6 +27,10 @@ config_setting_t *cfg__get_list(struct loader *ld, struct hazmon_cfg *root,
     const char *key);
 struct hazmon_cfg *cfg__list_group(struct loader *ld, config_setting_t *list,
     unsigned i);
+void cfg__load_levels(struct loader *ld, struct hazmon_cfg *sg,
+    config_setting_t *ss, struct hz_sensor *s);
+void cfg__apply_plugin_levels(struct hazmon_cfg *g, struct hz_sensor *s,
+    const struct hazmon_sensor_setup *su);
 void cfg__load_mqtt(struct loader *ld, struct hazmon_cfg *root);
 void cfg__load_buses(struct loader *ld, struct hazmon_cfg *root);
 char *cfg__fingerprint(const config_setting_t *s);

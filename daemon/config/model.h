@@ -2,6 +2,7 @@
  * model.h - the validated configuration model and what builds it.
  *
  *   config.c       hazmond.conf -> struct hz_config, validated whole
+ *   config-levels.c  a sensor's alarm levels, or its plugin's defaults
  *   config-net.c   the bus and mqtt groups (network settings, TLS files)
  *   config-fp.c    fingerprints: is a bus, sensor, destination unchanged
  *                  across a reload (confload.h: config*.c only)
