@@ -159,14 +159,14 @@ rebirth(void *arg)
 
 /* A destination whose ledger keeps seq 10 to 100. */
 static int
-replay(void *arg, unsigned dest, const json_t *req, const char *actor,
+replay(void *arg, unsigned to, const json_t *req, const char *actor,
     struct replay_answer *a)
 {
 	struct hz_replay r;
 
 	assert_ptr_equal(arg, &asked);
 	assert_string_equal(actor, ACTOR);
-	asked.replay_dest = dest;
+	asked.replay_dest = to;
 	if (replay_check(req, conf.site_id, 10, 100, &r, a) != 0)
 		return -EINVAL;
 	asked.n_replays++;

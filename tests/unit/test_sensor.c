@@ -145,7 +145,7 @@ static void
 start(struct run *r)
 {
 	struct hz_batch_out out = { r, out_site, out_live, out_pump,
-	    out_resave };
+	    out_resave, NULL, NULL };
 	struct hz_sink sink;
 
 	assert_non_null(r->l = ledger_open(dir));
