@@ -96,6 +96,22 @@ bus_json(const struct ctl_env *env, unsigned b)
 }
 
 /* A Prometheus histogram: cumulative buckets, count is +Inf, sum in s. */
+/* Where the time of fresh events went: seconds summed, and the longest. */
+static json_t *
+stages_json(const struct hz_latency *h)
+{
+	json_t *sum = json_object(), *max = json_object();
+
+	for (unsigned i = 0; i < STAGES; i++) {
+		json_object_set_new(sum, latency_stage[i],
+		    json_real((double)h->stage_sum_us[i] / 1e6));
+		json_object_set_new(max, latency_stage[i],
+		    json_real((double)h->stage_max_us[i] / 1e6));
+	}
+	return json_pack("{s:I, s:o, s:o}", "count", (json_int_t)h->staged,
+	    "sum", sum, "max", max);
+}
+
 static json_t *
 latency_json(const struct hz_latency *h)
 {
@@ -106,8 +122,9 @@ latency_json(const struct hz_latency *h)
 		json_array_append_new(buckets,
 		    json_integer((json_int_t)latency_cumulative(h, i)));
 	}
-	return json_pack("{s:o, s:o, s:I, s:f}", "le", le, "buckets", buckets,
-	    "count", (json_int_t)h->count, "sum", (double)h->sum_us / 1e6);
+	return json_pack("{s:o, s:o, s:I, s:f, s:o}", "le", le, "buckets", buckets,
+	    "count", (json_int_t)h->count, "sum", (double)h->sum_us / 1e6,
+	    "stages", stages_json(h));
 }
 
 static json_t *

@@ -110,14 +110,26 @@ void catalogue_free(struct hz_catalogue *k);
 #define LATENCY_BUCKETS	13	/* 1 ms .. 10 s, then +Inf */
 #define LATENCY_ORIGINS	4096	/* fresh events remembered, by seq */
 extern const double latency_le[LATENCY_BUCKETS];	/* seconds */
+/*
+ * Where a fresh event's time went (docs/control.md): its reading waiting
+ * for the core, the batch's evaluation, the ledger's writes and commit,
+ * and the hand-over to libmosquitto after the commit.
+ */
+enum { STAGE_QUEUE, STAGE_EVALUATE, STAGE_RECORD, STAGE_HAND_OVER, STAGES };
+extern const char *const latency_stage[STAGES];
 struct hz_latency {
 	uint64_t n[LATENCY_BUCKETS + 1];	/* per bucket, not cumulative */
 	uint64_t count;
 	uint64_t sum_us;
+	uint64_t staged;		/* events timed stage by stage */
+	uint64_t stage_sum_us[STAGES], stage_max_us[STAGES];
 };
 struct hz_origin {
 	int64_t seq;
 	int64_t mono_us;		/* when its poll completed, or 0 */
+	int64_t taken_us;		/* the core took it: its batch began */
+	int64_t evaluated_us;		/* the batch was evaluated: writes begin */
+	int64_t committed_us;		/* the ledger committed it; 0: not yet */
 };
 struct hz_origins {
 	struct hz_origin r[LATENCY_ORIGINS];
@@ -125,9 +137,13 @@ struct hz_origins {
 unsigned latency_bucket(int64_t us);
 void latency_add(struct hz_latency *h, int64_t us);
 uint64_t latency_cumulative(const struct hz_latency *h, unsigned i);
-void origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us);
+void origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us,
+    int64_t taken_us, int64_t evaluated_us);
+void origins_committed(struct hz_origins *o, int64_t seq, int64_t mono_us);
 int64_t latency_of(const struct hz_origins *o, int64_t seq,
     const char *payload, int64_t now_mono_us, int64_t now_real_ms);
+void latency_stages(struct hz_latency *h, const struct hz_origins *o,
+    int64_t seq, int64_t now_mono_us);
 /* replay.c: replay on request (pure) */
 #define HZ_REPLAY_MAX_RANGE	10000	/* events per request */
 #define HZ_REPLAY_QUEUE		4	/* accepted requests per destination */

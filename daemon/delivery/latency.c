@@ -8,7 +8,8 @@
  * Where an event began is kept by seq in a small ring while the event is
  * fresh; one older than the ring (a backlog read back from the ledger
  * after a restart or a long outage) is timed by the realtime clock from
- * its "ts", clamped at 0.
+ * its "ts", clamped at 0.  A fresh one is also split into the stages of
+ * its way (latency_stages): sums and maxima of each.
  */
 #include "config.h"
 
@@ -58,10 +59,61 @@ latency_cumulative(const struct hz_latency *h, unsigned i)
 	return n;
 }
 
+const char *const latency_stage[STAGES] = { "queue", "evaluate", "record",
+    "hand_over" };
+
+/*
+ * An event got its seq: its reading was polled at mono_us, the core took
+ * it at taken_us and had evaluated its batch at evaluated_us.  A stamp
+ * earlier than the one before it (an event no reading caused begins
+ * inside its batch) counts as that one: stages are never negative.
+ */
 void
-origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us)
+origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us,
+    int64_t taken_us, int64_t evaluated_us)
 {
-	o->r[(uint64_t)seq % LATENCY_ORIGINS] = (struct hz_origin){ seq, mono_us };
+	o->r[(uint64_t)seq % LATENCY_ORIGINS] = (struct hz_origin){ seq, mono_us,
+	    taken_us, evaluated_us, 0 };
+}
+
+void
+origins_committed(struct hz_origins *o, int64_t seq, int64_t mono_us)
+{
+	struct hz_origin *r = &o->r[(uint64_t)seq % LATENCY_ORIGINS];
+
+	if (r->seq == seq)
+		r->committed_us = mono_us;
+}
+
+/*
+ * Adds a fresh event's stages, handed over now, to h: nothing for one the
+ * ring no longer has or whose stamps are not all there.  The stages are
+ * consecutive, so they add up to what latency_of measured.
+ */
+void
+latency_stages(struct hz_latency *h, const struct hz_origins *o, int64_t seq,
+    int64_t now_mono_us)
+{
+	const struct hz_origin *r = o ? &o->r[(uint64_t)seq % LATENCY_ORIGINS] :
+	    NULL;
+	int64_t t[STAGES + 1];
+
+	if (r == NULL || r->seq != seq || r->mono_us <= 0 || r->taken_us <= 0 ||
+	    r->evaluated_us <= 0 || r->committed_us <= 0)
+		return;
+	t[0] = r->mono_us;
+	t[1] = r->taken_us > t[0] ? r->taken_us : t[0];
+	t[2] = r->evaluated_us > t[1] ? r->evaluated_us : t[1];
+	t[3] = r->committed_us > t[2] ? r->committed_us : t[2];
+	t[4] = now_mono_us > t[3] ? now_mono_us : t[3];
+	for (unsigned i = 0; i < STAGES; i++) {
+		uint64_t us = (uint64_t)(t[i + 1] - t[i]);	/* t only grows */
+
+		h->stage_sum_us[i] += us;
+		if (us > h->stage_max_us[i])
+			h->stage_max_us[i] = us;
+	}
+	h->staged++;
 }
 
 /* The event's "ts" in realtime ms; -1 when there is none to read. */

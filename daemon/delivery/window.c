@@ -24,11 +24,15 @@
 static void
 time_event(struct hz_pub *p, int64_t seq, const char *payload)
 {
+	int64_t now;
+
 	if (seq <= p->timed)
 		return;
+	now = now_mono_us();
 	p->timed = seq;
-	latency_add(&p->lat, latency_of(p->origins, seq, payload, now_mono_us(),
+	latency_add(&p->lat, latency_of(p->origins, seq, payload, now,
 	    now_real_ms()));
+	latency_stages(&p->lat, p->origins, seq, now);
 }
 
 void

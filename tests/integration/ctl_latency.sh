@@ -1,8 +1,9 @@
 #!/bin/bash
 # The publish-latency histogram of `status` (issue 16): after N events to
 # one destination, count == N, the buckets are cumulative and monotone,
-# sum is plausible; an operator's ack counts too; a backlog sent after a
-# restart is counted once each, timed from the events' own ts.
+# sum is plausible; fresh events are split into stages that add up to
+# it; an operator's ack counts too; a backlog sent after a restart is
+# counted once each, timed from the events' own ts, and not split.
 . "$top_srcdir/tests/lib.sh"
 HAZMONCTL=$top_builddir/hazmonctl
 N=10
@@ -45,13 +46,24 @@ check "buckets cumulative and monotone" well_formed "$T/s1.json"
 # From the poll to libmosquitto: more than nothing, less than a second each.
 check "sum plausible: > 0, < count * 1 s" jq -e "$H.sum > 0 and $H.sum < $H.count" "$T/s1.json"
 check "most within 100 ms (bucket le 0.1)" jq -e "$H.buckets[6] * 10 >= $H.count * 9" "$T/s1.json"
+# Where the time went: every fresh event split into the four stages,
+# which add up to the histogram's sum; the ledger's commit takes time.
+S="$H.stages"
+echo "# stages: $(jq -c "$S" "$T/s1.json")"
+check "stages: each of the $((4 * N)) events split" jq -e "$S.count == $((4 * N))" "$T/s1.json"
+check "... into queue, evaluate, record, hand_over" jq -e \
+    "($S.sum | keys) == [\"evaluate\",\"hand_over\",\"queue\",\"record\"] and ($S.max | keys) == ($S.sum | keys)" "$T/s1.json"
+check "... which add up to the histogram's sum" jq -e \
+    "([$S.sum[]] | add) - $H.sum | fabs < 0.00001" "$T/s1.json"
+check "... each longest at most its sum, recording more than nothing" jq -e \
+    "([$S.sum | keys[] as \$k | $S.max[\$k] <= $S.sum[\$k]] | all) and $S.sum.record > 0" "$T/s1.json"
 
 # An operator's action: timed from its creation.
 sim set 1 holding 0 60
 wait_for 10 delivered $((4 * N + 1)) || bail "no raised event"
 ctl -q ack g0 || not_ok "ack"
 wait_for 10 delivered $((4 * N + 2))
-check "an ack counts too" sh -c "ctl() { timeout 10 '$HAZMONCTL' -s '$SOCK' \"\$@\"; }; ctl --json status | jq -e '$H.count == $((4 * N + 2))' >/dev/null"
+check "an ack counts too" sh -c "ctl() { timeout 10 '$HAZMONCTL' -s '$SOCK' \"\$@\"; }; ctl --json status | jq -e '$H.count == $((4 * N + 2)) and $H.stages.count == $((4 * N + 2))' >/dev/null"
 
 # ---- a backlog after a restart: broker down, events, hazmond restarted
 stop_pid "$BROKER_PID"; forget_pid "$BROKER_PID"
@@ -70,4 +82,6 @@ echo "# the backlog of 2 after a restart: $(jq -c "$H | {buckets, count, sum}" "
 check "the backlog of 2 counted once each" jq -e "$H.count == 2" "$T/s2.json"
 check "... timed from their ts: at least a second each" jq -e "$H.sum >= 2 and $H.buckets[8] == 0" "$T/s2.json"
 check "... well formed" well_formed "$T/s2.json"
+check "... and not split into stages (their stamps died with the old process)" \
+    jq -e "$H.stages.count == 0 and $H.stages.sum.record == 0" "$T/s2.json"
 done_testing

@@ -67,6 +67,14 @@ hist_counts_all() {
 }
 if ctl --json status | jq -e '.destinations[0].publish_latency' >/dev/null; then
 	check "latency histogram count = events published" wait_for 5 hist_counts_all
+	# all of them fresh: each split into the four stages
+	stages_count_all() {
+		local st
+		for st in queue evaluate record hand_over; do
+			metric_is "hazmon_publish_stage_seconds_count{destination=\"local\",stage=\"$st\"}" "$(n_pub)" || return 1
+		done
+	}
+	check "... and the stage summary counts each in every stage" wait_for 5 stages_count_all
 	check "... and passes promtool with it" sh -c "promtool check metrics <'$M' >/dev/null 2>&1"
 else
 	ok "latency histogram count = events published # SKIP this hazmond's status has no publish_latency"

@@ -43,7 +43,7 @@ test_cumulative(void **state)
 {
 	static const int64_t obs[] = { 500, 1000, 3000, 3000, 70000, 2000000,
 	    20000000, -5 };
-	struct hz_latency h = { { 0 }, 0, 0 };
+	struct hz_latency h = { 0 };
 	uint64_t prev = 0, sum = 0;
 
 	(void)state;
@@ -76,17 +76,69 @@ test_origin(void **state)
 	    "\"ts\":\"2026-12-01T10:00:00.250Z\",\"site\":\"s\"}";
 
 	(void)state;
-	origins_note(&o, 7, 5000000);
+	origins_note(&o, 7, 5000000, 5000100, 5000200);
 	/* Fresh: the monotonic clock, whatever the realtime one says. */
 	assert_int_equal(latency_of(&o, 7, payload, 5012345, 0), 12345);
 	assert_int_equal(latency_of(&o, 7, payload, 4000000, 0), 0);
 	/* Overwritten by a later event in the same slot: the realtime clock. */
-	origins_note(&o, 7 + LATENCY_ORIGINS, 9000000);
+	origins_note(&o, 7 + LATENCY_ORIGINS, 9000000, 9000000, 9000000);
 	assert_int_equal(latency_of(&o, 7, payload, 9000001, ts + 1500), 1500000);
 	/* Never in the ring (a backlog after a restart); clamped at 0. */
 	assert_int_equal(latency_of(NULL, 7, payload, 1, ts + 20), 20000);
 	assert_int_equal(latency_of(NULL, 7, payload, 1, ts - 1000), 0);
 	assert_int_equal(latency_of(NULL, 7, "{\"seq\":7}", 1, ts), 0);
+}
+
+/*
+ * A fresh event's way, stage by stage: they add up to its latency, each
+ * has its sum and its longest; an event whose stamps are not all there,
+ * or that the ring no longer has, is not split.
+ */
+static void
+test_stages(void **state)
+{
+	static struct hz_origins o;
+	struct hz_latency h = { 0 };
+
+	(void)state;
+	/* polled at 1 s, taken 40 µs later, evaluated 10 µs after, committed
+	 * 200 µs after that, handed over 30 µs later */
+	origins_note(&o, 1, 1000000, 1000040, 1000050);
+	origins_committed(&o, 1, 1000250);
+	assert_int_equal(latency_of(&o, 1, "{}", 1000280, 0), 280);
+	latency_stages(&h, &o, 1, 1000280);
+	assert_int_equal(h.staged, 1);
+	assert_int_equal(h.stage_sum_us[STAGE_QUEUE], 40);
+	assert_int_equal(h.stage_sum_us[STAGE_EVALUATE], 10);
+	assert_int_equal(h.stage_sum_us[STAGE_RECORD], 200);
+	assert_int_equal(h.stage_sum_us[STAGE_HAND_OVER], 30);
+	/* An acknowledgement begins inside its batch, after it was taken:
+	 * its queue is 0, never negative, and the sum is still its latency. */
+	origins_note(&o, 2, 2000100, 2000000, 2000150);
+	origins_committed(&o, 2, 2000400);
+	latency_stages(&h, &o, 2, 2001400);
+	assert_int_equal(h.staged, 2);
+	assert_int_equal(h.stage_sum_us[STAGE_QUEUE], 40);
+	assert_int_equal(h.stage_sum_us[STAGE_EVALUATE], 10 + 50);
+	assert_int_equal(h.stage_sum_us[STAGE_RECORD], 200 + 250);
+	assert_int_equal(h.stage_sum_us[STAGE_HAND_OVER], 30 + 1000);
+	assert_int_equal(h.stage_max_us[STAGE_RECORD], 250);
+	assert_int_equal(h.stage_max_us[STAGE_HAND_OVER], 1000);
+	assert_int_equal(h.stage_max_us[STAGE_QUEUE], 40);
+	/* Not committed yet, gone from the ring, or no poll time: not split. */
+	origins_note(&o, 3, 3000000, 3000010, 3000020);
+	latency_stages(&h, &o, 3, 3000500);
+	origins_committed(&o, 3, 3000030);
+	latency_stages(&h, &o, 3 + LATENCY_ORIGINS, 3000500);
+	origins_committed(&o, 3 + LATENCY_ORIGINS, 3000040);	/* no such seq */
+	assert_int_equal(o.r[3].committed_us, 3000030);
+	origins_note(&o, 4, 0, 4000000, 4000000);
+	origins_committed(&o, 4, 4000000);
+	latency_stages(&h, &o, 4, 4000500);
+	latency_stages(&h, NULL, 1, 1000280);
+	assert_int_equal(h.staged, 2);
+	assert_string_equal(latency_stage[STAGE_QUEUE], "queue");
+	assert_string_equal(latency_stage[STAGE_HAND_OVER], "hand_over");
 }
 
 int
@@ -96,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_bucket),
 		cmocka_unit_test(test_cumulative),
 		cmocka_unit_test(test_origin),
+		cmocka_unit_test(test_stages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

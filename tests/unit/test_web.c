@@ -260,7 +260,9 @@ metrics_alarms_and_histogram(void **state)
 	    "{\"ok\":true,\"ledger\":{\"last_seq\":42},\"destinations\":[{"
 	    "\"name\":\"d1\",\"connected\":true,\"undelivered\":3,"
 	    "\"publish_latency\":{\"le\":[0.001,0.5],\"buckets\":[2,5],"
-	    "\"count\":6,\"sum\":1.25}}],\"buses\":[{\"name\":\"b1\","
+	    "\"count\":6,\"sum\":1.25,\"stages\":{\"count\":5,\"sum\":{"
+	    "\"queue\":0.25,\"record\":0.75},\"max\":{\"queue\":0.1}}}}],"
+	    "\"buses\":[{\"name\":\"b1\","
 	    "\"connected\":false,\"requests\":10,\"failed\":4,\"slaves\":[{"
 	    "\"slave\":7,\"last_ok\":\"2026-12-01T10:00:00.500Z\","
 	    "\"failing\":true}]}]}",
@@ -292,6 +294,15 @@ metrics_alarms_and_histogram(void **state)
 		    "le=\"+Inf\"} 6\n",
 		"hazmon_publish_latency_seconds_sum{destination=\"d1\"} 1.25\n",
 		"hazmon_publish_latency_seconds_count{destination=\"d1\"} 6\n",
+		"# TYPE hazmon_publish_stage_seconds summary\n",
+		"hazmon_publish_stage_seconds_sum{destination=\"d1\","
+		    "stage=\"queue\"} 0.25\n",
+		"hazmon_publish_stage_seconds_count{destination=\"d1\","
+		    "stage=\"queue\"} 5\n",
+		"hazmon_publish_stage_seconds_sum{destination=\"d1\","
+		    "stage=\"record\"} 0.75\n",
+		"hazmon_publish_stage_seconds_count{destination=\"d1\","
+		    "stage=\"record\"} 5\n",
 	};
 	size_t i;
 

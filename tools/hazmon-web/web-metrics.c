@@ -320,6 +320,33 @@ buses_part(struct web_buf *b, json_t *buses)
 	}
 }
 
+/* Where that time went, stage by stage (status's publish_latency.stages). */
+static void
+stages_part(struct web_buf *b, json_t *dests)
+{
+	json_t *d, *st, *sum, *v;
+	const char *stage;
+	size_t i;
+
+	family(b, "hazmon_publish_stage_seconds", "summary", "The parts of "
+	    "that time for fresh events: queue, evaluate, record (ledger "
+	    "writes and commit), hand_over, per destination.");
+	json_array_foreach(dests, i, d) {
+		const char *name = json_string_value(json_object_get(d, "name"));
+
+		st = json_object_get(json_object_get(d, "publish_latency"),
+		    "stages");
+		if (!json_is_object(sum = json_object_get(st, "sum")))
+			continue;
+		json_object_foreach(sum, stage, v) {
+			sample(b, "hazmon_publish_stage_seconds_sum", "destination",
+			    name, "stage", stage, json_number_value(v));
+			sample(b, "hazmon_publish_stage_seconds_count",
+			    "destination", name, "stage", stage, num(st, "count"));
+		}
+	}
+}
+
 static void
 latency_part(struct web_buf *b, json_t *dests)
 {
@@ -353,6 +380,7 @@ latency_part(struct web_buf *b, json_t *dests)
 		sample(b, "hazmon_publish_latency_seconds_count", "destination",
 		    name, NULL, NULL, num(h, "count"));
 	}
+	stages_part(b, dests);
 }
 
 static void
