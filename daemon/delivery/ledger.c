@@ -30,6 +30,7 @@ struct hz_ledger {
 	sqlite3_stmt *save_lv, *save_sn;	/* alarm states, with every event */
 	int64_t next_seq;
 	int broken;		/* SQLite rolled the open transaction back */
+	int relaxed;		/* at synchronous NORMAL (ledger_set_cursor) */
 	struct hz_ckpt *ckpt;	/* checkpoint.c; NULL: not started */
 	char *fail_file;	/* test hook: commits fail while it exists */
 	char path[4096];
@@ -303,10 +304,30 @@ ledger_close(struct hz_ledger *l)
 	free(l);
 }
 
+/*
+ * Events and alarm states are written at synchronous FULL only: after a
+ * cursor's relaxed commit the level goes back, and while it cannot, no
+ * event is written (the batch ends as unrecorded events, loudly).
+ */
+static int
+durable(struct hz_ledger *l)
+{
+	if (l->relaxed && exec(l, "PRAGMA synchronous = FULL") == 0)
+		l->relaxed = 0;
+	if (l->relaxed) {
+		log_warnx("ledger %s: cannot go back to synchronous FULL; no "
+		    "event is written until it can", l->path);
+		return -EIO;
+	}
+	return 0;
+}
+
 int
 ledger_begin(struct hz_ledger *l)
 {
 	l->broken = 0;
+	if (durable(l) != 0)
+		return -EIO;
 	return exec(l, "BEGIN IMMEDIATE");
 }
 
@@ -356,7 +377,7 @@ append(struct hz_ledger *l, const struct hz_event *e, const char *payload,
 	 * transaction back; writing on would commit the rest one by one,
 	 * outside the batch.  The batch fails as a whole instead.
 	 */
-	if (l->broken)
+	if (l->broken || durable(l) != 0)
 		return -EIO;
 	sqlite3_bind_int64(st, 1, e->seq);
 	sqlite3_bind_int64(st, 2, e->ts_ms);
@@ -467,16 +488,29 @@ ledger_cursor(struct hz_ledger *l, const char *dest)
 	return v;
 }
 
+/*
+ * A cursor is saved without a sync of its own (synchronous NORMAL for its
+ * commit): that sync would be a second one per alarm on the core thread,
+ * after the event's.  The WAL keeps its frames in order, so the next
+ * commit at FULL syncs the cursor along; a power cut before that loses
+ * only the cursor's advance, and those events are sent again (replayed),
+ * never lost.  Inside an open transaction the level cannot change, nor
+ * need it: that commit syncs anyway.
+ */
 int
 ledger_set_cursor(struct hz_ledger *l, const char *dest, int64_t seq)
 {
 	sqlite3_stmt *st = l->cur_set;
 	int rc;
 
+	if (sqlite3_get_autocommit(l->db) &&
+	    exec(l, "PRAGMA synchronous = NORMAL") == 0)
+		l->relaxed = 1;
 	sqlite3_bind_text(st, 1, dest, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, seq);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
+	(void)durable(l);
 	if (rc != SQLITE_DONE) {
 		log_warnx("ledger %s: cannot save cursor of %s: %s", l->path,
 		    dest, sqlite3_errmsg(l->db));

@@ -72,6 +72,13 @@ restarts=$(tail -n "+$((quiet_from + 1))" "$T/sync.trace" |
     grep -c -E "pwrite64\([0-9]+<[^>]*ledger\.db-wal>, .*, 32, 0\)")
 check "the commit after a quiet time did not start the WAL over (no second sync; $restarts header writes)" \
     test "$restarts" = 0
+# That action's event, its delivery and the destination's cursor cost the
+# core thread one sync: the event's commit.  The cursor is saved without
+# one (a cursor lost to a power cut only means events sent again).
+after=$(tail -n "+$((quiet_from + 1))" "$T/sync.trace" |
+    awk -v m="$HAZMOND_PID" '$1 == m && /(fsync|fdatasync)\(.*ledger\.db-wal>/' | wc -l)
+check "one action, delivered, its cursor saved: one sync of the WAL ($after)" \
+    test "$after" = 1
 
 main=$HAZMOND_PID
 db_syncs() {	# db_syncs main|other: syncs of ledger.db itself, by thread
