@@ -57,7 +57,7 @@ struct hz_batch {
 	int64_t retry_at;		/* monotonic ms */
 	unsigned n_events;		/* since start */
 	int64_t origin_us;		/* batch_origin */
-	int64_t taken_us, evaluated_us;	/* this batch began, was evaluated */
+	int64_t taken_us;		/* this batch began */
 	struct hz_origins origins;	/* where recent events began, by seq */
 };
 
@@ -202,16 +202,17 @@ number(struct hz_batch *b, struct pending *p)
 	e->sensor = p->sensor;
 	e->level = p->level[0] ? p->level : NULL;
 	e->seq = ledger_reserve_seq(b->l);
-	/* Outside a batch it is taken, evaluated and committed at once. */
-	origins_note(&b->origins, e->seq, p->origin_us, b->open ? b->taken_us :
-	    p->origin_us, b->open ? b->evaluated_us : p->origin_us);
+	/* Outside a batch it is a batch of its own, committed at once. */
+	if (!b->open)
+		origins_batch(&b->origins, p->origin_us, p->origin_us);
+	origins_note(&b->origins, e->seq, p->origin_us);
 	p->payload = event_seal(p->doc, b->out.site(b->out.arg), e->seq);
 	p->doc = NULL;
 	if (p->payload == NULL)
 		fatalx("out of memory building event seq %lld", (long long)e->seq);
 	p->appended = ledger_append(b->l, e, p->payload) == 0;
 	if (!b->open)
-		origins_committed(&b->origins, e->seq, now_mono_us());
+		origins_committed(&b->origins, now_mono_us());
 	if (isfinite(e->value))
 		snprintf(val, sizeof(val), "%.10g", e->value);
 	log_cmsg(HZ_LOG_NOTICE, &(struct log_ctx){ .sensor = e->sensor,
@@ -369,9 +370,7 @@ batch_end(struct hz_batch *b)
 	size_t first = 0;
 
 	if (b->n_cur > 0) {
-		int64_t now;
-
-		b->evaluated_us = now_mono_us();
+		origins_batch(&b->origins, b->taken_us, now_mono_us());
 		while (first < b->n_cur && b->cur[first].payload)
 			first++;	/* numbered outside a batch, before it */
 		order(b, first);
@@ -381,9 +380,7 @@ batch_end(struct hz_batch *b)
 		if (committed)
 			committed = ledger_commit(b->l) == 0;
 		/* Recorded, or given up on: the hand-over follows either way. */
-		now = now_mono_us();
-		for (size_t i = first; i < b->n_cur; i++)
-			origins_committed(&b->origins, b->cur[i].e.seq, now);
+		origins_committed(&b->origins, now_mono_us());
 		settle(b, committed);
 	} else if (b->began)
 		(void)ledger_commit(b->l);

@@ -125,21 +125,29 @@ struct hz_latency {
 	uint64_t stage_sum_us[STAGES], stage_max_us[STAGES];
 };
 struct hz_origin {
-	int64_t seq;
+	uint32_t seq;			/* the low 32 bits of its seq */
+	uint32_t batch;			/* the batch that numbered it */
 	int64_t mono_us;		/* when its poll completed, or 0 */
-	int64_t taken_us;		/* the core took it: its batch began */
-	int64_t evaluated_us;		/* the batch was evaluated: writes begin */
+};
+#define LATENCY_BATCHES	256	/* recent batches' stamps */
+struct hz_batch_stamps {
+	uint32_t id;
+	int64_t taken_us;		/* the core took its readings */
+	int64_t evaluated_us;		/* evaluated: its writes begin */
 	int64_t committed_us;		/* the ledger committed it; 0: not yet */
 };
 struct hz_origins {
 	struct hz_origin r[LATENCY_ORIGINS];
+	struct hz_batch_stamps b[LATENCY_BATCHES];
+	uint32_t batch;			/* the latest batch's id */
 };
 unsigned latency_bucket(int64_t us);
 void latency_add(struct hz_latency *h, int64_t us);
 uint64_t latency_cumulative(const struct hz_latency *h, unsigned i);
-void origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us,
-    int64_t taken_us, int64_t evaluated_us);
-void origins_committed(struct hz_origins *o, int64_t seq, int64_t mono_us);
+void origins_batch(struct hz_origins *o, int64_t taken_us,
+    int64_t evaluated_us);
+void origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us);
+void origins_committed(struct hz_origins *o, int64_t mono_us);
 int64_t latency_of(const struct hz_origins *o, int64_t seq,
     const char *payload, int64_t now_mono_us, int64_t now_real_ms);
 void latency_stages(struct hz_latency *h, const struct hz_origins *o,

@@ -63,48 +63,71 @@ const char *const latency_stage[STAGES] = { "queue", "evaluate", "record",
     "hand_over" };
 
 /*
- * An event got its seq: its reading was polled at mono_us, the core took
- * it at taken_us and had evaluated its batch at evaluated_us.  A stamp
- * earlier than the one before it (an event no reading caused begins
- * inside its batch) counts as that one: stages are never negative.
+ * A batch's events are about to be numbered: the core took its readings
+ * at taken_us and had evaluated them at evaluated_us.  Its stamps are kept
+ * once for all its events.
  */
 void
-origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us,
-    int64_t taken_us, int64_t evaluated_us)
+origins_batch(struct hz_origins *o, int64_t taken_us, int64_t evaluated_us)
 {
-	o->r[(uint64_t)seq % LATENCY_ORIGINS] = (struct hz_origin){ seq, mono_us,
-	    taken_us, evaluated_us, 0 };
+	uint32_t id = ++o->batch;
+
+	o->b[id % LATENCY_BATCHES] = (struct hz_batch_stamps){ id, taken_us,
+	    evaluated_us, 0 };
 }
 
+/* An event of the latest batch got its seq; its reading was polled then. */
 void
-origins_committed(struct hz_origins *o, int64_t seq, int64_t mono_us)
+origins_note(struct hz_origins *o, int64_t seq, int64_t mono_us)
 {
-	struct hz_origin *r = &o->r[(uint64_t)seq % LATENCY_ORIGINS];
+	o->r[(uint64_t)seq % LATENCY_ORIGINS] = (struct hz_origin){
+	    (uint32_t)seq, o->batch, mono_us };
+}
 
-	if (r->seq == seq)
-		r->committed_us = mono_us;
+/* The latest batch is committed (or given up on: it is handed over next). */
+void
+origins_committed(struct hz_origins *o, int64_t mono_us)
+{
+	o->b[o->batch % LATENCY_BATCHES].committed_us = mono_us;
+}
+
+/* Event seq's entry while the ring still has it, else NULL. */
+static const struct hz_origin *
+origin(const struct hz_origins *o, int64_t seq)
+{
+	const struct hz_origin *r;
+
+	if (o == NULL)
+		return NULL;
+	r = &o->r[(uint64_t)seq % LATENCY_ORIGINS];
+	return r->seq == (uint32_t)seq && r->mono_us > 0 ? r : NULL;
 }
 
 /*
  * Adds a fresh event's stages, handed over now, to h: nothing for one the
- * ring no longer has or whose stamps are not all there.  The stages are
- * consecutive, so they add up to what latency_of measured.
+ * ring no longer has, or whose batch's stamps are gone or not all there.
+ * A stamp earlier than the one before it (an event no reading caused
+ * begins inside its batch) counts as that one: stages are never
+ * negative, and they add up to what latency_of measured.
  */
 void
 latency_stages(struct hz_latency *h, const struct hz_origins *o, int64_t seq,
     int64_t now_mono_us)
 {
-	const struct hz_origin *r = o ? &o->r[(uint64_t)seq % LATENCY_ORIGINS] :
-	    NULL;
+	const struct hz_origin *r = origin(o, seq);
+	const struct hz_batch_stamps *b;
 	int64_t t[STAGES + 1];
 
-	if (r == NULL || r->seq != seq || r->mono_us <= 0 || r->taken_us <= 0 ||
-	    r->evaluated_us <= 0 || r->committed_us <= 0)
+	if (r == NULL)
+		return;
+	b = &o->b[r->batch % LATENCY_BATCHES];
+	if (b->id != r->batch || b->taken_us <= 0 || b->evaluated_us <= 0 ||
+	    b->committed_us <= 0)
 		return;
 	t[0] = r->mono_us;
-	t[1] = r->taken_us > t[0] ? r->taken_us : t[0];
-	t[2] = r->evaluated_us > t[1] ? r->evaluated_us : t[1];
-	t[3] = r->committed_us > t[2] ? r->committed_us : t[2];
+	t[1] = b->taken_us > t[0] ? b->taken_us : t[0];
+	t[2] = b->evaluated_us > t[1] ? b->evaluated_us : t[1];
+	t[3] = b->committed_us > t[2] ? b->committed_us : t[2];
 	t[4] = now_mono_us > t[3] ? now_mono_us : t[3];
 	for (unsigned i = 0; i < STAGES; i++) {
 		uint64_t us = (uint64_t)(t[i + 1] - t[i]);	/* t only grows */
@@ -141,11 +164,10 @@ int64_t
 latency_of(const struct hz_origins *o, int64_t seq, const char *payload,
     int64_t now_mono_us, int64_t now_real_ms)
 {
-	const struct hz_origin *r = o ? &o->r[(uint64_t)seq % LATENCY_ORIGINS] :
-	    NULL;
+	const struct hz_origin *r = origin(o, seq);
 	int64_t ts;
 
-	if (r && r->seq == seq && r->mono_us > 0)
+	if (r)
 		return now_mono_us > r->mono_us ? now_mono_us - r->mono_us : 0;
 	if ((ts = payload_ts(payload)) < 0 || now_real_ms < ts)
 		return 0;

@@ -76,12 +76,12 @@ test_origin(void **state)
 	    "\"ts\":\"2026-12-01T10:00:00.250Z\",\"site\":\"s\"}";
 
 	(void)state;
-	origins_note(&o, 7, 5000000, 5000100, 5000200);
+	origins_note(&o, 7, 5000000);
 	/* Fresh: the monotonic clock, whatever the realtime one says. */
 	assert_int_equal(latency_of(&o, 7, payload, 5012345, 0), 12345);
 	assert_int_equal(latency_of(&o, 7, payload, 4000000, 0), 0);
 	/* Overwritten by a later event in the same slot: the realtime clock. */
-	origins_note(&o, 7 + LATENCY_ORIGINS, 9000000, 9000000, 9000000);
+	origins_note(&o, 7 + LATENCY_ORIGINS, 9000000);
 	assert_int_equal(latency_of(&o, 7, payload, 9000001, ts + 1500), 1500000);
 	/* Never in the ring (a backlog after a restart); clamped at 0. */
 	assert_int_equal(latency_of(NULL, 7, payload, 1, ts + 20), 20000);
@@ -91,8 +91,8 @@ test_origin(void **state)
 
 /*
  * A fresh event's way, stage by stage: they add up to its latency, each
- * has its sum and its longest; an event whose stamps are not all there,
- * or that the ring no longer has, is not split.
+ * has its sum and its longest; an event whose batch's stamps are not all
+ * there, or gone, or that the ring no longer has, is not split.
  */
 static void
 test_stages(void **state)
@@ -102,9 +102,12 @@ test_stages(void **state)
 
 	(void)state;
 	/* polled at 1 s, taken 40 µs later, evaluated 10 µs after, committed
-	 * 200 µs after that, handed over 30 µs later */
-	origins_note(&o, 1, 1000000, 1000040, 1000050);
-	origins_committed(&o, 1, 1000250);
+	 * 200 µs after that, handed over 30 µs later; a second event of the
+	 * same batch polled 20 µs earlier */
+	origins_batch(&o, 1000040, 1000050);
+	origins_note(&o, 1, 1000000);
+	origins_note(&o, 2, 999980);
+	origins_committed(&o, 1000250);
 	assert_int_equal(latency_of(&o, 1, "{}", 1000280, 0), 280);
 	latency_stages(&h, &o, 1, 1000280);
 	assert_int_equal(h.staged, 1);
@@ -112,31 +115,40 @@ test_stages(void **state)
 	assert_int_equal(h.stage_sum_us[STAGE_EVALUATE], 10);
 	assert_int_equal(h.stage_sum_us[STAGE_RECORD], 200);
 	assert_int_equal(h.stage_sum_us[STAGE_HAND_OVER], 30);
+	latency_stages(&h, &o, 2, 1000300);
+	assert_int_equal(h.staged, 2);
+	assert_int_equal(h.stage_sum_us[STAGE_QUEUE], 40 + 60);
+	assert_int_equal(h.stage_sum_us[STAGE_HAND_OVER], 30 + 50);
+	assert_int_equal(h.stage_max_us[STAGE_QUEUE], 60);
 	/* An acknowledgement begins inside its batch, after it was taken:
 	 * its queue is 0, never negative, and the sum is still its latency. */
-	origins_note(&o, 2, 2000100, 2000000, 2000150);
-	origins_committed(&o, 2, 2000400);
-	latency_stages(&h, &o, 2, 2001400);
-	assert_int_equal(h.staged, 2);
-	assert_int_equal(h.stage_sum_us[STAGE_QUEUE], 40);
-	assert_int_equal(h.stage_sum_us[STAGE_EVALUATE], 10 + 50);
-	assert_int_equal(h.stage_sum_us[STAGE_RECORD], 200 + 250);
-	assert_int_equal(h.stage_sum_us[STAGE_HAND_OVER], 30 + 1000);
+	origins_batch(&o, 2000000, 2000150);
+	origins_note(&o, 3, 2000100);
+	origins_committed(&o, 2000400);
+	latency_stages(&h, &o, 3, 2001400);
+	assert_int_equal(h.staged, 3);
+	assert_int_equal(h.stage_sum_us[STAGE_QUEUE], 100);
+	assert_int_equal(h.stage_sum_us[STAGE_EVALUATE], 10 + 10 + 50);
+	assert_int_equal(h.stage_sum_us[STAGE_RECORD], 200 + 200 + 250);
 	assert_int_equal(h.stage_max_us[STAGE_RECORD], 250);
 	assert_int_equal(h.stage_max_us[STAGE_HAND_OVER], 1000);
-	assert_int_equal(h.stage_max_us[STAGE_QUEUE], 40);
-	/* Not committed yet, gone from the ring, or no poll time: not split. */
-	origins_note(&o, 3, 3000000, 3000010, 3000020);
-	latency_stages(&h, &o, 3, 3000500);
-	origins_committed(&o, 3, 3000030);
-	latency_stages(&h, &o, 3 + LATENCY_ORIGINS, 3000500);
-	origins_committed(&o, 3 + LATENCY_ORIGINS, 3000040);	/* no such seq */
-	assert_int_equal(o.r[3].committed_us, 3000030);
-	origins_note(&o, 4, 0, 4000000, 4000000);
-	origins_committed(&o, 4, 4000000);
-	latency_stages(&h, &o, 4, 4000500);
+	/* Not committed yet; gone from the ring; no poll time: not split. */
+	origins_batch(&o, 3000010, 3000020);
+	origins_note(&o, 4, 3000000);
+	latency_stages(&h, &o, 4, 3000500);
+	origins_committed(&o, 3000030);
+	latency_stages(&h, &o, 4 + LATENCY_ORIGINS, 3000500);
+	origins_note(&o, 5, 0);
+	latency_stages(&h, &o, 5, 3000500);
 	latency_stages(&h, NULL, 1, 1000280);
-	assert_int_equal(h.staged, 2);
+	assert_int_equal(h.staged, 3);
+	/* Its batch's stamps overwritten by LATENCY_BATCHES later batches. */
+	for (unsigned i = 0; i < LATENCY_BATCHES; i++) {
+		origins_batch(&o, 4000000, 4000000);
+		origins_committed(&o, 4000000);
+	}
+	latency_stages(&h, &o, 4, 4000500);
+	assert_int_equal(h.staged, 3);
 	assert_string_equal(latency_stage[STAGE_QUEUE], "queue");
 	assert_string_equal(latency_stage[STAGE_HAND_OVER], "hand_over");
 }
