@@ -23,3 +23,28 @@ export RESULTS_DIR=${RESULTS_DIR:-$top/bench/results}
 export PEERS=${PEERS:-"collectd nodered hazmond"}
 mkdir -p "$RESULTS_DIR"
 bash "$work/run-peers.sh"
+
+# hazmond's own split of its part (docs/control.md, publish_latency.stages),
+# from the status it gave after each phase's alarm steps, appended to the
+# results file the harness just wrote.
+md=$(ls -t "$RESULTS_DIR"/peers-*.md 2>/dev/null | head -n 1)
+raw=$(sed -n 's/^Raw data: //p' "$md" 2>/dev/null | tail -n 1)
+if [ -n "$raw" ] && [ -n "$md" ] && ls "$raw"/hazmond/*/status.json >/dev/null 2>&1; then
+	{
+		echo
+		echo "## hazmond: where its part of the time went (status, publish_latency.stages)"
+		echo
+		echo "Every event of the phase (the alarm steps' raises and clears), from the poll completing to the hand-over to libmosquitto; mean / max in ms."
+		echo
+		echo "| phase | events | total | queue | evaluate | record (ledger writes + commit) | hand_over |"
+		echo "|---|---|---|---|---|---|---|"
+		for f in "$raw"/hazmond/*/status.json; do
+			jq -r --arg ph "$(basename "$(dirname "$f")")" '.destinations[0].publish_latency as $h |
+			    $h.stages as $s | def ms(x): (x * 1000 * 100 | round) / 100;
+			    ($s.count // 0) as $n | if $n == 0 then empty else
+			    "| \($ph) | \($n) | \(ms($h.sum / $h.count)) | " +
+			    ([ "queue", "evaluate", "record", "hand_over" ] |
+			     map("\(ms($s.sum[.] / $n)) / \(ms($s.max[.]))") | join(" | ")) + " |" end' "$f"
+		done
+	} >>"$md"
+fi

@@ -23,7 +23,7 @@ import json, sys
 s = json.load(open(sys.argv[1])); out = sys.argv[2]
 m, mb, al = s["mqtt"], s["modbus"], s["alarm"]
 print('site = { id = "bench"; };')
-print(f'daemon = {{ state_dir = "{out}/state"; log_level = "warning"; }};')
+print(f'daemon = {{ state_dir = "{out}/state"; log_level = "warning"; control_socket = "{out}/hazmond.sock"; }};')
 print(f'mqtt = ( {{ name = "bench"; host = "{m["host"]}"; port = {m["port"]}; prefix = "bench/hazmon"; qos = 1; }} );')
 print("buses = (")
 print(",\n".join(f'  {{ name = "{d["name"]}"; type = "tcp"; host = "{mb["host"]}"; port = {mb["port"]}; timeout_ms = 1000; }}'
@@ -52,6 +52,17 @@ PYEOF
 	    >"$out/configtest.log" 2>&1 || { cat "$out/configtest.log" >&2; return 1; }
 	start_bounded "$max" "$HAZMOND_BUILD/hazmond" -c "$out/hazmond.conf" \
 	    -P "$HAZMOND_BUILD/plugins/.libs" >"$out/stdout.log" 2>&1
+	# Where the time went (status's publish_latency.stages): asked once,
+	# when the harness has taken its last sample of the alarm steps, so
+	# that no control request falls into a measured window.
+	timeout "$max" bash -c 'until grep -q "\"label\": \"s2-end\"" "$1/samples.jsonl" 2>/dev/null; do
+		sleep 0.2; done
+	    timeout 5 "$2/hazmonctl" -s "$1/hazmond.sock" --json status >"$1/status.json"' \
+	    _ "$out" "$HAZMOND_BUILD" &
+	HZ_STATUS_PID=$!
 }
 
-peer_logs() { :; }
+peer_logs() {
+	kill -TERM "$HZ_STATUS_PID" 2>/dev/null || true
+	wait "$HZ_STATUS_PID" 2>/dev/null || true
+}
