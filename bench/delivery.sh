@@ -13,6 +13,10 @@
 #      (one poll's burst) and of 1 (events one by one, fsync each).
 #
 #   bash bench/delivery.sh [BUILD_DIR]     SENSORS=1000 ROUNDS=5
+#   BROKER_INFLIGHT=N   the broker's max_inflight_messages (its window of
+#                       QoS 1 messages to each subscriber; Mosquitto's
+#                       default is 20, 0 is none), to see what the burst's
+#                       p99 owes to the broker -> subscriber hop
 # Appends a table to bench/results/delivery.md.  Needs sqlite3, jq, bc.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +29,8 @@ echo "unit 1" >"$T/u.sim"
 start_sim 0 "$T/u.sim"
 BROKER_CONF="allow_anonymous true
 persistence false
-max_queued_messages 1000000"
+max_queued_messages 1000000${BROKER_INFLIGHT:+
+max_inflight_messages $BROKER_INFLIGHT}"
 start_broker
 burst_conf "$T/h.conf" "$SENSORS" "$BROKER_PORT"
 sed -i 's|daemon = { state_dir = "\([^"]*\)"; };|daemon = { state_dir = "\1"; log_level = "warning"; };|' "$T/h.conf"
@@ -100,7 +105,7 @@ mkdir -p "$top/bench/results"
 	echo
 	echo "## $(date -u +%Y-%m-%dT%H:%M:%SZ) $N events ($SENSORS sensors x $ROUNDS rounds up and down), QoS 1, window 64"
 	echo
-	echo "host: $(nproc) cores; hazmond $("$HAZMOND" --version | cut -d' ' -f2) ($(git -C "$top" rev-parse --short HEAD)); ledger: SQLite WAL, synchronous=FULL"
+	echo "host: $(nproc) cores; hazmond $("$HAZMOND" --version | cut -d' ' -f2) ($(git -C "$top" rev-parse --short HEAD)); ledger: SQLite WAL, synchronous=FULL; broker max_inflight_messages ${BROKER_INFLIGHT:-20 (its default)}"
 	echo
 	echo "| figure | value |"
 	echo "|---|---|"
