@@ -473,6 +473,13 @@ pub_new(const struct hz_config *c, unsigned dest, struct hz_ledger *l)
 	 * unacknowledged one would sit out the broker's delayed ACK (~40 ms).
 	 */
 	mosquitto_int_option(p->m, MOSQ_OPT_TCP_NODELAY, 1);
+	/*
+	 * libmosquitto holds back what is past 20 unacknowledged QoS 1/2
+	 * messages; a burst then goes at 20 per round trip, not at the
+	 * WINDOW the pump keeps in flight.  An MQTT 5 broker's Receive
+	 * Maximum (Mosquitto: max_inflight_messages) still lowers it.
+	 */
+	mosquitto_int_option(p->m, MOSQ_OPT_SEND_MAXIMUM, WINDOW);
 	if (p->d->username && mosquitto_username_pw_set(p->m, p->d->username,
 	    p->d->password) != MOSQ_ERR_SUCCESS)
 		fatalx("mqtt %s: cannot set the user name", p->d->name);
