@@ -109,6 +109,40 @@ test_give_up(void **state)
 	track_free(&t);
 }
 
+/*
+ * An event given up as lost that comes after all (a bridge that delivers
+ * its backlog after newer events) is new: printed once, and no longer
+ * counted as lost.  A second copy of it is a duplicate.
+ */
+static void
+test_late_after_give_up(void **state)
+{
+	struct wt_track t;
+
+	(void)state;
+	track_init(&t);
+	track_seen(&t, 100);
+	track_seen(&t, 150);
+	assert_int_equal(track_give_up(&t, 101, 149), 49);
+	assert_int_equal(t.lost, 49);
+	assert_int_equal(track_seen(&t, 120), 2);	/* late: a split */
+	assert_int_equal(track_seen(&t, 120), 0);	/* and once only */
+	assert_int_equal(track_seen(&t, 101), 2);	/* a range's ends */
+	assert_int_equal(track_seen(&t, 149), 2);
+	assert_int_equal(track_seen(&t, 119), 2);
+	assert_int_equal(track_seen(&t, 121), 2);
+	assert_int_equal(t.lost, 44);
+	assert_int_equal(track_seen(&t, 100), 0);	/* arrived, never lost */
+	assert_int_equal(track_seen(&t, 150), 0);
+	for (int64_t s = 102; s <= 148; s++)
+		if (s < 119 || s > 121)
+			assert_int_equal(track_seen(&t, s), 2);
+	assert_int_equal(t.lost, 0);
+	assert_int_equal(t.n_gone, 0);
+	assert_int_equal(track_seen(&t, 130), 0);
+	track_free(&t);
+}
+
 static void
 test_restore(void **state)
 {
@@ -147,6 +181,7 @@ main(void)
 		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_give_up),
+		cmocka_unit_test(test_late_after_give_up),
 		cmocka_unit_test(test_restore),
 	};
 

@@ -477,6 +477,9 @@ on_event(struct site *s, const char *topic, json_t *o, const char *payload,
 		s->dups++;
 		return;
 	}
+	if (rc == 2)
+		note("site %s: seq %lld arrived after it was given up; no longer "
+		    "lost", s->id, (long long)seq);
 	s->events++;
 	check_catalogue(s, topic, o);
 	if (s->req)

@@ -24,7 +24,57 @@ void
 track_free(struct wt_track *t)
 {
 	free(t->got);
+	free(t->gone);
 	track_init(t);
+}
+
+/* Appends [a, b] to the seq given up. */
+static int
+gone_add(struct wt_track *t, int64_t a, int64_t b)
+{
+	if (t->n_gone == t->cap_gone) {
+		size_t cap = t->cap_gone ? 2 * t->cap_gone : 8;
+		struct wt_range *g = realloc(t->gone, cap * sizeof(*g));
+
+		if (g == NULL)
+			return -ENOMEM;
+		t->gone = g;
+		t->cap_gone = cap;
+	}
+	t->gone[t->n_gone++] = (struct wt_range){ a, b };
+	return 0;
+}
+
+/* seq was given up: it is no longer (1), or it was not (0); -ENOMEM. */
+static int
+gone_take(struct wt_track *t, int64_t seq)
+{
+	for (size_t i = 0; i < t->n_gone; i++) {
+		struct wt_range *g = &t->gone[i];
+
+		if (seq < g->a || seq > g->b)
+			continue;
+		if (g->a == g->b) {
+			memmove(g, g + 1, (t->n_gone - i - 1) * sizeof(*g));
+			t->n_gone--;
+		} else if (seq == g->a)
+			g->a++;
+		else if (seq == g->b)
+			g->b--;
+		else {
+			int64_t b = g->b;
+
+			g->b = seq - 1;
+			if (gone_add(t, seq + 1, b) != 0)
+				return -ENOMEM;
+			/* keep the order: the new piece belongs right after i */
+			memmove(&t->gone[i + 2], &t->gone[i + 1],
+			    (t->n_gone - i - 2) * sizeof(*g));
+			t->gone[i + 1] = (struct wt_range){ seq + 1, b };
+		}
+		return 1;
+	}
+	return 0;
 }
 
 /* Ranges that start right after base join it. */
@@ -104,7 +154,21 @@ track_seen(struct wt_track *t, int64_t seq)
 		t->base = seq - 1;
 	if ((n = add(t, seq, seq)) < 0)
 		return -1;
-	return n > 0;
+	if (n > 0)
+		return 1;
+	/*
+	 * Given up, and here after all (a bridge that delivers its backlog
+	 * after newer events): new, and no longer lost.
+	 */
+	switch (gone_take(t, seq)) {
+	case 1:
+		t->lost--;
+		return 2;
+	case 0:
+		return 0;
+	default:
+		return -1;
+	}
 }
 
 /*
@@ -153,6 +217,25 @@ track_give_up(struct wt_track *t, int64_t from, int64_t to)
 
 	if (t->base < 0 || from < 1 || to > WT_SEQ_MAX)
 		return 0;
+	if (from <= t->base)
+		from = t->base + 1;
+	/* The holes of [from, to], remembered: one may still come. */
+	for (int64_t a = from; a <= to; ) {
+		size_t i;
+		int64_t b = to;
+
+		for (i = 0; i < t->n_got && t->got[i].b < a; i++)
+			;
+		if (i < t->n_got && t->got[i].a <= a) {
+			a = t->got[i].b + 1;	/* arrived: skip it */
+			continue;
+		}
+		if (i < t->n_got && t->got[i].a - 1 < b)
+			b = t->got[i].a - 1;
+		if (gone_add(t, a, b) != 0)
+			return -ENOMEM;
+		a = b + 1;
+	}
 	if ((n = add(t, from, to)) > 0)
 		t->lost += n;
 	return n;

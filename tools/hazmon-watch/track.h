@@ -20,11 +20,14 @@ struct wt_track {
 	struct wt_range *got;		/* seen above base: sorted, apart */
 	size_t n_got, cap_got;
 	int64_t lost;			/* given up (track_give_up) */
+	struct wt_range *gone;		/* the seq given up, sorted, apart */
+	size_t n_gone, cap_gone;
 };
 
 void track_init(struct wt_track *t);
 void track_free(struct wt_track *t);
 int track_seen(struct wt_track *t, int64_t seq);	/* 1 new, 0 duplicate, -1 bad */
+/* 2: new, but given up before (it came after all) */
 int track_gap(const struct wt_track *t, int64_t *from, int64_t *to);
 int64_t track_missing(const struct wt_track *t, int64_t from, int64_t to);
 int64_t track_give_up(struct wt_track *t, int64_t from, int64_t to);
