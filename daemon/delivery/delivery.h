@@ -199,6 +199,7 @@ int pub_takes_state(struct hz_pub *p);
 int pub_state(struct hz_pub *p, const char *sensor, const char *payload);
 int pub_take_connected(struct hz_pub *p);
 int64_t pub_acked(const struct hz_pub *p);
+int pub_take_trim(struct hz_pub *p);
 int pub_take_command(struct hz_pub *p, struct hz_command *cmd);
 void pub_set_health(struct hz_pub *p, const struct hz_health *h);
 void pub_live(struct hz_pub *p, const char *sensor, const char *payload);

@@ -66,6 +66,8 @@ struct hz_pub {
 	char topic[512];
 	const struct hz_catalogue *cat;	/* the core's; NULL: none yet */
 	char cat_sent[HZ_CATALOGUE_FP + 1];	/* fingerprint last published */
+	int cat_mid;			/* its message id until its PUBACK, or 0 */
+	int cat_acked;			/* that PUBACK came: pub_take_trim */
 	const struct hz_origins *origins;	/* where events began, or NULL */
 	struct hz_latency lat;		/* reading -> first hand-over */
 	int64_t timed;			/* highest seq counted in lat */

@@ -84,7 +84,7 @@ publish_catalogue(struct hz_pub *p)
 	if (p->cat == NULL)
 		return;
 	snprintf(p->topic, sizeof(p->topic), "%s/catalogue", p->d->prefix);
-	rc = mosquitto_publish(p->m, NULL, p->topic, (int)p->cat->len,
+	rc = mosquitto_publish(p->m, &p->cat_mid, p->topic, (int)p->cat->len,
 	    p->cat->json, 1, true);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		log_warnx("mqtt %s: cannot publish the catalogue (%zu bytes) to "
@@ -417,6 +417,11 @@ on_publish(struct mosquitto *m, void *arg, int mid)
 	struct hz_pub *p = arg;
 
 	(void)m;
+	/* In flight, mids are unique: the catalogue's is no event's. */
+	if (p->cat_mid && mid == p->cat_mid) {
+		p->cat_mid = 0;
+		p->cat_acked = 1;
+	}
 	pub__window_ack(p, mid);
 	/* pub_io refills the window once per read, not once per PUBACK. */
 }
@@ -658,6 +663,20 @@ int64_t
 pub_acked(const struct hz_pub *p)
 {
 	return p->acked;
+}
+
+/*
+ * True once after the broker acknowledged a catalogue: libmosquitto has
+ * freed its two copies of it (a few MB at 10,000 sensors), and the heap
+ * can give that back (core.c).
+ */
+int
+pub_take_trim(struct hz_pub *p)
+{
+	int t = p->cat_acked;
+
+	p->cat_acked = 0;
+	return t;
 }
 
 
