@@ -10,7 +10,9 @@ reply carries 1000 + address in each register; every lying reply carries
 9999, so a test can tell whether a lie was ever taken for data.
 
 Modes: ok, silence, close, garbage, wrongunit, wrongtid, proto, fc,
-bytecount, mbaplong, mbapshort, oversize, exception N, trickle MS.
+bytecount, mbaplong, mbapshort, oversize, exception N, trickle MS; and two
+that tell the truth in an odd shape: double (each reply twice, in one
+segment) and split (the MBAP header, then the rest 20 ms later).
 Every connection is served by its own thread; the process ends on SIGTERM.
 """
 import os
@@ -68,6 +70,13 @@ def serve(c):
             lie = bytes([fc, 2 * count]) + regs(addr, count, 9999)
             if m == "ok":
                 c.sendall(adu(tid, unit, good))
+            elif m == "double":
+                c.sendall(adu(tid, unit, good) * 2)
+            elif m == "split":
+                frame = adu(tid, unit, good)
+                c.sendall(frame[:7])
+                time.sleep(0.02)
+                c.sendall(frame[7:])
             elif m == "silence":
                 continue
             elif m == "close":

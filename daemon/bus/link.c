@@ -66,6 +66,7 @@ link_down(struct hz_link *l, int64_t now)
 		l->mb = NULL;
 	}
 	l->fd = -1;
+	l->rlen = 0;		/* the rest of a closed stream */
 	l->connected = 0;	/* l->owed stays: a slave may answer a reopened port */
 	l->retry_at = now + l->backoff_ms;
 	l->backoff_ms = l->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
@@ -240,16 +241,42 @@ write_all(const struct hz_link *l, const uint8_t *buf, size_t n, int64_t deadlin
 	return 0;
 }
 
+/*
+ * Up to n bytes of the stream: RTU reads only what the frame needs (the
+ * line's silence after it is checked apart); TCP takes what is there,
+ * keeps what lies beyond n for the next call, and reads only when that
+ * is used up.  Returns > 0, 0 at the deadline, or -errno.
+ */
+static ssize_t
+take(struct hz_link *l, uint8_t *buf, size_t n, int64_t deadline)
+{
+	ssize_t r;
+
+	if (l->bus->type != HZ_BUS_TCP)
+		return read_some(l, buf, n, deadline);
+	if (l->rlen == 0) {
+		if ((r = read_some(l, l->rbuf, sizeof(l->rbuf), deadline)) <= 0)
+			return r;
+		l->rlen = (size_t)r;
+	}
+	if (n > l->rlen)
+		n = l->rlen;
+	memcpy(buf, l->rbuf, n);
+	memmove(l->rbuf, l->rbuf + n, l->rlen - n);
+	l->rlen -= n;
+	return (ssize_t)n;
+}
+
 /* Reads one frame as mbframe.c delimits it. Returns its length or -errno. */
 static int
-recv_frame(const struct hz_link *l, const struct mbf_req *q, uint8_t *buf,
+recv_frame(struct hz_link *l, const struct mbf_req *q, uint8_t *buf,
     int64_t deadline)
 {
 	size_t have = 0;
 	int want = mbf_frame_len(q, buf, 0);
 
 	while ((size_t)want != have) {
-		ssize_t r = read_some(l, buf + have, (size_t)want - have, deadline);
+		ssize_t r = take(l, buf + have, (size_t)want - have, deadline);
 
 		if (r == 0)
 			return have ? -HZ_ESLOW : -ETIMEDOUT;

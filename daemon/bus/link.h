@@ -24,6 +24,13 @@ struct hz_link {
 		int64_t until;		/* monotonic ms; 0 = free */
 	} owed[4];
 	uint64_t dropped;		/* late or unmatched replies dropped */
+	/*
+	 * TCP: what one read() brought beyond the frame it completed, in
+	 * stream order; the next frame starts there.  A reply then costs
+	 * one poll and one read, not a pair for its header and its body.
+	 */
+	uint8_t rbuf[MBF_ADU_MAX];
+	size_t rlen;
 };
 void link_init(struct hz_link *l, const struct hz_bus *b);
 int link_up(struct hz_link *l, int64_t now);

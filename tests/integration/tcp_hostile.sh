@@ -19,7 +19,7 @@ wait_for 5 test -s "$T/h.port" || bail "hostile device did not start"
 HPORT=$(cat "$T/h.port")
 cat >"$T/hazmond.conf" <<EOC
 site = { id = "hostile"; };
-daemon = { state_dir = "$T/state"; };
+daemon = { state_dir = "$T/state"; control_socket = "$T/ctl.sock"; };
 mqtt = ( { host = "127.0.0.1"; port = $BROKER_PORT; } );
 buses = (
   { name = "good"; type = "tcp"; host = "127.0.0.1"; port = $SIM_PORT; timeout_ms = 300; },
@@ -108,6 +108,34 @@ check "no worker was taken as stuck" not grep -q 'stuck' "$T/hazmond.log"
 echo ok >"$T/h.mode"
 check "the liar's register reads 1005 again" \
     wait_for 20 sh -c "tail -n 5 '$S' | grep -q '/sensors/hx/state .*\"value\":1005'"
+
+# The truth in odd shapes: each reply twice in one segment (the copy is
+# taken for a late reply and dropped, its successor still read), and a
+# reply whose header and body come apart.  Neither is a fault, and the
+# connection stays.
+liar() {	# liar FIELD: that counter of the liar bus (hazmonctl status)
+	"$top_builddir/hazmonctl" -s "$T/ctl.sock" status --json |
+	    jq -r ".buses[] | select(.name == \"liar\") | .$1"
+}
+truth_shape() {	# truth_shape MODE SECONDS
+	local f0 c0 q0 e0 q1 e1
+	f0=$(n_fault raised) c0=$(grep -c 'connected to .* again' "$T/hazmond.log")
+	echo "$1" >"$T/h.mode"
+	sleep 1		# a request may have been on its way
+	q0=$(liar requests) e0=$(liar failed)
+	sleep "$2"
+	q1=$(liar requests) e1=$(liar failed)
+	check "'$1': the liar bus read on ($q0 -> $q1 requests)" test "$q1" -ge $((q0 + 2 * $2))
+	check "'$1': ... and none failed ($e0 -> $e1)" test "$e1" = "$e0"
+	check "'$1': ... no fault" test "$(n_fault raised)" = "$f0"
+	check "'$1': ... no new connection" \
+	    test "$(grep -c 'connected to .* again' "$T/hazmond.log")" = "$c0"
+}
+truth_shape double 3
+check "'double': ... each copy dropped as a late reply" \
+    grep -q 'bus liar slave 1: dropped a late reply to an earlier transaction' "$T/hazmond.log"
+truth_shape split 3
+echo ok >"$T/h.mode"
 check "no lie was ever published as a value" not grep -q '"value":9999' "$S"
 check "exception 2 is in the event as its code" \
     has_event "$S" hx '.level == "device_error" and .exception == 2'
