@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,8 +58,7 @@ struct hz_worker {
 	struct hz_queue *q;
 	unsigned gen;			/* of c, stamped on every reading */
 	pthread_t th;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	sem_t wake;			/* posted by bus_stop */
 	_Atomic int stop;
 	struct hz_link link;
 	struct group *g;
@@ -307,21 +307,23 @@ poll_group(struct hz_worker *w, struct group *g, int64_t now)
 	    n_ok < (int)g->n_blocks ? hz_strerror(err) : "");
 }
 
-/* Waits until the deadline or a stop request. Returns 1 to stop. */
+/*
+ * Waits until the deadline or a stop request. Returns 1 to stop.  A
+ * semaphore, not a condition variable: the wait is one futex call, where
+ * a timed-out condition wait takes its mutex back as contended, and its
+ * unlock costs a second system call every poll.
+ */
 static int
 wait_until(struct hz_worker *w, int64_t deadline)
 {
 	struct timespec ts = { .tv_sec = deadline / 1000,
 	    .tv_nsec = (long)(deadline % 1000) * 1000000L };
-	int stop;
 
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop && now_mono_ms() < deadline)
-		if (pthread_cond_timedwait(&w->cond, &w->lock, &ts) == ETIMEDOUT)
+	while (!atomic_load(&w->stop) && now_mono_ms() < deadline)
+		if (sem_clockwait(&w->wake, CLOCK_MONOTONIC, &ts) != 0 &&
+		    errno == ETIMEDOUT)
 			break;
-	stop = w->stop;
-	pthread_mutex_unlock(&w->lock);
-	return stop;
+	return atomic_load(&w->stop);
 }
 
 /*
@@ -439,7 +441,6 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
     unsigned gen)
 {
 	struct hz_worker *w = xcalloc(1, sizeof(*w));
-	pthread_condattr_t ca;
 	pthread_attr_t ta;
 	int64_t now = now_mono_ms();
 	unsigned *gi, max_blocks = 0, max_m = 0;
@@ -503,11 +504,8 @@ bus_start(const struct hz_config *c, unsigned bus, struct hz_queue *q,
 	    w->bus->timeout_ms + w->bus->connect_pause_ms + 1000;
 	log_info("bus %s: %u poll groups, %u requests per cycle", w->bus->name,
 	    w->n_g, w->requests_per_cycle);
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->cond, &ca);
-	pthread_condattr_destroy(&ca);
+	if (sem_init(&w->wake, 0, 0) != 0)
+		fatal("bus %s: sem_init", w->bus->name);
 	pthread_attr_init(&ta);
 	pthread_attr_setstacksize(&ta, 256 * 1024);	/* many buses, small needs */
 	if ((rc = pthread_create(&w->th, &ta, worker_main, w)) != 0) {
@@ -531,10 +529,8 @@ bus_stop(struct hz_worker *w)
 
 	if (w == NULL)
 		return 0;
-	pthread_mutex_lock(&w->lock);
 	atomic_store(&w->stop, 1);
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
+	sem_post(&w->wake);
 	since = atomic_load(&w->busy_since);
 	until = (since ? since : now_mono_ms()) + w->poll_limit_ms;
 	left = until - now_mono_ms();
@@ -543,8 +539,7 @@ bus_stop(struct hz_worker *w)
 		    "stop; abandoned (a restart of hazmond frees it)", w->bus->name);
 		return -ETIMEDOUT;
 	}
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
+	sem_destroy(&w->wake);
 	for (unsigned i = 0; i < w->n_g; i++)
 		free_group(&w->g[i]);
 	free(w->g);
