@@ -202,6 +202,10 @@ give_up(struct site *s, int64_t from, int64_t to, const char *why)
 {
 	int64_t n = track_give_up(&s->t, from, to);
 
+	if (n < 0) {		/* as track_seen: a record with a hole in it is worse */
+		note("out of memory");
+		exit(EXIT_FAIL);
+	}
 	if (n > 0)
 		note("site %s: %lld events of seq %lld to %lld LOST: %s", s->id,
 		    (long long)n, (long long)from, (long long)to, why);
